@@ -1,0 +1,66 @@
+"""Where things live and which warehouse to use.
+
+Every path is computed from the project root, never absolute. The one setting a user
+normally changes is ``WAREHOUSE_URL``: unset, the project starts its own embedded
+PostgreSQL server; set, everything (loaders, dbt, Great Expectations, reports) uses
+that server instead.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_ROOT = Path(__file__).resolve().parent
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+DAGS_DIR = PROJECT_ROOT / "dags"
+
+# Warehouse layers, one PostgreSQL schema each.
+RAW_SCHEMA = "raw"
+AUDIT_SCHEMA = "audit"
+REFERENCE_SCHEMA = "reference"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Run-time folders. ``VAR_DIR`` moves them all (tests point it at a temp dir)."""
+
+    var: Path
+
+    @property
+    def landing(self) -> Path:
+        return Path(os.environ.get("LANDING_DIR", self.var / "landing"))
+
+    @property
+    def archive(self) -> Path:
+        return self.var / "archive"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.var / "quarantine"
+
+    @property
+    def reports(self) -> Path:
+        return Path(os.environ.get("REPORTS_DIR", self.var / "reports"))
+
+    @property
+    def embedded_pgdata(self) -> Path:
+        return self.var / "pgdata"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.var / "airflow"
+
+
+def paths() -> Paths:
+    return Paths(var=Path(os.environ.get("VAR_DIR", PROJECT_ROOT / "var")).resolve())
+
+
+def warehouse_url_from_env() -> str | None:
+    """The external warehouse, if the user named one."""
+    return os.environ.get("WAREHOUSE_URL") or None
