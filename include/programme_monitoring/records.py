@@ -1,0 +1,63 @@
+"""The records every report format is parsed into (report template, version 1).
+
+XLSX, CSV and JSON reports all become one ``ParsedReport``: a header and two tables.
+Row numbers point back into the source file (spreadsheet row or CSV line, 1-based,
+counting the header line) so that every error can name the row to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+TEMPLATE_VERSION = 1
+
+# "Not reported" is never 0: such a value has value NULL and is_reported False.
+INDICATOR_COLUMNS = [
+    "source_sheet",  # sheet name for XLSX, "" for CSV and JSON
+    "source_row",  # row in the source (spreadsheet row, CSV line, JSON array index + 1)
+    "indicator_code",
+    "disaggregation",  # "total" or "dimension=value", e.g. "sex=female", "operation=OP-2014-01"
+    "value",  # pandas Int64 (nullable)
+    "is_reported",  # bool
+    "comment",
+]
+MEASURE_COLUMNS = ["source_sheet", "source_row", "measure_code", "status", "narrative"]
+
+
+@dataclass(frozen=True)
+class ReportHeader:
+    state_code: str  # ISO 3166-1 alpha-2, e.g. "KZ"
+    authority: str  # the competent authority that submitted the report
+    programme_code: str  # THB, IM or CR
+    reporting_year: int
+    submission_date: dt.date
+    version: int  # 1 for the first submission, higher for corrections
+
+
+@dataclass
+class ParsedReport:
+    source_file: Path
+    file_format: str  # "xlsx", "csv" or "json"
+    header: ReportHeader
+    indicator_values: pd.DataFrame = field(repr=False)  # INDICATOR_COLUMNS
+    measures: pd.DataFrame = field(repr=False)  # MEASURE_COLUMNS
+
+
+class ReportFormatError(ValueError):
+    """A report that cannot be read as template version 1; says where and what to fix."""
+
+    def __init__(self, file: Path | str, message: str, *, sheet: str = "", row: int | None = None,
+                 column: str = "") -> None:
+        self.file, self.sheet, self.row, self.column, self.reason = str(file), sheet, row, column, message
+        where = [f"file {Path(file).name}"]
+        if sheet:
+            where.append(f"sheet {sheet!r}")
+        if row is not None:
+            where.append(f"row {row}")
+        if column:
+            where.append(f"column {column!r}")
+        super().__init__(f"{', '.join(where)}: {message}")
