@@ -1,0 +1,30 @@
+"""Transform: dbt build of staging -> intermediate -> marts, with dbt's data tests.
+
+Started when the ingest DAG loads new reports; emits the marts asset for publishing.
+"""
+
+import pendulum
+from airflow.sdk import Asset, dag, task
+
+from programme_monitoring.orchestration import DEFAULT_ARGS, MARTS_URI, RAW_REPORTS_URI, TRANSFORM_DAG, transform_task
+
+
+@dag(
+    dag_id=TRANSFORM_DAG,
+    schedule=[Asset(RAW_REPORTS_URI)],
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["dbt", "warehouse"],
+    doc_md=__doc__,
+)
+def transform_warehouse():
+    @task(outlets=[Asset(MARTS_URI)])
+    def dbt_build() -> None:
+        transform_task()
+
+    dbt_build()
+
+
+transform_warehouse()

@@ -1,0 +1,153 @@
+"""Command line: ``python -m programme_monitoring <command>``.
+
+``demo`` is the main job README.md gives: sample reports -> the three DAGs with
+``dag.test()`` -> headline figures for 2014 and where every output is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .settings import EXPECTATIONS_DIR, paths
+
+
+def _redacted(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    return parts.geturl()
+
+
+def demo(args: argparse.Namespace) -> int:
+    # Keep the console readable: task output and warnings only (the full logs are in Airflow's folder).
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    from .orchestration import configure_airflow, migrate_airflow_metadata, run_chain
+    from .samples import generate_samples, write_manifest
+    from .warehouse import warehouse_url
+
+    where = paths()
+    url = warehouse_url()
+    print(f"Warehouse: {_redacted(url)}")
+    configure_airflow()
+    migrate_airflow_metadata()
+
+    manifest = generate_samples(where.landing, seed=args.seed)
+    write_manifest(manifest, where.var / "samples_manifest.json")
+    print(f"Sample reports (synthetic): {len(manifest.good)} good and {len(manifest.bad)} planted bad "
+          f"reports written to {where.landing}")
+
+    states = run_chain()
+    print("DAG runs: " + ", ".join(f"{dag_id}={state}" for dag_id, state in states.items()))
+
+    from .reports import read_headline_figures
+
+    figures = {row["reporting_year"]: row for row in read_headline_figures()}
+    _print_headline(figures.get(2014))
+    print("\nOutputs:")
+    print(f"  headline figures     {where.reports / 'headline_figures.csv'}")
+    print(f"                       {where.reports / 'headline_figures.html'}")
+    print(f"  accepted reports     {where.archive}  (by content hash; ledger: audit.file_ledger)")
+    print(f"  refused reports      {where.quarantine}  (each with a .reason.txt)")
+    print(f"  data quality docs    {EXPECTATIONS_DIR / 'uncommitted/data_docs/local_site/index.html'}")
+    print("  warehouse tables     schemas raw, audit, reference, staging, intermediate, marts")
+    return 0
+
+
+def _print_headline(row: dict | None) -> None:
+    from .reports import HEADLINE_LABELS
+
+    if row is None:
+        print("\nNo headline figures for 2014.")
+        return
+    print("\nHeadline figures for 2014 (CIS-wide, from marts.rpt_headline_figures):")
+    for column, (english, _) in HEADLINE_LABELS.items():
+        if column != "reporting_year":
+            value = row[column]
+            print(f"  {english:<80} {value if value is not None else 'not reported':>8}")
+
+
+def template(args: argparse.Namespace) -> int:
+    from .template import write_blank_template
+
+    write_blank_template(args.programme, args.year, Path(args.output))
+    print(f"Blank report template for {args.programme} {args.year}: {args.output}")
+    return 0
+
+
+def samples(args: argparse.Namespace) -> int:
+    from .samples import generate_samples
+
+    manifest = generate_samples(Path(args.output), seed=args.seed)
+    print(f"{len(manifest.good)} good and {len(manifest.bad)} bad synthetic reports in {args.output}")
+    return 0
+
+
+def server(args: argparse.Namespace) -> int:
+    from .warehouse import embedded_server
+
+    embedded = embedded_server()
+    if args.action == "stop":
+        embedded.stop()
+        print("Embedded PostgreSQL stopped.")
+    else:
+        print(embedded.ensure_running())
+    return 0
+
+
+def ingest(args: argparse.Namespace) -> int:
+    from .orchestration import ingest_task
+
+    summary = ingest_task()
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    return 1 if summary["rejected"] else 0
+
+
+def quality(args: argparse.Namespace) -> int:
+    from .quality import write_suites
+
+    write_suites()
+    print(f"Suites written under {EXPECTATIONS_DIR}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="programme_monitoring", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("demo", help="run the whole chain on synthetic sample reports")
+    p.add_argument("--seed", type=int, default=2014)
+    p.set_defaults(handler=demo)
+
+    p = commands.add_parser("template", help="write a blank XLSX report template")
+    p.add_argument("--programme", required=True, choices=["THB", "IM", "CR"])
+    p.add_argument("--year", required=True, type=int)
+    p.add_argument("--output", required=True)
+    p.set_defaults(handler=template)
+
+    p = commands.add_parser("samples", help="write synthetic sample reports to a folder")
+    p.add_argument("--output", required=True)
+    p.add_argument("--seed", type=int, default=2014)
+    p.set_defaults(handler=samples)
+
+    p = commands.add_parser("server", help="start, show or stop the embedded PostgreSQL")
+    p.add_argument("action", choices=["start", "url", "stop"])
+    p.set_defaults(handler=server)
+
+    p = commands.add_parser("ingest", help="ingest the landing area once, without Airflow")
+    p.set_defaults(handler=ingest)
+
+    p = commands.add_parser("write-suites", help="rewrite the Great Expectations suites under expectations/")
+    p.set_defaults(handler=quality)
+
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
