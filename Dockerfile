@@ -1,0 +1,56 @@
+# One image for every Airflow component in docker-compose.yml (api-server, scheduler,
+# dag-processor, triggerer, init). Dependencies come from requirements.lock only, so
+# the container runs exactly the versions the tests run locally.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PROJECT_DIR=/opt/project \
+    AIRFLOW_HOME=/opt/airflow \
+    AIRFLOW__CORE__DAGS_FOLDER=/opt/project/dags \
+    AIRFLOW__CORE__LOAD_EXAMPLES=false \
+    VAR_DIR=/opt/project/var \
+    DBT_PROFILES_DIR=/opt/project/dbt_project
+
+# Non-root runtime user. Group 0 (as in the official Airflow image) lets docker-compose
+# run the containers with a different uid (AIRFLOW_UID) that still owns group-writable
+# folders.
+ARG AIRFLOW_UID=50000
+RUN useradd --uid "${AIRFLOW_UID}" --gid 0 --home-dir /opt/airflow --create-home \
+        --shell /bin/bash airflow
+
+WORKDIR /opt/project
+
+# 1. Locked third-party dependencies (cached layer: changes only with the lock file).
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
+
+# 2. The project package, without dependencies. Editable, because settings.py locates
+#    dbt_project/, expectations/ and dags/ relative to include/ in the source tree.
+COPY pyproject.toml ./
+COPY include/ include/
+RUN pip install --no-deps -e .
+
+# 3. DAGs, the dbt project and the Great Expectations file context.
+COPY dags/ dags/
+COPY dbt_project/ dbt_project/
+COPY expectations/ expectations/
+
+# dbt packages (if the project declares any) are fetched at build time, not at run time.
+RUN if [ -f dbt_project/packages.yml ] || [ -f dbt_project/dependencies.yml ]; then \
+        dbt deps --project-dir dbt_project; \
+    fi
+
+# Run-time folders: var/ (landing, archive, quarantine, reports) is a volume in
+# docker-compose.yml; dbt writes target/ and logs/, Great Expectations writes
+# gx/uncommitted/, so the project tree stays writable by the airflow user and group 0.
+RUN mkdir -p var/landing var/archive var/quarantine var/reports \
+        /opt/airflow/logs /opt/airflow/auth \
+    && chown -R airflow:0 /opt/project /opt/airflow \
+    && chmod -R g+rwX /opt/project /opt/airflow
+
+USER airflow
+EXPOSE 8080
+CMD ["airflow", "version"]
