@@ -1,0 +1,46 @@
+"""Test set-up: one real embedded PostgreSQL for the whole session, in a temp folder.
+
+Everything the project writes at run time (landing, archive, quarantine, reports,
+Airflow's home) goes under the same temp folder. Airflow reads its settings when it is
+first imported, so the environment is set here, before any test imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_session_dir = Path(tempfile.mkdtemp(prefix="programme-monitoring-tests-"))
+os.environ["VAR_DIR"] = str(_session_dir / "var")
+os.environ.pop("WAREHOUSE_URL", None)  # the tests never touch a user's warehouse
+os.environ.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+os.environ.pop("AIRFLOW_HOME", None)
+os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+
+
+@pytest.fixture(scope="session")
+def warehouse_url() -> str:
+    """URL of the session's embedded PostgreSQL, started on first use."""
+    from programme_monitoring.warehouse import embedded_server
+
+    server = embedded_server()
+    url = server.ensure_running()
+    os.environ["WAREHOUSE_URL"] = url
+    yield url
+    server.stop(mode="immediate")
+
+
+@pytest.fixture(scope="session")
+def airflow_ready(warehouse_url: str) -> None:
+    from programme_monitoring.orchestration import configure_airflow, migrate_airflow_metadata
+
+    configure_airflow()
+    migrate_airflow_metadata()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_session_dir, ignore_errors=True)
