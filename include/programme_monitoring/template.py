@@ -1,0 +1,784 @@
+"""Member-state report template, version 1: read and write XLSX, CSV and JSON reports.
+
+``parse_report`` turns any of the three forms into a ``ParsedReport`` and refuses, with a
+``ReportFormatError`` naming file, sheet, row and column, anything it cannot read
+unambiguously. It checks structure only: whether codes exist, values are non-negative,
+the state takes part in the programme or rows repeat is for the content checks later.
+
+The format is documented in ``docs/report_template_v1.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .records import (
+    INDICATOR_COLUMNS,
+    MEASURE_COLUMNS,
+    TEMPLATE_VERSION,
+    ParsedReport,
+    ReportFormatError,
+    ReportHeader,
+)
+from .reference import MEASURE_STATUSES, load_reference
+
+FORMATS = ("xlsx", "csv", "json")
+
+# The one reviewed table of labels, per context: canonical key -> (Russian, English, *other
+# accepted spellings). The template shows "Russian / English" (sheets: "Russian | English");
+# a reader accepts the key, any single label or the bilingual label, in any case and spacing.
+ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "sheet": {
+        "report": ("Отчёт", "Report"),
+        "indicators": ("Показатели", "Indicators"),
+        "measures": ("Мероприятия", "Measures"),
+        "instructions": ("Инструкция", "Instructions"),
+    },
+    "header": {
+        "field": ("Поле", "Field"),  # caption row of the header sheet, skipped
+        "state": ("Государство", "State", "Код государства", "State code"),
+        "authority": ("Компетентный орган", "Competent authority", "Орган", "Authority"),
+        "programme": ("Программа", "Programme", "Program", "Код программы", "Programme code"),
+        "reporting_year": ("Отчётный год", "Reporting year", "Год", "Year"),
+        "submission_date": ("Дата представления", "Submission date", "Дата", "Date"),
+        "version": ("Версия отчёта", "Report version", "Версия", "Version"),
+        "template_version": ("Версия шаблона", "Template version"),
+    },
+    "indicator": {
+        "indicator_code": ("Код показателя", "Indicator code", "Показатель", "Indicator", "Code"),
+        "indicator_name": ("Наименование показателя", "Indicator name"),  # for the reader, ignored
+        "disaggregation": ("Разбивка", "Disaggregation", "Дезагрегация"),
+        "value": ("Значение", "Value"),
+        "comment": ("Комментарий", "Comment"),
+    },
+    "measure": {
+        "measure_code": ("Код мероприятия", "Measure code", "Code"),
+        "measure_text": ("Мероприятие", "Measure"),  # for the reader, ignored
+        "status": ("Статус", "Status", "Состояние", "Состояние исполнения"),
+        "narrative": ("Информация о выполнении", "Narrative", "Комментарий", "Comment"),
+    },
+    "status": {
+        "implemented": ("выполнено", "implemented"),
+        "in_progress": ("выполняется", "in progress"),
+        "not_implemented": ("не выполнено", "not implemented"),
+        "postponed": ("перенесено", "postponed"),
+    },
+    "part": {
+        "indicator": ("показатель", "indicator"),
+        "measure": ("мероприятие", "measure"),
+    },
+}
+assert set(ALIASES["status"]) == set(MEASURE_STATUSES)
+
+NOT_REPORTED = ("not reported", "не представлено", "н/д")
+TOTAL = "total"
+HEADER_FIELDS = ("state", "authority", "programme", "reporting_year", "submission_date", "version")
+CSV_COLUMNS = (*HEADER_FIELDS, "part", "code", "disaggregation", "value", "status", "comment")
+JSON_INDICATOR_KEYS = ("indicator_code", "disaggregation", "value", "comment")
+JSON_MEASURE_KEYS = ("measure_code", "status", "narrative")
+
+# Columns of the XLSX data sheets, in template order; the first-named must be present.
+XLSX_INDICATOR_COLUMNS = ("indicator_code", "indicator_name", "disaggregation", "value", "comment")
+XLSX_MEASURE_COLUMNS = ("measure_code", "measure_text", "status", "narrative")
+REQUIRED = {"indicator": ("indicator_code", "value"), "measure": ("measure_code", "status")}
+
+
+def _norm(text: object) -> str:
+    """Comparison form of a label: case, ё/е, underscores and spacing do not matter."""
+    text = str(text).casefold().replace("ё", "е").replace("_", " ")
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r" ?([/|]) ?", r"\1", text)
+
+
+def label(scope: str, key: str) -> str:
+    """The bilingual label the template shows, e.g. "Код показателя / Indicator code"."""
+    ru, en = ALIASES[scope][key][:2]
+    return f"{ru} | {en}" if scope == "sheet" else f"{ru} / {en}"
+
+
+def _build_lookup() -> dict[str, dict[str, str]]:
+    lookup: dict[str, dict[str, str]] = {}
+    for scope, entries in ALIASES.items():
+        table = lookup.setdefault(scope, {})
+        for key, names in entries.items():
+            ru, en = names[:2]
+            for name in (key, *names, f"{ru}/{en}", f"{ru}|{en}", f"{en}/{ru}", f"{en}|{ru}"):
+                table[_norm(name)] = key
+    return lookup
+
+
+_LOOKUP = _build_lookup()
+_NOT_REPORTED = {_norm(token) for token in NOT_REPORTED}
+
+
+def lookup(scope: str, text: object) -> str | None:
+    """Canonical key for a label or code written in any accepted spelling, else None."""
+    return _LOOKUP[scope].get(_norm(text)) if text is not None else None
+
+
+# --- values -------------------------------------------------------------------------------
+
+# Whole numbers, optionally with a consistent thousands separator: "1234", "1 234", "1,234".
+_WHOLE = re.compile(r"[+-]?(?:\d{1,3}(?P<sep>[ ,])\d{3}(?:(?P=sep)\d{3})*|\d+)")
+
+
+def parse_count(raw: object) -> int | None:
+    """A reported count, or None for "not reported" (empty or a not-reported token).
+
+    Raises ValueError for anything that is not a whole number. Negative numbers are read
+    as written: the content checks reject them, naming the value.
+    """
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise ValueError(f"{raw!r} is not a whole number")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        if raw.is_integer():
+            return int(raw)
+        raise ValueError(f"{raw!r} is not a whole number: counts have no fractions")
+    if isinstance(raw, str):
+        text = re.sub(r"[\s\u00a0\u202f\u2009]+", " ", raw).replace("\u2212", "-").strip()
+        if not text or _norm(text) in _NOT_REPORTED:
+            return None
+        if _WHOLE.fullmatch(text):
+            return int(re.sub(r"[ ,]", "", text))
+        raise ValueError(
+            f"{raw!r} is not a whole number: write digits (e.g. 1234 or 1 234), "
+            f"or leave empty / write 'not reported' if there is no figure"
+        )
+    raise ValueError(f"{raw!r} ({type(raw).__name__}) is not a whole number")
+
+
+def _text(raw: object) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, dt.datetime):
+        return raw.date().isoformat()
+    return str(raw).strip()
+
+
+def _parse_date(raw: object) -> dt.date:
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    text = _text(raw)
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            pass
+    raise ValueError(f"{text!r} is not a date: write YYYY-MM-DD (e.g. 2015-02-14) or DD.MM.YYYY")
+
+
+def parse_disaggregation(raw: object) -> str:
+    """ "total" for an empty cell, else "dimension=value" with a lowercase dimension."""
+    text = _text(raw)
+    if not text or _norm(text) in ("total", "всего", "итого"):
+        return TOTAL
+    dimension, sep, value = text.partition("=")
+    dimension = re.sub(r"\s+", "_", dimension.strip().lower())
+    value = value.strip()
+    if not sep or not dimension or not value:
+        raise ValueError(f"{text!r}: write 'total' (or leave empty) or 'dimension=value', e.g. 'sex=female'")
+    return f"{dimension}={value}"
+
+
+def parse_status(raw: object) -> str:
+    status = lookup("status", raw)
+    if status is None:
+        allowed = "; ".join(label("status", key) for key in ALIASES["status"])
+        raise ValueError(f"{_text(raw)!r} is not a measure status: write one of {allowed}")
+    return status
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+class _Collector:
+    """Builds a ParsedReport from rows handed over by the format readers; one per file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.keep_sheet = path.suffix.lower() == ".xlsx"  # source_sheet is "" for CSV and JSON
+        self.indicators: list[dict[str, Any]] = []
+        self.measures: list[dict[str, Any]] = []
+
+    def error(
+        self, message: str, sheet: str = "", row: int | None = None, column: str = ""
+    ) -> ReportFormatError:
+        return ReportFormatError(self.path, message, sheet=sheet, row=row, column=column)
+
+    def _convert(self, func, raw: object, sheet: str, row: int | None, column: str) -> Any:
+        try:
+            return func(raw)
+        except ValueError as exc:
+            raise self.error(str(exc), sheet, row, column) from None
+
+    def header(
+        self, fields: dict[str, tuple[object, int | None]], sheet: str, names: dict[str, str]
+    ) -> ReportHeader:
+        """fields: key -> (raw value, row); names: key -> column/label as the file shows it."""
+        for key in HEADER_FIELDS:
+            if key not in fields:
+                raise self.error(f"header field {names[key]!r} is missing", sheet)
+            raw, row = fields[key]
+            if _text(raw) == "":
+                raise self.error(f"header field {names[key]!r} is empty: fill it in", sheet, row, names[key])
+
+        def get(key: str, func):
+            raw, row = fields[key]
+            return self._convert(func, raw, sheet, row, names[key])
+
+        def whole(raw: object) -> int:
+            number = parse_count(raw)
+            if number is None:
+                raise ValueError("a whole number is required here")
+            return number
+
+        return ReportHeader(
+            state_code=get("state", _text).upper(),
+            authority=get("authority", _text),
+            programme_code=get("programme", _text).upper(),
+            reporting_year=get("reporting_year", whole),
+            submission_date=get("submission_date", _parse_date),
+            version=get("version", whole),
+        )
+
+    def indicator(self, fields: dict[str, object], sheet: str, row: int, names: dict[str, str]) -> None:
+        code = _text(fields.get("indicator_code")).upper()
+        if not code:
+            raise self.error("indicator code is missing", sheet, row, names["indicator_code"])
+        value = self._convert(parse_count, fields.get("value"), sheet, row, names["value"])
+        self.indicators.append(
+            {
+                "source_sheet": sheet if self.keep_sheet else "",
+                "source_row": row,
+                "indicator_code": code,
+                "disaggregation": self._convert(
+                    parse_disaggregation, fields.get("disaggregation"), sheet, row, names["disaggregation"]
+                ),
+                "value": value,
+                "is_reported": value is not None,
+                "comment": _text(fields.get("comment")),
+            }
+        )
+
+    def measure(self, fields: dict[str, object], sheet: str, row: int, names: dict[str, str]) -> None:
+        code = _text(fields.get("measure_code"))
+        if not code:
+            raise self.error("measure code is missing", sheet, row, names["measure_code"])
+        self.measures.append(
+            {
+                "source_sheet": sheet if self.keep_sheet else "",
+                "source_row": row,
+                "measure_code": code,
+                "status": self._convert(parse_status, fields.get("status"), sheet, row, names["status"]),
+                "narrative": _text(fields.get("narrative")),
+            }
+        )
+
+    def result(self, header: ReportHeader, file_format: str) -> ParsedReport:
+        if not self.indicators and not self.measures:
+            raise self.error("the report has no data rows: fill in indicator values and/or measures")
+        values = pd.DataFrame(self.indicators, columns=INDICATOR_COLUMNS)
+        values["value"] = pd.array([r["value"] for r in self.indicators], dtype="Int64")
+        values["is_reported"] = values["is_reported"].astype(bool)
+        values["source_row"] = values["source_row"].astype("int64")
+        measures = pd.DataFrame(self.measures, columns=MEASURE_COLUMNS)
+        measures["source_row"] = measures["source_row"].astype("int64")
+        return ParsedReport(self.path, file_format, header, values, measures)
+
+
+def parse_report(path: Path) -> ParsedReport:
+    """Read one report file (.xlsx, .csv or .json) as template version 1."""
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    collector = _Collector(path)
+    if fmt not in FORMATS:
+        raise collector.error(f"unsupported file type {path.suffix!r}: send .xlsx, .csv or .json")
+    if path.stat().st_size == 0:
+        raise collector.error("the file is empty")
+    reader = {"xlsx": _read_xlsx, "csv": _read_csv, "json": _read_json}[fmt]
+    header = reader(path, collector)
+    return collector.result(header, fmt)
+
+
+def _xlsx_rows(ws: Worksheet) -> Iterator[tuple[int, tuple[object, ...]]]:
+    """(spreadsheet row number, cell values) for every row that is not entirely empty."""
+    ws.reset_dimensions()  # the stored dimension may be wrong in files from other tools
+    for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        if any(_text(cell) for cell in row):
+            yield number, row
+
+
+def _read_xlsx(path: Path, out: _Collector) -> ReportHeader:
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
+        raise out.error(
+            f"not a readable .xlsx workbook ({type(exc).__name__}): save it as Excel .xlsx"
+        ) from None
+    try:
+        sheets: dict[str, Worksheet] = {}
+        for ws in workbook.worksheets:
+            key = lookup("sheet", ws.title)
+            if key in sheets:
+                raise out.error(f"two sheets are named as {label('sheet', key)!r}: keep one", ws.title)
+            if key:
+                sheets[key] = ws
+        for key in ("report", "indicators"):
+            if key not in sheets:
+                found = ", ".join(repr(ws.title) for ws in workbook.worksheets)
+                raise out.error(f"sheet {label('sheet', key)!r} is missing (sheets found: {found})")
+        header = _read_xlsx_header(sheets["report"], out)
+        _read_xlsx_table(sheets["indicators"], "indicator", out.indicator, out)
+        if "measures" in sheets:
+            _read_xlsx_table(sheets["measures"], "measure", out.measure, out)
+        return header
+    finally:
+        workbook.close()
+
+
+def _read_xlsx_header(ws: Worksheet, out: _Collector) -> ReportHeader:
+    """Label in column A, value in column B; column C onwards is free for notes."""
+    fields: dict[str, tuple[object, int | None]] = {}
+    names = {key: label("header", key) for key in ALIASES["header"]}
+    for number, row in _xlsx_rows(ws):
+        key = lookup("header", row[0])
+        if key is None:
+            known = "; ".join(names[k] for k in HEADER_FIELDS)
+            raise out.error(
+                f"unknown header field {_text(row[0])!r}: use one of {known}", ws.title, number, "A"
+            )
+        if key in fields:
+            raise out.error(f"header field {names[key]!r} appears twice", ws.title, number, "A")
+        if key != "field":
+            fields[key] = (row[1] if len(row) > 1 else None, number)
+    raw, row = fields.pop("template_version", (None, None))
+    if _text(raw) and _text(raw) != str(TEMPLATE_VERSION):
+        message = f"template version {_text(raw)!r}: this reader reads version {TEMPLATE_VERSION}"
+        raise out.error(message, ws.title, row, "B")
+    return out.header(fields, ws.title, names)
+
+
+def _read_xlsx_table(ws: Worksheet, scope: str, add, out: _Collector) -> None:
+    """The first non-empty row holds the column headings; every later non-empty row is data."""
+    rows = _xlsx_rows(ws)
+    first = next(rows, None)
+    if first is None:
+        return  # an empty sheet: nothing reported here
+    heading_row, headings = first
+    columns: dict[int, str] = {}
+    names = {key: label(scope, key) for key in ALIASES[scope]}
+    for index, heading in enumerate(headings):
+        column = openpyxl.utils.get_column_letter(index + 1)
+        if not _text(heading):
+            continue
+        key = lookup(scope, heading)
+        if key is None:
+            expected = "; ".join(names.values())
+            raise out.error(
+                f"unknown column {_text(heading)!r}: expected {expected}", ws.title, heading_row, column
+            )
+        if key in columns.values():
+            raise out.error(f"column {names[key]!r} appears twice", ws.title, heading_row, column)
+        columns[index] = key
+        names[key] = _text(heading)
+    for key in REQUIRED[scope]:
+        if key not in columns.values():
+            raise out.error(f"column {label(scope, key)!r} is missing", ws.title, heading_row)
+    for number, row in rows:
+        for index, cell in enumerate(row):
+            if index not in columns and _text(cell):
+                column = openpyxl.utils.get_column_letter(index + 1)
+                raise out.error("a value stands in a column without a heading", ws.title, number, column)
+        add({key: row[index] for index, key in columns.items() if index < len(row)}, ws.title, number, names)
+
+
+def _read_csv(path: Path, out: _Collector) -> ReportHeader:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise out.error(f"not UTF-8 text (byte {exc.start}): save the CSV as UTF-8") from None
+    if not text.strip():
+        raise out.error("the file is empty")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    headings = next(reader)
+    keys = [_norm(h).replace(" ", "_") for h in headings]
+    for key, heading in zip(keys, headings, strict=True):
+        if key not in CSV_COLUMNS:
+            raise out.error(
+                f"unknown column {heading.strip()!r}: expected {', '.join(CSV_COLUMNS)}",
+                row=1,
+                column=heading,
+            )
+        if keys.count(key) > 1:
+            raise out.error(f"column {key!r} appears twice", row=1, column=heading)
+    missing = [key for key in CSV_COLUMNS if key not in keys]
+    if missing:
+        raise out.error(f"column(s) missing: {', '.join(missing)}", row=1)
+    names = {key: key for key in CSV_COLUMNS} | {
+        "indicator_code": "code",
+        "measure_code": "code",
+        "narrative": "comment",
+    }
+    header: ReportHeader | None = None
+    first_values: dict[str, str] = {}
+    line = reader.line_num
+    for cells in reader:
+        number, line = line + 1, reader.line_num  # a quoted field may span lines: name the first
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(keys):
+            raise out.error(f"the row has {len(cells)} fields, the heading {len(keys)}", row=number)
+        row = dict(zip(keys, cells, strict=True))
+        values = {key: row[key].strip() for key in HEADER_FIELDS}
+        if header is None:
+            header = out.header({key: (values[key] or None, number) for key in HEADER_FIELDS}, "", names)
+            first_values = values
+        for key in HEADER_FIELDS:
+            if values[key] != first_values[key]:
+                message = f"{key} is {values[key]!r} here but {first_values[key]!r} above"
+                raise out.error(message + ": one file carries one report", row=number, column=key)
+        part = lookup("part", row["part"])
+        if part == "indicator":
+            if row["status"].strip():
+                raise out.error("indicator rows have no status: leave it empty", row=number, column="status")
+            out.indicator({"indicator_code": row["code"]} | row, "", number, names)
+        elif part == "measure":
+            for key in ("disaggregation", "value"):
+                if row[key].strip():
+                    raise out.error(f"measure rows have no {key}: leave it empty", row=number, column=key)
+            fields = {"measure_code": row["code"], "status": row["status"], "narrative": row["comment"]}
+            out.measure(fields, "", number, names)
+        else:
+            raise out.error(
+                f"part {row['part']!r} is neither 'indicator' nor 'measure'", row=number, column="part"
+            )
+    if header is None:
+        raise out.error("the report has no data rows: the file holds only the heading line")
+    return header
+
+
+def _read_json(path: Path, out: _Collector) -> ReportHeader:
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise out.error(f"not UTF-8 text (byte {exc.start}): save the JSON as UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise out.error(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    if not isinstance(doc, dict):
+        raise out.error(
+            "the JSON must be an object with template_version, header, indicator_values, measures"
+        )
+    sections = ("template_version", "header", "indicator_values", "measures")
+    for key in doc:
+        if key not in sections:
+            raise out.error(f"unknown key {key!r}: expected {', '.join(sections)}", column=key)
+    if doc.get("template_version") != TEMPLATE_VERSION:
+        raise out.error(f"template_version must be {TEMPLATE_VERSION}", column="template_version")
+    head = doc.get("header")
+    if not isinstance(head, dict):
+        raise out.error("header must be an object with " + ", ".join(HEADER_FIELDS), column="header")
+    for key in head:
+        if key not in HEADER_FIELDS:
+            raise out.error(
+                f"unknown header key {key!r}: expected {', '.join(HEADER_FIELDS)}", "header", column=key
+            )
+    fields = {key: (value, None) for key, value in head.items()}
+    header = out.header(fields, "header", {key: key for key in HEADER_FIELDS})
+    for section, keys, add in (
+        ("indicator_values", JSON_INDICATOR_KEYS, out.indicator),
+        ("measures", JSON_MEASURE_KEYS, out.measure),
+    ):
+        items = doc.get(section, [])
+        if not isinstance(items, list):
+            raise out.error(f"{section} must be an array of objects", column=section)
+        names = {key: key for key in keys}
+        for number, item in enumerate(items, start=1):
+            if not isinstance(item, dict):
+                raise out.error("each entry must be an object", section, number)
+            for key in item:
+                if key not in keys:
+                    raise out.error(f"unknown key {key!r}: expected {', '.join(keys)}", section, number, key)
+            required = REQUIRED["indicator" if section == "indicator_values" else "measure"]
+            for key in required:
+                if key not in item:
+                    raise out.error(
+                        f"key {key!r} is missing (use null for a value not reported)", section, number, key
+                    )
+            add(item, section, number, names)
+    return header
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _rows(table: list[dict] | pd.DataFrame, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Plain dicts with the given keys; pandas NA / NaN values become None."""
+    records = table.to_dict("records") if isinstance(table, pd.DataFrame) else list(table)
+    clean = []
+    for record in records:
+        row = {}
+        for key in columns:
+            value = record.get(key)
+            row[key] = None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+        clean.append(row)
+    return clean
+
+
+def _indicator_rows(table: list[dict] | pd.DataFrame) -> list[dict[str, Any]]:
+    rows = _rows(table, JSON_INDICATOR_KEYS)
+    for row in rows:
+        row["value"] = None if row["value"] is None else int(row["value"])
+        row["disaggregation"] = row["disaggregation"] or TOTAL
+        row["comment"] = row["comment"] or ""
+    return rows
+
+
+def _measure_rows(table: list[dict] | pd.DataFrame) -> list[dict[str, Any]]:
+    rows = _rows(table, JSON_MEASURE_KEYS)
+    for row in rows:
+        row["narrative"] = row["narrative"] or ""
+    return rows
+
+
+def write_report(
+    header: ReportHeader,
+    indicator_values: list[dict] | pd.DataFrame,
+    measures: list[dict] | pd.DataFrame,
+    path: Path,
+    fmt: str,
+) -> Path:
+    """Write a report as template version 1 in "xlsx", "csv" or "json"; returns the path.
+
+    indicator_values: rows with indicator_code, disaggregation, value (int or None = not
+    reported), comment; measures: rows with measure_code, status, narrative. A
+    ``ParsedReport``'s tables are accepted as they are.
+    """
+    fmt = fmt.lower().lstrip(".")
+    path = Path(path)
+    values, actions = _indicator_rows(indicator_values), _measure_rows(measures)
+    if fmt == "xlsx":
+        workbook = _workbook(header, values, actions, header.programme_code, header.reporting_year)
+        _save_workbook(workbook, path, dt.datetime.combine(header.submission_date, dt.time()))
+    elif fmt == "csv":
+        _write_csv(header, values, actions, path)
+    elif fmt == "json":
+        _write_json(header, values, actions, path)
+    else:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    return path
+
+
+def _header_values(header: ReportHeader) -> dict[str, Any]:
+    return {
+        "state": header.state_code,
+        "authority": header.authority,
+        "programme": header.programme_code,
+        "reporting_year": header.reporting_year,
+        "submission_date": header.submission_date.isoformat(),
+        "version": header.version,
+    }
+
+
+def _write_csv(header: ReportHeader, values: list[dict], actions: list[dict], path: Path) -> None:
+    head = _header_values(header)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in values:
+        value = "" if row["value"] is None else row["value"]
+        writer.writerow(
+            [
+                *head.values(),
+                "indicator",
+                row["indicator_code"],
+                row["disaggregation"],
+                value,
+                "",
+                row["comment"],
+            ]
+        )
+    for row in actions:
+        writer.writerow(
+            [*head.values(), "measure", row["measure_code"], "", "", row["status"], row["narrative"]]
+        )
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def _write_json(header: ReportHeader, values: list[dict], actions: list[dict], path: Path) -> None:
+    doc = {
+        "template_version": TEMPLATE_VERSION,
+        "header": _header_values(header),
+        "indicator_values": values,
+        "measures": actions,
+    }
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _put(ws: Worksheet, row: int, column: int, value: object) -> None:
+    """Write a cell; text that Excel would take for a formula (= + - @) stays text."""
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def _heading(ws: Worksheet, scope: str, keys: tuple[str, ...], widths: tuple[int, ...]) -> None:
+    for column, (key, width) in enumerate(zip(keys, widths, strict=True), start=1):
+        _put(ws, 1, column, label(scope, key))
+        ws.cell(row=1, column=column).font = Font(bold=True)
+        ws.column_dimensions[openpyxl.utils.get_column_letter(column)].width = width
+    ws.freeze_panes = "A2"
+
+
+INSTRUCTIONS = (
+    "Шаблон отчёта государства – участника, версия 1 / Member-state report template, version 1",
+    "",
+    "Лист «Отчёт | Report»: заполните все поля (государство – код ISO, например KZ). / "
+    "Fill in every header field (state as ISO code, e.g. KZ).",
+    "Лист «Показатели | Indicators»: одна строка на значение. Пустая ячейка или «не представлено» / "
+    "«н/д» / «not reported» = значение не представлено (это НЕ ноль). Ноль пишите как 0. / "
+    "One row per value. Empty, 'не представлено', 'н/д' or 'not reported' = not reported (NOT zero); "
+    "write zero as 0.",
+    "Разбивка: пусто или total = итог; иначе «измерение=значение», например sex=female, "
+    "operation=PRV-2014-01. / Disaggregation: empty or 'total', else 'dimension=value'.",
+    "Лист «Мероприятия | Measures»: статус – выполнено / выполняется / не выполнено / перенесено "
+    "(implemented / in progress / not implemented / postponed).",
+    "Перечень мероприятий программы в этом шаблоне носит иллюстративный характер: реальные тексты "
+    "мероприятий не опубликованы. / The programme measure registry in this template is ILLUSTRATIVE: "
+    "the real measure texts are not public.",
+)
+
+
+def _workbook(
+    header: ReportHeader | None,
+    values: list[dict],
+    actions: list[dict],
+    programme_code: str,
+    year: int,
+) -> openpyxl.Workbook:
+    """The template workbook; ``header`` None gives the blank form for programme and year."""
+    reference = load_reference()
+    indicator_names = dict(
+        zip(reference.indicators.indicator_code, reference.indicators.name_ru, strict=True)
+    )
+    measures = reference.measures[reference.measures.programme_code == programme_code]
+    measure_texts = dict(zip(measures.measure_code, measures.text_ru, strict=True))
+
+    workbook = openpyxl.Workbook()
+    ws = workbook.active
+    ws.title = label("sheet", "report")
+    _heading(ws, "header", ("field",), (34,))
+    _put(ws, 1, 2, "Значение / Value")
+    _put(ws, 1, 3, "Подсказка / Hint")
+    ws.column_dimensions["B"].width, ws.column_dimensions["C"].width = 48, 40
+    hints = {
+        "state": "код ISO, например KZ / ISO code, e.g. KZ",
+        "submission_date": "ГГГГ-ММ-ДД / YYYY-MM-DD",
+        "version": "1 – первичный, 2… – исправленный / 1 = first, 2… = correction",
+    }
+    if header is None:
+        head: dict[str, Any] = {"programme": programme_code, "reporting_year": year, "version": 1}
+    else:
+        head = _header_values(header) | {"submission_date": header.submission_date}
+    for row, key in enumerate((*HEADER_FIELDS, "template_version"), start=2):
+        _put(ws, row, 1, label("header", key))
+        _put(ws, row, 2, TEMPLATE_VERSION if key == "template_version" else head.get(key))
+        if key == "submission_date":
+            ws.cell(row=row, column=2).number_format = "yyyy-mm-dd"
+        _put(ws, row, 3, hints.get(key, ""))
+
+    ws = workbook.create_sheet(label("sheet", "indicators"))
+    _heading(ws, "indicator", XLSX_INDICATOR_COLUMNS, (16, 50, 32, 14, 50))
+    for row, item in enumerate(values, start=2):
+        cells = (
+            item["indicator_code"],
+            indicator_names.get(item["indicator_code"], ""),
+            item["disaggregation"],
+            item["value"],
+            item["comment"],
+        )
+        for column, value in enumerate(cells, start=1):
+            _put(ws, row, column, value)
+
+    ws = workbook.create_sheet(label("sheet", "measures"))
+    _heading(ws, "measure", XLSX_MEASURE_COLUMNS, (16, 60, 32, 60))
+    for row, item in enumerate(actions, start=2):
+        cells = (
+            item["measure_code"],
+            measure_texts.get(item["measure_code"], ""),
+            item["status"],
+            item["narrative"],
+        )
+        for column, value in enumerate(cells, start=1):
+            _put(ws, row, column, value)
+    statuses = ",".join(label("status", key) for key in ALIASES["status"])
+    validation = DataValidation(type="list", formula1=f'"{statuses}"', allow_blank=True)
+    validation.error = "выберите статус из списка / choose a status from the list"
+    ws.add_data_validation(validation)
+    validation.add(f"C2:C{max(len(actions) + 1, 200)}")
+
+    ws = workbook.create_sheet(label("sheet", "instructions"))
+    ws.column_dimensions["A"].width = 120
+    for row, line in enumerate(INSTRUCTIONS, start=1):
+        _put(ws, row, 1, line)
+        ws.cell(row=row, column=1).alignment = Alignment(wrap_text=True)
+    return workbook
+
+
+def _save_workbook(workbook: openpyxl.Workbook, path: Path, timestamp: dt.datetime) -> None:
+    """Save with fixed timestamps (document properties and zip entries) so the bytes are reproducible."""
+    workbook.properties.creator = "programme_monitoring report template v1"
+    workbook.properties.created = timestamp
+    buffer = io.BytesIO()
+    workbook.save(buffer)  # sets properties.modified to the wall clock: replaced below
+    stamp = timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp.encode(), data)
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, data)
+
+
+def write_blank_template(programme_code: str, year: int, path: Path) -> Path:
+    """A blank bilingual XLSX for one programme and year, prefilled with the indicators
+    reportable then (one "total" row each) and the measures due that year."""
+    reference = load_reference()
+    programme_code = programme_code.upper()
+    if programme_code not in reference.programme_codes:
+        raise ValueError(
+            f"unknown programme {programme_code!r}: use one of {sorted(reference.programme_codes)}"
+        )
+    reportable = reference.reportable_indicators(programme_code, year)
+    codes = [code for code in reference.indicators.indicator_code if code in reportable]
+    values = [{"indicator_code": c, "disaggregation": TOTAL, "value": None, "comment": ""} for c in codes]
+    due = reference.measures_due(programme_code, year)
+    registry = reference.measures[reference.measures.programme_code == programme_code].measure_code
+    actions = [{"measure_code": code, "status": "", "narrative": ""} for code in registry if code in due]
+    workbook = _workbook(None, values, actions, programme_code, year)
+    _save_workbook(workbook, Path(path), dt.datetime(year + 1, 1, 1))
+    return Path(path)
