@@ -116,6 +116,15 @@ def quality(args: argparse.Namespace) -> int:
     return 0
 
 
+def airflow(args: argparse.Namespace) -> int:
+    """Run any Airflow command with this project's settings (e.g. ``airflow standalone``)."""
+    from .orchestration import configure_airflow
+
+    configure_airflow()
+    executable = Path(sys.executable).with_name("airflow")
+    os.execv(executable, [str(executable), *args.airflow_args])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="programme_monitoring", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
 
     p = commands.add_parser("write-suites", help="rewrite the Great Expectations suites under expectations/")
     p.set_defaults(handler=quality)
+
+    p = commands.add_parser("airflow", help="run an Airflow command with the project's settings")
+    p.add_argument("airflow_args", nargs=argparse.REMAINDER)
+    p.set_defaults(handler=airflow)
 
     args = parser.parse_args(argv)
     return args.handler(args)
