@@ -580,7 +580,7 @@ def write_report(
     values, actions = _indicator_rows(indicator_values), _measure_rows(measures)
     if fmt == "xlsx":
         workbook = _workbook(header, values, actions, header.programme_code, header.reporting_year)
-        _save_workbook(workbook, path, dt.datetime.combine(header.submission_date, dt.time()))
+        save_workbook(workbook, path, dt.datetime.combine(header.submission_date, dt.time()))
     elif fmt == "csv":
         _write_csv(header, values, actions, path)
     elif fmt == "json":
@@ -747,7 +747,7 @@ def _workbook(
     return workbook
 
 
-def _save_workbook(workbook: openpyxl.Workbook, path: Path, timestamp: dt.datetime) -> None:
+def save_workbook(workbook: openpyxl.Workbook, path: Path, timestamp: dt.datetime) -> None:
     """Save with fixed timestamps (document properties and zip entries) so the bytes are reproducible."""
     workbook.properties.creator = "programme_monitoring report template v1"
     workbook.properties.created = timestamp
@@ -780,5 +780,5 @@ def write_blank_template(programme_code: str, year: int, path: Path) -> Path:
     registry = reference.measures[reference.measures.programme_code == programme_code].measure_code
     actions = [{"measure_code": code, "status": "", "narrative": ""} for code in registry if code in due]
     workbook = _workbook(None, values, actions, programme_code, year)
-    _save_workbook(workbook, Path(path), dt.datetime(year + 1, 1, 1))
+    save_workbook(workbook, Path(path), dt.datetime(year + 1, 1, 1))
     return Path(path)
