@@ -16,7 +16,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -227,7 +227,9 @@ class _Collector:
     ) -> ReportFormatError:
         return ReportFormatError(self.path, message, sheet=sheet, row=row, column=column)
 
-    def _convert(self, func, raw: object, sheet: str, row: int | None, column: str) -> Any:
+    def _convert(
+        self, func: Callable[[object], Any], raw: object, sheet: str, row: int | None, column: str
+    ) -> Any:
         try:
             return func(raw)
         except ValueError as exc:
@@ -244,7 +246,7 @@ class _Collector:
             if _text(raw) == "":
                 raise self.error(f"header field {names[key]!r} is empty: fill it in", sheet, row, names[key])
 
-        def get(key: str, func):
+        def get(key: str, func: Callable[[object], Any]) -> Any:
             raw, row = fields[key]
             return self._convert(func, raw, sheet, row, names[key])
 
@@ -380,7 +382,7 @@ def _read_xlsx_header(ws: Worksheet, out: _Collector) -> ReportHeader:
     return out.header(fields, ws.title, names)
 
 
-def _read_xlsx_table(ws: Worksheet, scope: str, add, out: _Collector) -> None:
+def _read_xlsx_table(ws: Worksheet, scope: str, add: Callable[..., None], out: _Collector) -> None:
     """The first non-empty row holds the column headings; every later non-empty row is data."""
     rows = _xlsx_rows(ws)
     first = next(rows, None)
