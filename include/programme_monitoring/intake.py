@@ -44,40 +44,50 @@ class FileOutcome:
 def ingest_landing(landing: Path | None = None, today: dt.date | None = None) -> list[FileOutcome]:
     """Take every file waiting in the landing area; return one outcome per file."""
     landing = landing or paths().landing
-    ensure_raw_tables()
-    outcomes = [ingest_file(path, today=today) for path in sorted(landing.iterdir()) if not path.name.startswith(".")]
+    landing.mkdir(parents=True, exist_ok=True)
+    outcomes = ingest_files(sorted(p for p in landing.iterdir() if not p.name.startswith(".")), today)
     loaded = sum(o.status == "loaded" for o in outcomes)
     rejected = sum(o.status == "rejected" for o in outcomes)
     log.info("intake: %d loaded, %d rejected, %d already seen", loaded, rejected, len(outcomes) - loaded - rejected)
     return outcomes
 
 
-def ingest_file(path: Path, today: dt.date | None = None) -> FileOutcome:
+def ingest_files(files: list[Path], today: dt.date | None = None) -> list[FileOutcome]:
+    """Parse, validate (in one Great Expectations pass) and load or refuse each file."""
+    ensure_raw_tables()
     today = today or dt.date.today()
-    if path.is_symlink() or not path.is_file():
-        # Never follow a link out of the landing area; leave it for an operator.
-        return FileOutcome(path.name, "", "rejected", ["not a regular file (links and folders are not read)"])
-    digest = _sha256(path)
-    if _already_seen(digest):
-        log.info("%s: same bytes as a file already in the ledger (%s), nothing to do", path.name, digest[:12])
-        path.unlink()
-        return FileOutcome(path.name, digest, "duplicate")
+    outcomes: dict[Path, FileOutcome] = {}
+    candidates: dict[Path, tuple[str, ParsedReport | None, list[str]]] = {}
+    for path in files:
+        if path.is_symlink() or not path.is_file():
+            # Never follow a link out of the landing area; leave it for an operator.
+            outcomes[path] = FileOutcome(path.name, "", "rejected", ["not a regular file (links and folders are not read)"])
+            continue
+        digest = _sha256(path)
+        if _already_seen(digest):
+            log.info("%s: same bytes as a file already in the ledger (%s), nothing to do", path.name, digest[:12])
+            path.unlink()
+            outcomes[path] = FileOutcome(path.name, digest, "duplicate")
+            continue
+        report, reasons = _parse(path)
+        candidates[path] = (digest, report, reasons)
 
-    reasons: list[str] = []
-    report: ParsedReport | None = None
+    parsed = [report for _, report, _ in candidates.values() if report is not None]
+    findings = quality.validate_reports(parsed, current_year=today.year) if parsed else {}
+    for path, (digest, report, reasons) in candidates.items():
+        if report is not None:
+            reasons = reasons + [f.describe() for f in findings[str(report.source_file)]]
+        outcomes[path] = _reject(path, digest, reasons, report) if reasons else _load(path, digest, report)
+    return [outcomes[path] for path in files]
+
+
+def _parse(path: Path) -> tuple[ParsedReport | None, list[str]]:
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        reasons.append(f"unsupported file type {path.suffix!r}: send .xlsx, .csv or .json (report template v1)")
-    else:
-        try:
-            report = parse_report(path)
-        except ReportFormatError as error:
-            reasons.append(str(error))
-    if report is not None:
-        reasons += [finding.describe() for finding in quality.validate_report(report, current_year=today.year)]
-
-    if reasons:
-        return _reject(path, digest, reasons, report)
-    return _load(path, digest, report)
+        return None, [f"unsupported file type {path.suffix!r}: send .xlsx, .csv or .json (report template v1)"]
+    try:
+        return parse_report(path), []
+    except ReportFormatError as error:
+        return None, [str(error)]
 
 
 def _sha256(path: Path) -> str:
