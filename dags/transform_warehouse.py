@@ -5,8 +5,13 @@ Started when the ingest DAG loads new reports; emits the marts asset for publish
 
 import pendulum
 from airflow.sdk import Asset, dag, task
-
-from programme_monitoring.orchestration import DEFAULT_ARGS, MARTS_URI, RAW_REPORTS_URI, TRANSFORM_DAG, transform_task
+from programme_monitoring.orchestration import (
+    DEFAULT_ARGS,
+    MARTS_URI,
+    RAW_REPORTS_URI,
+    TRANSFORM_DAG,
+    transform_task,
+)
 
 
 @dag(

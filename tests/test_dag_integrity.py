@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
 from programme_monitoring.orchestration import CHAIN, MARTS_URI, RAW_REPORTS_URI
 
 
 @pytest.fixture(scope="module")
 def dagbag(airflow_ready):
     from airflow.dag_processing.dagbag import DagBag
-
     from programme_monitoring.settings import DAGS_DIR
 
     return DagBag(dag_folder=str(DAGS_DIR))

@@ -10,7 +10,6 @@ import csv
 
 import psycopg
 import pytest
-
 from programme_monitoring.settings import paths
 
 # The 2014 statement (OSCE, Vienna, 6 July 2015): "over 2,700" crimes, "over 1,600"
@@ -48,7 +47,9 @@ def test_every_dag_run_succeeds(chain_run):
 
 def test_2014_headline_figures_match_the_statement(chain_run, warehouse_url):
     columns = ", ".join(STATEMENT_2014)
-    (row,) = _query(warehouse_url, f"select {columns} from marts.rpt_headline_figures where reporting_year = 2014")
+    (row,) = _query(
+        warehouse_url, f"select {columns} from marts.rpt_headline_figures where reporting_year = 2014"
+    )
     assert dict(zip(STATEMENT_2014, row, strict=True)) == STATEMENT_2014
 
 
@@ -78,9 +79,12 @@ def test_every_good_report_is_loaded_once_with_its_source_file(chain_run, wareho
     manifest, _ = chain_run
     loaded = {name for (name,) in _query(warehouse_url, "select source_file from raw.report_headers")}
     assert loaded == {p.name for p in manifest.good}
-    (orphans,) = _query(warehouse_url, """
+    (orphans,) = _query(
+        warehouse_url,
+        """
         select count(*) from marts.fct_indicator_values f
-        left join raw.report_headers h on h.report_id = f.report_id where h.report_id is null""")
+        left join raw.report_headers h on h.report_id = f.report_id where h.report_id is null""",
+    )
     assert orphans == (0,)
 
 

@@ -39,8 +39,10 @@ def demo(args: argparse.Namespace) -> int:
 
     manifest = generate_samples(where.landing, seed=args.seed)
     write_manifest(manifest, where.var / "samples_manifest.json")
-    print(f"Sample reports (synthetic): {len(manifest.good)} good and {len(manifest.bad)} planted bad "
-          f"reports written to {where.landing}")
+    print(
+        f"Sample reports (synthetic): {len(manifest.good)} good and {len(manifest.bad)} planted bad "
+        f"reports written to {where.landing}"
+    )
 
     states = run_chain()
     print("DAG runs: " + ", ".join(f"{dag_id}={state}" for dag_id, state in states.items()))

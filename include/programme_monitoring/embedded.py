@@ -37,7 +37,9 @@ class EmbeddedPostgres:
         if not (self.pgdata / "PG_VERSION").exists():
             self._initdb()
         if not self.is_running():
-            self._run("pg_ctl", "-w", "-t", "60", "-l", str(self.log_file), "-o", self._server_options(), "start")
+            self._run(
+                "pg_ctl", "-w", "-t", "60", "-l", str(self.log_file), "-o", self._server_options(), "start"
+            )
         self._create_databases()
         return self.url()
 

@@ -48,7 +48,9 @@ def ingest_landing(landing: Path | None = None, today: dt.date | None = None) ->
     outcomes = ingest_files(sorted(p for p in landing.iterdir() if not p.name.startswith(".")), today)
     loaded = sum(o.status == "loaded" for o in outcomes)
     rejected = sum(o.status == "rejected" for o in outcomes)
-    log.info("intake: %d loaded, %d rejected, %d already seen", loaded, rejected, len(outcomes) - loaded - rejected)
+    log.info(
+        "intake: %d loaded, %d rejected, %d already seen", loaded, rejected, len(outcomes) - loaded - rejected
+    )
     return outcomes
 
 
@@ -61,11 +63,15 @@ def ingest_files(files: list[Path], today: dt.date | None = None) -> list[FileOu
     for path in files:
         if path.is_symlink() or not path.is_file():
             # Never follow a link out of the landing area; leave it for an operator.
-            outcomes[path] = FileOutcome(path.name, "", "rejected", ["not a regular file (links and folders are not read)"])
+            outcomes[path] = FileOutcome(
+                path.name, "", "rejected", ["not a regular file (links and folders are not read)"]
+            )
             continue
         digest = _sha256(path)
         if _already_seen(digest):
-            log.info("%s: same bytes as a file already in the ledger (%s), nothing to do", path.name, digest[:12])
+            log.info(
+                "%s: same bytes as a file already in the ledger (%s), nothing to do", path.name, digest[:12]
+            )
             path.unlink()
             outcomes[path] = FileOutcome(path.name, digest, "duplicate")
             continue
@@ -83,7 +89,9 @@ def ingest_files(files: list[Path], today: dt.date | None = None) -> list[FileOu
 
 def _parse(path: Path) -> tuple[ParsedReport | None, list[str]]:
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        return None, [f"unsupported file type {path.suffix!r}: send .xlsx, .csv or .json (report template v1)"]
+        return None, [
+            f"unsupported file type {path.suffix!r}: send .xlsx, .csv or .json (report template v1)"
+        ]
     try:
         return parse_report(path), []
     except ReportFormatError as error:
@@ -100,7 +108,10 @@ def _sha256(path: Path) -> str:
 
 def _already_seen(digest: str) -> bool:
     with connect() as conn:
-        return conn.execute("select 1 from audit.file_ledger where file_sha256 = %s", (digest,)).fetchone() is not None
+        return (
+            conn.execute("select 1 from audit.file_ledger where file_sha256 = %s", (digest,)).fetchone()
+            is not None
+        )
 
 
 def _store(path: Path, digest: str, folder: Path) -> Path:
@@ -114,15 +125,17 @@ def _store(path: Path, digest: str, folder: Path) -> Path:
 def _reject(path: Path, digest: str, reasons: list[str], report: ParsedReport | None) -> FileOutcome:
     stored = _store(path, digest, paths().quarantine)
     path.unlink()
-    text = "\n".join([
-        f"File / Файл: {path.name}",
-        f"SHA-256: {digest}",
-        "Refused: nothing from this file was loaded. Fix the rows below and send the file again.",
-        "Отклонён: данные файла не загружены. Исправьте указанные строки и направьте файл повторно.",
-        "",
-        *(f"- {reason}" for reason in reasons),
-        "",
-    ])
+    text = "\n".join(
+        [
+            f"File / Файл: {path.name}",
+            f"SHA-256: {digest}",
+            "Refused: nothing from this file was loaded. Fix the rows below and send the file again.",
+            "Отклонён: данные файла не загружены. Исправьте указанные строки и направьте файл повторно.",
+            "",
+            *(f"- {reason}" for reason in reasons),
+            "",
+        ]
+    )
     stored.with_name(stored.name + ".reason.txt").write_text(text, encoding="utf-8")
     header = report.header if report else None
     with connect() as conn:
@@ -131,15 +144,32 @@ def _reject(path: Path, digest: str, reasons: list[str], report: ParsedReport | 
                    state_code, programme_code, reporting_year, report_version, reason, stored_path)
                values (%s, %s, %s, %s, 'rejected', %s, %s, %s, %s, %s, %s)
                on conflict (file_sha256) do nothing""",
-            (digest, path.name, path.suffix.lower().lstrip("."), stored.stat().st_size,
-             header and header.state_code, header and header.programme_code, header and header.reporting_year,
-             header and header.version, "\n".join(reasons), str(stored)),
+            (
+                digest,
+                path.name,
+                path.suffix.lower().lstrip("."),
+                stored.stat().st_size,
+                header and header.state_code,
+                header and header.programme_code,
+                header and header.reporting_year,
+                header and header.version,
+                "\n".join(reasons),
+                str(stored),
+            ),
         )
     log.warning("%s refused:\n%s", path.name, "\n".join(reasons))
     return FileOutcome(path.name, digest, "rejected", reasons, stored_path=str(stored))
 
 
-INDICATOR_FIELDS = ("source_sheet", "source_row", "indicator_code", "disaggregation", "value", "is_reported", "comment")
+INDICATOR_FIELDS = (
+    "source_sheet",
+    "source_row",
+    "indicator_code",
+    "disaggregation",
+    "value",
+    "is_reported",
+    "comment",
+)
 MEASURE_FIELDS = ("source_sheet", "source_row", "measure_code", "status", "narrative")
 
 
@@ -151,15 +181,34 @@ def _load(path: Path, digest: str, report: ParsedReport) -> FileOutcome:
             """insert into audit.file_ledger (file_sha256, file_name, file_format, file_bytes, status,
                    state_code, programme_code, reporting_year, report_version, indicator_rows, measure_rows)
                values (%s, %s, %s, %s, 'loaded', %s, %s, %s, %s, %s, %s)""",
-            (digest, path.name, report.file_format, path.stat().st_size, h.state_code, h.programme_code,
-             h.reporting_year, h.version, len(values), len(measures)),
+            (
+                digest,
+                path.name,
+                report.file_format,
+                path.stat().st_size,
+                h.state_code,
+                h.programme_code,
+                h.reporting_year,
+                h.version,
+                len(values),
+                len(measures),
+            ),
         )
         conn.execute(
             """insert into raw.report_headers (report_id, source_file, file_format, state_code, authority,
                    programme_code, reporting_year, submission_date, report_version)
                values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            (digest, path.name, report.file_format, h.state_code, h.authority, h.programme_code,
-             h.reporting_year, h.submission_date, h.version),
+            (
+                digest,
+                path.name,
+                report.file_format,
+                h.state_code,
+                h.authority,
+                h.programme_code,
+                h.reporting_year,
+                h.submission_date,
+                h.version,
+            ),
         )
         _copy(conn, "raw.indicator_values", digest, path.name, values, INDICATOR_FIELDS)
         _copy(conn, "raw.measure_status", digest, path.name, measures, MEASURE_FIELDS)
@@ -167,11 +216,19 @@ def _load(path: Path, digest: str, report: ParsedReport) -> FileOutcome:
         # goes only after the commit, so a crash in between loses nothing (the rerun finds
         # the hash in the ledger and just clears the landing file).
         stored = _store(path, digest, paths().archive)
-        conn.execute("update audit.file_ledger set stored_path = %s where file_sha256 = %s", (str(stored), digest))
+        conn.execute(
+            "update audit.file_ledger set stored_path = %s where file_sha256 = %s", (str(stored), digest)
+        )
     path.unlink()
     log.info("%s loaded: %d values, %d measures", path.name, len(values), len(measures))
-    return FileOutcome(path.name, digest, "loaded", indicator_rows=len(values), measure_rows=len(measures),
-                       stored_path=str(stored))
+    return FileOutcome(
+        path.name,
+        digest,
+        "loaded",
+        indicator_rows=len(values),
+        measure_rows=len(measures),
+        stored_path=str(stored),
+    )
 
 
 def _copy(conn: psycopg.Connection, table: str, report_id: str, source_file: str, frame, fields) -> None:
@@ -179,5 +236,3 @@ def _copy(conn: psycopg.Connection, table: str, report_id: str, source_file: str
     with conn.cursor().copy(f"copy {table} ({columns}) from stdin") as copy:
         for row in frame[list(fields)].itertuples(index=False, name=None):
             copy.write_row((report_id, source_file, *(None if pd.isna(v) else v for v in row)))
-
-

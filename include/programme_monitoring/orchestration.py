@@ -37,7 +37,9 @@ def configure_airflow() -> None:
 
         url = airflow_metadata_url()
         os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = url
-        os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = url.replace("+psycopg:", "+psycopg_async:", 1)
+        os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = url.replace(
+            "+psycopg:", "+psycopg_async:", 1
+        )
     Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
 
 
@@ -84,8 +86,10 @@ def ingest_task() -> dict:
     }
     for name, reasons in summary["rejected"].items():
         print(f"REFUSED {name}:\n  " + "\n  ".join(reasons))
-    print(f"intake: {len(summary['loaded'])} loaded, {len(summary['rejected'])} refused, "
-          f"{len(summary['duplicates'])} already seen")
+    print(
+        f"intake: {len(summary['loaded'])} loaded, {len(summary['rejected'])} refused, "
+        f"{len(summary['duplicates'])} already seen"
+    )
     return summary
 
 
@@ -99,4 +103,8 @@ def publish_task() -> dict:
     from .reports import write_headline_report
 
     report = write_headline_report()
-    return {"csv": str(report.csv_path), "html": str(report.html_path), "years": [r["reporting_year"] for r in report.rows]}
+    return {
+        "csv": str(report.csv_path),
+        "html": str(report.html_path),
+        "years": [r["reporting_year"] for r in report.rows],
+    }

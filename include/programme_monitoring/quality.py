@@ -83,61 +83,109 @@ def suite_definitions() -> dict[str, list]:
     return {
         "report_header.blocking": [
             e.ExpectColumnValuesToBeInSet(
-                column="state_code", value_set=_param("known_states"),
-                meta=_meta("unknown state code: use the ISO 3166 alpha-2 code of a CIS state (e.g. KZ)",
-                           "неизвестный код государства: укажите код ISO 3166 alpha-2 (например, KZ)")),
+                column="state_code",
+                value_set=_param("known_states"),
+                meta=_meta(
+                    "unknown state code: use the ISO 3166 alpha-2 code of a CIS state (e.g. KZ)",
+                    "неизвестный код государства: укажите код ISO 3166 alpha-2 (например, KZ)",
+                ),
+            ),
             e.ExpectColumnValuesToBeInSet(
-                column="programme_code", value_set=_param("known_programmes"),
-                meta=_meta("unknown programme code: use THB, IM or CR",
-                           "неизвестный код программы: укажите THB, IM или CR")),
+                column="programme_code",
+                value_set=_param("known_programmes"),
+                meta=_meta(
+                    "unknown programme code: use THB, IM or CR",
+                    "неизвестный код программы: укажите THB, IM или CR",
+                ),
+            ),
             e.ExpectColumnValuesToBeInSet(
-                column="state_code", value_set=_param("participating_states"),
-                meta=_meta("this state does not take part in this programme in the reporting year",
-                           "государство не участвует в программе в отчётном году")),
+                column="state_code",
+                value_set=_param("participating_states"),
+                meta=_meta(
+                    "this state does not take part in this programme in the reporting year",
+                    "государство не участвует в программе в отчётном году",
+                ),
+            ),
             e.ExpectColumnValuesToBeBetween(
-                column="reporting_year", min_value=_param("first_year"), max_value=_param("last_year"),
-                meta=_meta("reporting year is outside the programme period or in the future",
-                           "отчётный год вне срока программы или в будущем")),
+                column="reporting_year",
+                min_value=_param("first_year"),
+                max_value=_param("last_year"),
+                meta=_meta(
+                    "reporting year is outside the programme period or in the future",
+                    "отчётный год вне срока программы или в будущем",
+                ),
+            ),
             e.ExpectColumnValuesToBeBetween(
-                column="version", min_value=1,
-                meta=_meta("report version must be a whole number from 1", "версия отчёта должна быть целым числом от 1")),
+                column="version",
+                min_value=1,
+                meta=_meta(
+                    "report version must be a whole number from 1",
+                    "версия отчёта должна быть целым числом от 1",
+                ),
+            ),
             e.ExpectColumnValuesToNotBeNull(
                 column="authority",
-                meta=_meta("reporting authority is missing", "не указан представивший отчёт орган")),
+                meta=_meta("reporting authority is missing", "не указан представивший отчёт орган"),
+            ),
         ],
         "indicator_values.blocking": [
             e.ExpectTableRowCountToBeBetween(
                 min_value=1,
-                meta=_meta("the report has no indicator values", "в отчёте нет значений показателей")),
+                meta=_meta("the report has no indicator values", "в отчёте нет значений показателей"),
+            ),
             e.ExpectColumnValuesToBeInSet(
-                column="indicator_code", value_set=_param("reportable_indicators"),
-                meta=_meta("indicator code does not exist or is not reported under this programme in this year",
-                           "код показателя не существует или не предусмотрен программой в этом году")),
+                column="indicator_code",
+                value_set=_param("reportable_indicators"),
+                meta=_meta(
+                    "indicator code does not exist or is not reported under this programme in this year",
+                    "код показателя не существует или не предусмотрен программой в этом году",
+                ),
+            ),
             e.ExpectColumnValuesToBeInSet(
-                column="indicator_dimension", value_set=_param("allowed_dimensions"),
-                meta=_meta("this disaggregation is not allowed for the indicator",
-                           "такая разбивка не предусмотрена для показателя")),
+                column="indicator_dimension",
+                value_set=_param("allowed_dimensions"),
+                meta=_meta(
+                    "this disaggregation is not allowed for the indicator",
+                    "такая разбивка не предусмотрена для показателя",
+                ),
+            ),
             e.ExpectColumnValuesToBeBetween(
-                column="value", min_value=0,
-                meta=_meta("value must be a whole number >= 0 (leave empty if not reported)",
-                           "значение должно быть целым числом >= 0 (пусто, если не представлено)")),
+                column="value",
+                min_value=0,
+                meta=_meta(
+                    "value must be a whole number >= 0 (leave empty if not reported)",
+                    "значение должно быть целым числом >= 0 (пусто, если не представлено)",
+                ),
+            ),
             e.ExpectCompoundColumnsToBeUnique(
                 column_list=["source_file", "indicator_code", "disaggregation"],
-                meta=_meta("the same indicator and disaggregation appear more than once",
-                           "один и тот же показатель и разбивка указаны несколько раз")),
+                meta=_meta(
+                    "the same indicator and disaggregation appear more than once",
+                    "один и тот же показатель и разбивка указаны несколько раз",
+                ),
+            ),
         ],
         "measure_status.blocking": [
             e.ExpectColumnValuesToBeInSet(
-                column="measure_code", value_set=_param("programme_measures"),
-                meta=_meta("measure code is not in the programme's measure registry",
-                           "кода мероприятия нет в перечне мероприятий программы")),
+                column="measure_code",
+                value_set=_param("programme_measures"),
+                meta=_meta(
+                    "measure code is not in the programme's measure registry",
+                    "кода мероприятия нет в перечне мероприятий программы",
+                ),
+            ),
             e.ExpectColumnValuesToBeInSet(
-                column="status", value_set=list(MEASURE_STATUSES),
-                meta=_meta("status must be implemented, in_progress, not_implemented or postponed",
-                           "статус: выполнено, выполняется, не выполнено или перенесено")),
+                column="status",
+                value_set=list(MEASURE_STATUSES),
+                meta=_meta(
+                    "status must be implemented, in_progress, not_implemented or postponed",
+                    "статус: выполнено, выполняется, не выполнено или перенесено",
+                ),
+            ),
             e.ExpectCompoundColumnsToBeUnique(
                 column_list=["source_file", "measure_code"],
-                meta=_meta("the same measure appears more than once", "мероприятие указано несколько раз")),
+                meta=_meta("the same measure appears more than once", "мероприятие указано несколько раз"),
+            ),
         ],
     }
 
@@ -149,31 +197,47 @@ def write_suites() -> None:
     source = ctx.data_sources.add_or_update_pandas(DATASOURCE)
     for suite_name, expectations in suite_definitions().items():
         table = BLOCKING_SUITES[suite_name]
-        suite = gx.ExpectationSuite(name=suite_name, expectations=expectations,
-                                    meta={"severity": "error", "table": table})
+        suite = gx.ExpectationSuite(
+            name=suite_name, expectations=expectations, meta={"severity": "error", "table": table}
+        )
         suite = ctx.suites.add_or_update(suite)
         asset = next((a for a in source.assets if a.name == table), None) or source.add_dataframe_asset(table)
         batch = next((b for b in asset.batch_definitions if b.name == "whole"), None)
         batch = batch or asset.add_batch_definition_whole_dataframe("whole")
-        ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
+        ctx.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=suite_name, data=batch, suite=suite)
+        )
 
 
 def _frames(reports: list[ParsedReport], reportable: set[str]) -> dict[str, pd.DataFrame]:
     """One frame per table for a group of reports, each row tagged with its source file."""
-    headers = pd.DataFrame([{
-        "source_file": str(r.source_file), "source_sheet": "", "source_row": None,
-        "state_code": r.header.state_code, "programme_code": r.header.programme_code,
-        "reporting_year": r.header.reporting_year, "version": r.header.version,
-        "authority": r.header.authority or None,
-    } for r in reports])
-    values = pd.concat([r.indicator_values.assign(source_file=str(r.source_file)) for r in reports],
-                       ignore_index=True)
+    headers = pd.DataFrame(
+        [
+            {
+                "source_file": str(r.source_file),
+                "source_sheet": "",
+                "source_row": None,
+                "state_code": r.header.state_code,
+                "programme_code": r.header.programme_code,
+                "reporting_year": r.header.reporting_year,
+                "version": r.header.version,
+                "authority": r.header.authority or None,
+            }
+            for r in reports
+        ]
+    )
+    values = pd.concat(
+        [r.indicator_values.assign(source_file=str(r.source_file)) for r in reports], ignore_index=True
+    )
     # The disaggregation check only makes sense for indicators the programme carries;
     # an unknown code is reported once, by the code check.
     dimension = values["disaggregation"].str.split("=", n=1).str[0]
     values["indicator_dimension"] = (values["indicator_code"] + ":" + dimension).where(
-        values["indicator_code"].isin(reportable))
-    measures = pd.concat([r.measures.assign(source_file=str(r.source_file)) for r in reports], ignore_index=True)
+        values["indicator_code"].isin(reportable)
+    )
+    measures = pd.concat(
+        [r.measures.assign(source_file=str(r.source_file)) for r in reports], ignore_index=True
+    )
     return {"header": headers, "indicator_values": values, "measures": measures}
 
 
@@ -221,10 +285,20 @@ def validate_reports(reports: list[ParsedReport], current_year: int) -> dict[str
                 # An empty report still has to fail the row-count rule: validate it alone.
                 for report in group:
                     if report.indicator_values.empty:
-                        _run(definition, suite_name, table, frames[table].iloc[0:0], parameters, findings,
-                             str(report.source_file))
-                frame = frame[frame["source_file"].isin([str(r.source_file) for r in group
-                                                         if not r.indicator_values.empty])]
+                        _run(
+                            definition,
+                            suite_name,
+                            table,
+                            frames[table].iloc[0:0],
+                            parameters,
+                            findings,
+                            str(report.source_file),
+                        )
+                frame = frame[
+                    frame["source_file"].isin(
+                        [str(r.source_file) for r in group if not r.indicator_values.empty]
+                    )
+                ]
                 if frame.empty:
                     continue
             _run(definition, suite_name, table, frame.reset_index(drop=True), parameters, findings)
@@ -235,10 +309,18 @@ def validate_report(report: ParsedReport, current_year: int) -> list[Finding]:
     return validate_reports([report], current_year)[str(report.source_file)]
 
 
-def _run(definition, suite_name: str, table: str, frame: pd.DataFrame, parameters: dict,
-         findings: dict[str, list[Finding]], whole_file: str | None = None) -> None:
-    result = definition.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters,
-                            result_format="COMPLETE")
+def _run(
+    definition,
+    suite_name: str,
+    table: str,
+    frame: pd.DataFrame,
+    parameters: dict,
+    findings: dict[str, list[Finding]],
+    whole_file: str | None = None,
+) -> None:
+    result = definition.run(
+        batch_parameters={"dataframe": frame}, expectation_parameters=parameters, result_format="COMPLETE"
+    )
     for outcome in result.results:
         if outcome.success:
             continue
@@ -251,8 +333,14 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
     meta = config.meta or {}
     columns = [c for c in config.kwargs.get("column_list") or [] if c != "source_file"]
     column = config.kwargs.get("column") or ",".join(columns)
-    base = dict(suite=suite_name, severity="error", table=table, column=column,
-                reason_en=meta.get("reason_en", config.type), reason_ru=meta.get("reason_ru", config.type))
+    base = dict(
+        suite=suite_name,
+        severity="error",
+        table=table,
+        column=column,
+        reason_en=meta.get("reason_en", config.type),
+        reason_ru=meta.get("reason_ru", config.type),
+    )
     indexes = outcome.result.get("unexpected_index_list") or []
     if not indexes:
         return [(None, Finding(**base))]
@@ -260,12 +348,17 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
     for index in indexes:
         row = frame.iloc[index]
         source_row = row.get("source_row")
-        found.append((row["source_file"], Finding(
-            **base,
-            source_sheet=str(row.get("source_sheet") or ""),
-            source_row=None if pd.isna(source_row) else int(source_row),
-            value=None if not column or "," in column else _plain(row.get(column)),
-        )))
+        found.append(
+            (
+                row["source_file"],
+                Finding(
+                    **base,
+                    source_sheet=str(row.get("source_sheet") or ""),
+                    source_row=None if pd.isna(source_row) else int(source_row),
+                    value=None if not column or "," in column else _plain(row.get(column)),
+                ),
+            )
+        )
     return found
 
 

@@ -50,8 +50,9 @@ class ParsedReport:
 class ReportFormatError(ValueError):
     """A report that cannot be read as template version 1; says where and what to fix."""
 
-    def __init__(self, file: Path | str, message: str, *, sheet: str = "", row: int | None = None,
-                 column: str = "") -> None:
+    def __init__(
+        self, file: Path | str, message: str, *, sheet: str = "", row: int | None = None, column: str = ""
+    ) -> None:
         self.file, self.sheet, self.row, self.column, self.reason = str(file), sheet, row, column, message
         where = [f"file {Path(file).name}"]
         if sheet:

@@ -44,7 +44,8 @@ class Reference:
 
     def participates(self, state_code: str, programme_code: str, year: int) -> bool:
         rows = self.participation[
-            (self.participation.state_code == state_code) & (self.participation.programme_code == programme_code)
+            (self.participation.state_code == state_code)
+            & (self.participation.programme_code == programme_code)
         ]
         return any(int(r.valid_from_year) <= year <= int(r.valid_to_year) for r in rows.itertuples())
 

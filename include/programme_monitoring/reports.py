@@ -17,14 +17,23 @@ from .warehouse import connect
 # Mart column -> (English, Russian) label, in the order of the statement.
 HEADLINE_LABELS: dict[str, tuple[str, str]] = {
     "reporting_year": ("Year", "Год"),
-    "crimes_identified": ("Crimes connected with trafficking and associated illegal migration identified",
-                          "Выявлено преступлений, связанных с торговлей людьми и незаконной миграцией"),
+    "crimes_identified": (
+        "Crimes connected with trafficking and associated illegal migration identified",
+        "Выявлено преступлений, связанных с торговлей людьми и незаконной миграцией",
+    ),
     "persons_brought_to_justice": ("People brought to justice", "Привлечено к уголовной ответственности"),
-    "criminal_groups_terminated": ("Criminal groups whose activities were terminated",
-                                   "Пресечена деятельность преступных групп"),
-    "migration_channels_blocked": ("Illegal migration channels blocked", "Пресечено каналов незаконной миграции"),
-    "comprehensive_preventive_measures": ("Simultaneous comprehensive preventive measures",
-                                          "Комплексные профилактические мероприятия"),
+    "criminal_groups_terminated": (
+        "Criminal groups whose activities were terminated",
+        "Пресечена деятельность преступных групп",
+    ),
+    "migration_channels_blocked": (
+        "Illegal migration channels blocked",
+        "Пресечено каналов незаконной миграции",
+    ),
+    "comprehensive_preventive_measures": (
+        "Simultaneous comprehensive preventive measures",
+        "Комплексные профилактические мероприятия",
+    ),
     "special_operations": ("Joint special operations", "Совместные специальные операции"),
     "training_participants": ("Training participants", "Участники обучения"),
     "specialists_certified": ("Specialists certified", "Специалисты, прошедшие повышение квалификации"),
@@ -73,7 +82,8 @@ def _html(rows: list[dict]) -> str:
         for en, ru in HEADLINE_LABELS.values()
     )
     body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(row[c]) if c != 'reporting_year' else row[c]}</td>" for c in HEADLINE_LABELS)
+        "<tr>"
+        + "".join(f"<td>{_cell(row[c]) if c != 'reporting_year' else row[c]}</td>" for c in HEADLINE_LABELS)
         + "</tr>"
         for row in rows
     )
@@ -81,7 +91,8 @@ def _html(rows: list[dict]) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <title>Headline figures of programme implementation</title>
 <style>body{{font-family:sans-serif}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #999;padding:4px 8px}} td{{text-align:right}} th span{{color:#555;font-weight:normal}}</style>
+td,th{{border:1px solid #999;padding:4px 8px}} td{{text-align:right}}
+th span{{color:#555;font-weight:normal}}</style>
 </head><body>
 <h1>Headline figures of the CIS inter-state programmes<br>
 <span lang="ru">Основные показатели выполнения межгосударственных программ СНГ</span></h1>

@@ -25,14 +25,16 @@ class DbtError(RuntimeError):
 def dbt_environment() -> dict[str, str]:
     parts = connection_parts(warehouse_url())
     env = dict(os.environ)
-    env.update({
-        "WAREHOUSE_HOST": parts["host"],
-        "WAREHOUSE_PORT": parts["port"],
-        "WAREHOUSE_USER": parts["user"],
-        "WAREHOUSE_PASSWORD": parts["password"],
-        "WAREHOUSE_DB": parts["dbname"],
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    })
+    env.update(
+        {
+            "WAREHOUSE_HOST": parts["host"],
+            "WAREHOUSE_PORT": parts["port"],
+            "WAREHOUSE_USER": parts["user"],
+            "WAREHOUSE_PASSWORD": parts["password"],
+            "WAREHOUSE_DB": parts["dbname"],
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+    )
     return env
 
 
@@ -41,7 +43,9 @@ def run_dbt(*args: str) -> str:
     dbt = Path(sys.executable).with_name("dbt")
     command = [str(dbt), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     log.info("running %s", " ".join(command[:2]))
-    result = subprocess.run(command, capture_output=True, text=True, env=dbt_environment(), cwd=DBT_PROJECT_DIR)
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=dbt_environment(), cwd=DBT_PROJECT_DIR
+    )
     if result.returncode != 0:
         raise DbtError(f"dbt {args[0]} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
     return result.stdout

@@ -9,8 +9,8 @@ Schemas keep the layers apart: ``raw`` (what intake loaded, one row per source r
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import unquote, urlsplit
 
 import psycopg
