@@ -1,0 +1,32 @@
+with
+
+indicator_values as (
+
+    select * from {{ ref('int_indicator_values_accepted') }}
+
+),
+
+final as (
+
+    select
+        state_code::text as state_code,
+        programme_code::text as programme_code,
+        reporting_year::integer as reporting_year,
+        indicator_code::text as indicator_code,
+        disaggregation::text as disaggregation,
+        disaggregation_dimension::text as disaggregation_dimension,
+        disaggregation_member::text as disaggregation_member,
+        value::bigint as value,
+        is_reported::boolean as is_reported,
+        comment::text as comment,
+        report_id::text as report_id,
+        source_file::text as source_file,
+        source_sheet::text as source_sheet,
+        source_row::integer as source_row,
+        report_version::integer as report_version
+
+    from indicator_values
+
+)
+
+select * from final
