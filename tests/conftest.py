@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -31,7 +32,9 @@ def warehouse_url() -> str:
     url = server.ensure_running()
     os.environ["WAREHOUSE_URL"] = url
     yield url
-    server.stop(mode="immediate")
+    if "airflow.settings" in sys.modules:  # close Airflow's pooled connections first
+        sys.modules["airflow.settings"].dispose_orm()
+    server.stop()
 
 
 @pytest.fixture(scope="session")
