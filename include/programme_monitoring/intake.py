@@ -157,7 +157,9 @@ def _reject(path: Path, digest: str, reasons: list[str], report: ParsedReport | 
                 str(stored),
             ),
         )
-    log.warning("%s refused:\n%s", path.name, "\n".join(reasons))
+    log.warning(
+        "%s refused with %d problem(s); reasons in %s", path.name, len(reasons), stored.name + ".reason.txt"
+    )
     return FileOutcome(path.name, digest, "rejected", reasons, stored_path=str(stored))
 
 
