@@ -1,7 +1,12 @@
 """Great Expectations checks that guard every load.
 
 Blocking suites refuse a file; each expectation carries in its ``meta`` the reason a
-sender reads (English and Russian). The suites are committed JSON files under
+sender reads (English and Russian). Warning suites (``*.warning``, every expectation
+with GX's ``severity="warning"``) never refuse a file: they run on frames derived from
+the reports that passed the blocking suites (parts by sex against the total, convicted
+against prosecuted, measures implemented against due, year-over-year jumps against the
+state's previous accepted report) and their findings go on the review list
+(``audit.validation_findings``). The suites are committed JSON files under
 ``expectations/``; ``write_suites()`` is how they are (re)written from the definitions
 below, and the intake only reads them. Sets that depend on reference data (which
 states take part in a programme in a year, which indicators the programme may carry)
@@ -12,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -32,6 +37,17 @@ BLOCKING_SUITES = {
     "indicator_values.blocking": "indicator_values",
     "measure_status.blocking": "measures",
 }
+# Warning suites -> the derived frame each validates (built by ``_warning_frames``).
+WARNING_SUITES = {
+    "sex_parts.warning": "sex_parts",
+    "convicted_prosecuted.warning": "convicted_prosecuted",
+    "measures_due.warning": "measures_due",
+    "year_over_year.warning": "year_over_year",
+}
+# A year-over-year jump worth a look: the value grew or shrank more than this factor,
+# both years above the floor (small counts jump by nature).
+JUMP_FACTOR = 3
+JUMP_FLOOR = 20
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,8 @@ class Finding:
     source_sheet: str = ""
     source_row: int | None = None
     value: Any = None
+    rule: str = ""
+    involved: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def describe(self) -> str:
         where = []
@@ -190,15 +208,84 @@ def suite_definitions() -> dict[str, list]:
     }
 
 
+def _warn(rule: str, en: str, ru: str, involved: list[str]) -> dict[str, Any]:
+    return {"rule": rule, "reason_en": en, "reason_ru": ru, "involved": involved}
+
+
+def warning_suite_definitions() -> dict[str, list]:
+    """The review rules: a finding loads the file and goes on the review list."""
+    e = _gx().expectations
+    return {
+        "sex_parts.warning": [
+            e.ExpectColumnValuesToBeBetween(
+                column="difference",
+                min_value=0,
+                max_value=0,
+                severity="warning",
+                meta=_warn(
+                    "sex_parts_sum_to_total",
+                    "the parts by sex do not add up to the total",
+                    "сумма значений в разбивке по полу не равна итогу",
+                    ["indicator_code", "total", "sex_sum"],
+                ),
+            )
+        ],
+        "convicted_prosecuted.warning": [
+            e.ExpectColumnValuesToBeBetween(
+                column="excess",
+                max_value=0,
+                severity="warning",
+                meta=_warn(
+                    "convicted_not_above_prosecuted",
+                    "more persons convicted (THB05) than brought to justice (THB04)",
+                    "осуждено лиц (THB05) больше, чем привлечено к уголовной ответственности (THB04)",
+                    ["prosecuted", "convicted"],
+                ),
+            )
+        ],
+        "measures_due.warning": [
+            e.ExpectColumnValuesToBeBetween(
+                column="excess",
+                max_value=0,
+                severity="warning",
+                meta=_warn(
+                    "implemented_not_above_due",
+                    "more measures implemented than due in the year",
+                    "выполнено больше мероприятий, чем предусмотрено на год",
+                    ["basis", "implemented", "due"],
+                ),
+            )
+        ],
+        "year_over_year.warning": [
+            e.ExpectColumnValuesToBeBetween(
+                column="ratio",
+                min_value=1 / JUMP_FACTOR,
+                max_value=JUMP_FACTOR,
+                severity="warning",
+                meta=_warn(
+                    "year_over_year_jump",
+                    f"the total changed more than {JUMP_FACTOR}-fold against the state's previous "
+                    "accepted report: check the figure or explain it in a comment",
+                    f"итог изменился более чем в {JUMP_FACTOR} раза по сравнению с предыдущим принятым "
+                    "отчётом государства: проверьте значение или поясните его в комментарии",
+                    ["indicator_code", "previous_year", "previous_value", "value"],
+                ),
+            )
+        ],
+    }
+
+
 def write_suites() -> None:
     """(Re)write the committed suites, datasource and validation definitions under expectations/."""
     gx = _gx()
     ctx = context()
     source = ctx.data_sources.add_or_update_pandas(DATASOURCE)
-    for suite_name, expectations in suite_definitions().items():
-        table = BLOCKING_SUITES[suite_name]
+    definitions = [(name, "error", rules) for name, rules in suite_definitions().items()]
+    definitions += [(name, "warning", rules) for name, rules in warning_suite_definitions().items()]
+    for suite_name, severity, expectations in definitions:
+        table = {**BLOCKING_SUITES, **WARNING_SUITES}[suite_name]
         suite = gx.ExpectationSuite(
-            name=suite_name, expectations=expectations, meta={"severity": "error", "table": table}
+            name=suite_name, expectations=expectations, meta={"severity": severity, "table": table}
         )
         suite = ctx.suites.add_or_update(suite)
         asset = next((a for a in source.assets if a.name == table), None) or source.add_dataframe_asset(table)
@@ -335,11 +422,12 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
     column = config.kwargs.get("column") or ",".join(columns)
     base = dict(
         suite=suite_name,
-        severity="error",
+        severity="warning" if suite_name in WARNING_SUITES else "error",
         table=table,
         column=column,
         reason_en=meta.get("reason_en", config.type),
         reason_ru=meta.get("reason_ru", config.type),
+        rule=meta.get("rule", config.type),
     )
     indexes = outcome.result.get("unexpected_index_list") or []
     if not indexes:
@@ -356,6 +444,7 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
                     source_sheet=str(row.get("source_sheet") or ""),
                     source_row=None if pd.isna(source_row) else int(source_row),
                     value=None if not column or "," in column else _plain(row.get(column)),
+                    involved={name: _plain(row.get(name)) for name in meta.get("involved", [])},
                 ),
             )
         )
@@ -364,6 +453,95 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
 
 def _plain(value: Any) -> Any:
     return None if pd.isna(value) else (value.item() if hasattr(value, "item") else value)
+
+
+def _warning_frames(
+    reports: list[ParsedReport],
+    reference: Reference,
+    previous: dict[str, tuple[int, dict[str, int]]],
+) -> dict[str, pd.DataFrame]:
+    """Frames the warning suites check, one row per comparison, pointing at the row to review.
+
+    ``previous`` maps a report's source file to (previous year, {indicator: total}) from
+    the state's previous accepted report of the same programme.
+    """
+    rows: dict[str, list[dict]] = {table: [] for table in WARNING_SUITES.values()}
+    for report in reports:
+        source = str(report.source_file)
+        values = report.indicator_values
+        reported = values[values["is_reported"].astype(bool) & values["value"].notna()]
+        totals = {
+            r.indicator_code: r for r in reported[reported["disaggregation"] == "total"].itertuples()
+        }
+
+        def at(code: str, **extra: Any) -> dict:
+            r = totals[code]
+            return {"source_file": source, "source_sheet": r.source_sheet, "source_row": r.source_row, **extra}
+
+        by_sex = reported[reported["disaggregation"].str.startswith("sex=")]
+        for code, parts in by_sex.groupby("indicator_code"):
+            if code in totals:
+                total, sex_sum = int(totals[code].value), int(parts["value"].sum())
+                rows["sex_parts"].append(
+                    at(code, indicator_code=code, total=total, sex_sum=sex_sum, difference=total - sex_sum)
+                )
+        if "THB04" in totals and "THB05" in totals:
+            prosecuted, convicted = int(totals["THB04"].value), int(totals["THB05"].value)
+            rows["convicted_prosecuted"].append(
+                at("THB05", prosecuted=prosecuted, convicted=convicted, excess=convicted - prosecuted)
+            )
+        h = report.header
+        if h.programme_code in reference.programme_codes and not report.measures.empty:
+            implemented = int((report.measures["status"] == "implemented").sum())
+            due = len(reference.measures_due(h.programme_code, h.reporting_year))
+            rows["measures_due"].append(
+                {
+                    "source_file": source,
+                    "source_sheet": str(report.measures["source_sheet"].iloc[0]),
+                    "source_row": None,
+                    "basis": "measure statuses / registry",
+                    "implemented": implemented,
+                    "due": due,
+                    "excess": implemented - due,
+                }
+            )
+        if "PRG01" in totals and "PRG02" in totals:
+            implemented, due = int(totals["PRG02"].value), int(totals["PRG01"].value)
+            rows["measures_due"].append(
+                at("PRG02", basis="PRG02 / PRG01", implemented=implemented, due=due, excess=implemented - due)
+            )
+        previous_year, previous_totals = previous.get(source, (None, {}))
+        for code, r in totals.items():
+            before = previous_totals.get(code)
+            if before is not None and before > JUMP_FLOOR and int(r.value) > JUMP_FLOOR:
+                rows["year_over_year"].append(
+                    at(
+                        code,
+                        indicator_code=code,
+                        previous_year=previous_year,
+                        previous_value=int(before),
+                        value=int(r.value),
+                        ratio=int(r.value) / before,
+                    )
+                )
+    return {table: pd.DataFrame(found) for table, found in rows.items()}
+
+
+def validate_warnings(
+    reports: list[ParsedReport], previous: dict[str, tuple[int, dict[str, int]]] | None = None
+) -> dict[str, list[Finding]]:
+    """Run every warning suite over all reports at once; findings per source file."""
+    ctx = context()
+    findings: dict[str, list[Finding]] = {str(r.source_file): [] for r in reports}
+    if not reports:
+        return findings
+    frames = _warning_frames(reports, load_reference(), previous or {})
+    for suite_name, table in WARNING_SUITES.items():
+        frame = frames[table]
+        if frame.empty:
+            continue
+        _run(ctx.validation_definitions.get(suite_name), suite_name, table, frame, {}, findings)
+    return findings
 
 
 def build_data_docs() -> None:

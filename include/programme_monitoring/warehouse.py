@@ -3,7 +3,8 @@
 ``warehouse_url()`` is the one place that decides which PostgreSQL is used: the URL in
 ``WAREHOUSE_URL`` if set, otherwise the embedded server (started on demand).
 Schemas keep the layers apart: ``raw`` (what intake loaded, one row per source row),
-``audit`` (the file ledger), ``reference`` (dbt seeds), ``staging``, ``intermediate``,
+``audit`` (the file ledger, import summaries, conflicts, changes and validation
+findings), ``reference`` (dbt seeds), ``staging``, ``intermediate``,
 ``marts`` (built by dbt).
 """
 
@@ -55,14 +56,16 @@ DDL = """
 create schema if not exists raw;
 create schema if not exists audit;
 
--- One row per file the intake has seen, accepted or not.
+-- One row per file the intake has seen: received (being processed, or its load was
+-- interrupted), rejected, loaded, or superseded (loaded, then replaced by a higher version
+-- of the same state x programme x year; its raw rows stay).
 create table if not exists audit.file_ledger (
     file_sha256      text primary key,
     file_name        text not null,
     file_format      text,
     file_bytes       bigint not null,
     received_at      timestamptz not null default now(),
-    status           text not null check (status in ('loaded', 'rejected')),
+    status           text not null,
     state_code       text,
     programme_code   text,
     reporting_year   integer,
@@ -72,6 +75,24 @@ create table if not exists audit.file_ledger (
     reason           text,
     stored_path      text
 );
+-- Columns added after the first release, added in place on an existing warehouse (only
+-- when missing: ALTER TABLE would wait for every running load).
+do $$
+begin
+    if not exists (
+        select 1 from information_schema.columns
+        where table_schema = 'audit' and table_name = 'file_ledger' and column_name = 'superseded_by'
+    ) then
+        alter table audit.file_ledger add column if not exists sender text not null default 'unknown';
+        alter table audit.file_ledger add column if not exists decided_at timestamptz;
+        alter table audit.file_ledger add column if not exists supersedes text;
+        alter table audit.file_ledger add column if not exists superseded_by text;
+        alter table audit.file_ledger drop constraint if exists file_ledger_status_check;
+        alter table audit.file_ledger add constraint file_ledger_status_check
+            check (status in ('received', 'rejected', 'loaded', 'superseded'));
+    end if;
+end
+$$;
 
 -- One row per accepted report; report_id is the SHA-256 of the file's bytes.
 create table if not exists raw.report_headers (
@@ -111,6 +132,78 @@ create table if not exists raw.measure_status (
 """
 
 
+AUDIT_DDL = """
+-- One import summary per file decided (DHIS2-style): values imported (new), updated
+-- (changed against the superseded version), unchanged, removed, ignored (not loaded).
+create table if not exists audit.import_summary (
+    file_sha256      text primary key,
+    file_name        text not null,
+    sender           text not null,
+    status           text not null,
+    state_code       text,
+    programme_code   text,
+    reporting_year   integer,
+    report_version   integer,
+    supersedes       text,
+    imported         integer not null,
+    updated          integer not null,
+    unchanged        integer not null,
+    removed          integer not null,
+    ignored          integer not null,
+    conflicts        integer not null,
+    warnings         integer not null,
+    summary_en       text not null,
+    summary_ru       text not null,
+    created_at       timestamptz not null default now()
+);
+
+-- Every problem that kept values of a file out (a refused file lists them all).
+create table if not exists audit.import_conflicts (
+    file_sha256      text not null,
+    source_sheet     text,
+    source_row       integer,
+    column_name      text,
+    reason_en        text not null,
+    reason_ru        text not null,
+    value            text
+);
+create index if not exists import_conflicts_file on audit.import_conflicts (file_sha256);
+
+-- A correction, cell by cell against the version it superseded.
+create table if not exists audit.import_changes (
+    file_sha256      text not null,
+    superseded_sha256 text not null,
+    indicator_code   text not null,
+    disaggregation   text not null,
+    change           text not null check (change in ('updated', 'added', 'removed')),
+    old_value        bigint,
+    new_value        bigint,
+    old_reported     boolean,
+    new_reported     boolean
+);
+create index if not exists import_changes_file on audit.import_changes (file_sha256);
+
+-- Warnings found in loaded files: the review list.
+create table if not exists audit.validation_findings (
+    file_sha256      text not null,
+    suite            text not null,
+    severity         text not null,
+    rule             text not null,
+    source_sheet     text,
+    source_row       integer,
+    values_involved  jsonb,
+    reason_en        text not null,
+    reason_ru        text not null,
+    found_at         timestamptz not null default now(),
+    reviewed_at      timestamptz
+);
+create index if not exists validation_findings_file on audit.validation_findings (file_sha256);
+"""
+
+
 def ensure_raw_tables() -> None:
     with connect() as conn:
+        # Two intakes starting at once must not race on the DDL.
+        conn.execute("select pg_advisory_xact_lock(hashtextextended('programme_monitoring.ddl', 0))")
         conn.execute(DDL)
+        conn.execute(AUDIT_DDL)
