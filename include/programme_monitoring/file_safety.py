@@ -1,0 +1,323 @@
+"""Checks made on a report file before any parser is trusted with it.
+
+Every check here runs in bounded time and memory, whatever the file holds:
+
+* ``check_size``: the file size against a fixed limit per format, from ``stat`` alone.
+* ``decode_text``: CSV bytes as UTF-8 (with or without a byte-order mark) or, only when
+  the result is plausible Cyrillic, Windows-1251; anything else is refused.
+* ``mojibake_reason``: text that was decoded with the wrong code page and saved again
+  ("РњР’Р”", "Ð¡Ð»Ð¾Ð²Ð¾", "�") is named, so it is refused instead of loaded.
+* ``inspect_xlsx``: the zip container of a workbook, read from its central directory
+  (sizes, compression ratio, number of parts) before anything is decompressed; then
+  every part is read in 1 MB chunks so that a truncated or damaged archive fails its
+  CRC here; every XML part is checked with defusedxml for a DTD (entity expansion
+  "billion laughs", external entities); worksheet parts are scanned for merged cells
+  and formulas. Only then does openpyxl open the workbook.
+* ``escape_formula`` / ``unescape_formula``: the OWASP CSV-injection escape for text
+  exported to a spreadsheet-readable file, and its exact inverse for reading it back.
+
+Python's ``zipfile`` never returns more bytes for a part than the central directory
+declares (a part that inflates to more fails its CRC check), so the declared sizes
+checked here bound what any later reader can be made to decompress.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+MB = 1024 * 1024
+
+# Limits, checked before reading. A year's report is well under 1 MB; 100,000 rows are
+# about 10 MB of CSV or 3 MB of XLSX (15 MB of sheet XML).
+MAX_FILE_BYTES = {"csv": 50 * MB, "json": 50 * MB, "xlsx": 50 * MB}
+XLSX_MAX_PARTS = 10_000  # files inside the workbook's zip
+XLSX_MAX_UNCOMPRESSED = 300 * MB  # all parts together, as declared by the central directory
+XLSX_BOMB_RATIO = 100  # a part inflating more than 100x ...
+XLSX_BOMB_MIN_BYTES = 10 * MB  # ... to more than 10 MB is a zip bomb, not a report
+MAX_DATA_ROWS = 200_000  # indicator values + measures in one report
+_CHUNK = MB
+
+
+class UnsafeFile(ValueError):
+    """The file is refused before parsing; the message says why and what to do."""
+
+
+def check_size(path: Path, fmt: str) -> int:
+    """The file size in bytes; refuses an empty file or one over the format's limit."""
+    size = Path(path).stat().st_size
+    if size == 0:
+        raise UnsafeFile("the file is empty")
+    limit = MAX_FILE_BYTES[fmt]
+    if size > limit:
+        raise UnsafeFile(
+            f"the file is {size / MB:.1f} MB, over the {limit // MB} MB limit for .{fmt} reports: "
+            "a yearly report is far smaller; check that this is the right file"
+        )
+    return size
+
+
+# --- text encodings -----------------------------------------------------------------------
+
+# Letters of the Windows-1251 code page used in CIS member states' texts (Russian,
+# Ukrainian, Belarusian) and the punctuation that appears in such texts. Windows-1251 also
+# decodes as Serbian/Macedonian letters and symbols (Ђ Љ ‚ ¤ ¦ …): real texts here have
+# none, while other code pages read as Windows-1251 are full of them.
+_CP1251_LETTERS = "А-Яа-яЁёІіЇїЄєҐґЎў"
+_CP1251_PLAUSIBLE = re.compile(f"[\\t\\n\\r\\x20-\\x7e{_CP1251_LETTERS}№«»–—“”„‘’…\u00a0°]*")
+_CYRILLIC_WORD = re.compile(f"[{_CP1251_LETTERS}]{{3,}}")
+
+
+def _plausible_cyrillic(text: str) -> bool:
+    """Text decoded as Windows-1251 reads as Cyrillic: only expected characters, and words
+    written in one case or capitalised (KOI8-R read as Windows-1251 gives "рТЙЧЕФ")."""
+    if not _CP1251_PLAUSIBLE.fullmatch(text):
+        return False
+    words = _CYRILLIC_WORD.findall(text)
+    odd = sum(1 for w in words if not (w.islower() or w.isupper() or (w[0].isupper() and w[1:].islower())))
+    return odd * 4 <= len(words)  # a few "КоАП" are fine, a mess is not
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """(text, encoding) of a CSV file: a UTF-8 byte-order mark -> utf-8-sig; valid UTF-8 ->
+    utf-8; otherwise Windows-1251 only if the result is plausible Cyrillic text."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise UnsafeFile(
+                f"the file starts with a UTF-8 byte-order mark but byte {exc.start + 3} is not UTF-8: "
+                "save it again as CSV UTF-8"
+            ) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnsafeFile("the file is UTF-16 text (Excel 'Unicode text'): save it as 'CSV UTF-8'")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    try:
+        text = data.decode("cp1251")
+    except UnicodeDecodeError:
+        text = ""
+    if text and _plausible_cyrillic(text):
+        return text, "cp1251"
+    raise UnsafeFile(
+        f"the file is not UTF-8 text (byte {position}) and does not read as Windows-1251 Cyrillic "
+        "either: save it as 'CSV UTF-8'"
+    )
+
+
+# UTF-8 bytes of Cyrillic letters (D0 xx, D1 xx) shown as Windows-1251: "Р"/"С" followed by
+# the Windows-1251 character of the second byte. Some of those characters never occur in
+# Russian text after Р or С (strong signs); the others (quotes, dashes, "ё", "№", …) count
+# only when repeated.
+# (0x98, the second byte of "И" and "ш", is undefined in Windows-1251; some tools give U+0098.)
+_CP1251_OF_D0 = bytes([0x81, *range(0x90, 0xC0)]).decode("cp1251", "ignore") + "\u0098"
+_CP1251_OF_D1 = bytes(range(0x80, 0xA0)).decode("cp1251", "ignore") + "\u0098"
+_WEAK = "‘’“”„…•–—«»\u00a0\u00ad°±№ёЁЄєІіЇїҐґ"
+_MOJIBAKE_CP1251 = re.compile(f"Р[{re.escape(_CP1251_OF_D0)}]|С[{re.escape(_CP1251_OF_D1)}]")
+# The same bytes shown as Latin-1 / Windows-1252: "Ð¡Ð»Ð¾Ð²Ð¾"; "Ã©" for a Latin "é".
+_MOJIBAKE_LATIN = re.compile("[ÐÑ][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]|Ã[\u0080-\u00bf]|Â[\u00a0-\u00bf]")
+
+
+def mojibake_reason(text: str) -> str | None:
+    """Why ``text`` looks damaged by a wrong code page, or None if it looks fine."""
+    if "\ufffd" in text:
+        return "the text contains '\ufffd' (a character lost to a wrong encoding)"
+    latin = _MOJIBAKE_LATIN.findall(text)
+    cyrillic = _MOJIBAKE_CP1251.findall(text)
+    strong = [m for m in cyrillic if m[1] not in _WEAK]
+    if latin or strong or len(cyrillic) >= 2:
+        sample = (latin or strong or cyrillic)[:3]
+        return (
+            f"the text looks like mojibake ({', '.join(repr(s) for s in sample)}…): UTF-8 text that was "
+            "opened with a wrong code page and saved again; retype it or export it again as UTF-8"
+        )
+    return None
+
+
+# --- spreadsheet formula injection ----------------------------------------------------------
+
+# OWASP "CSV injection": a cell starting with one of these is taken for a formula by
+# Excel, LibreOffice and Google Sheets (tab and carriage return as well).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def needs_formula_escape(text: str) -> bool:
+    """Text a spreadsheet would take for a formula (or an already escaped such text)."""
+    return text[:1] in FORMULA_TRIGGERS or (text[:1] == "'" and needs_formula_escape(text[1:]))
+
+
+def escape_formula(text: str) -> str:
+    """Prefix a single quote to text a spreadsheet would evaluate ("=1+2" -> "'=1+2").
+
+    Reversible: ``unescape_formula(escape_formula(t)) == t`` for every t, including text
+    that already starts with a quote before a trigger ("'=x" -> "''=x").
+    """
+    return "'" + text if needs_formula_escape(text) else text
+
+
+def unescape_formula(text: str) -> str:
+    """The exact inverse of ``escape_formula``; other text is returned unchanged."""
+    return text[1:] if text[:1] == "'" and needs_formula_escape(text[1:]) else text
+
+
+# --- XLSX containers --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SheetPart:
+    name: str
+    state: str  # "visible", "hidden" or "veryHidden"
+    part: str  # path of the sheet's XML inside the zip, e.g. "xl/worksheets/sheet1.xml"
+    merged: tuple[str, ...] = ()  # merged ranges, e.g. ("A5:B5",)
+    has_formulas: bool = False
+
+
+@dataclass(frozen=True)
+class XlsxLayout:
+    sheets: list[SheetPart] = field(default_factory=list)
+
+
+_MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref="([^"]{1,64})"')
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, or a password-protected workbook
+
+
+def _check_container(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    infos = zf.infolist()
+    if len(infos) > XLSX_MAX_PARTS:
+        raise UnsafeFile(f"the workbook has {len(infos)} parts (limit {XLSX_MAX_PARTS}): not a report")
+    total = 0
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise UnsafeFile(f"part {info.filename} is encrypted: save the workbook without a password")
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > XLSX_BOMB_MIN_BYTES and ratio > XLSX_BOMB_RATIO:
+            raise UnsafeFile(
+                f"part {info.filename} would inflate {ratio:.0f}x to {info.file_size / MB:.0f} MB "
+                f"(limit {XLSX_BOMB_RATIO}x above {XLSX_BOMB_MIN_BYTES // MB} MB): refused as a zip bomb "
+                "before opening the workbook"
+            )
+    if total > XLSX_MAX_UNCOMPRESSED:
+        raise UnsafeFile(
+            f"the workbook would inflate to {total / MB:.0f} MB (limit {XLSX_MAX_UNCOMPRESSED // MB} MB): "
+            "refused before opening the workbook"
+        )
+    return infos
+
+
+def _check_xml_prolog(zf: zipfile.ZipFile, name: str) -> None:
+    """A DTD can only stand before the root element: parse up to the root's start tag with
+    defusedxml, which refuses any DTD, entity declaration or external reference."""
+    try:
+        with zf.open(name) as stream:
+            for _event in SafeET.iterparse(
+                stream, events=("start",), forbid_dtd=True, forbid_entities=True, forbid_external=True
+            ):
+                break
+    except DefusedXmlException as exc:
+        raise UnsafeFile(
+            f"part {name} declares a DTD or XML entities ({type(exc).__name__}): an Excel workbook has "
+            "none (entity expansion 'billion laughs' or external entities); refused before opening "
+            "the workbook"
+        ) from None
+    except ParseError as exc:
+        raise UnsafeFile(f"part {name} is not well-formed XML ({exc}): the workbook is damaged") from None
+
+
+def _read_part(zf: zipfile.ZipFile, name: str, scan: bool) -> tuple[set[str], bool]:
+    """Read a part to its end (zipfile checks its CRC); for a worksheet also collect the
+    merged ranges and whether any cell holds a formula."""
+    merged: set[str] = set()
+    formulas = False
+    tail = b""
+    with zf.open(name) as stream:
+        while chunk := stream.read(_CHUNK):
+            if scan:
+                window = tail + chunk
+                merged.update(m.decode("ascii", "replace") for m in _MERGE.findall(window))
+                formulas = formulas or _FORMULA.search(window) is not None
+                tail = window[-256:]
+    return merged, formulas
+
+
+def _relationships(zf: zipfile.ZipFile, rels_name: str, base: str) -> dict[str, tuple[str, str]]:
+    """Id -> (type, target part) of a .rels part; targets resolved against ``base``."""
+    if rels_name not in zf.NameToInfo:
+        return {}
+    root = SafeET.fromstring(zf.read(rels_name), forbid_dtd=True)
+    out = {}
+    for rel in root:
+        target = rel.get("Target", "")
+        part = target.lstrip("/") if target.startswith("/") else posixpath.join(base, target)
+        out[rel.get("Id", "")] = (rel.get("Type", ""), posixpath.normpath(part))
+    return out
+
+
+def _sheets(zf: zipfile.ZipFile) -> list[tuple[str, str, str]]:
+    """(name, state, part) of each worksheet, in workbook order."""
+    package = _relationships(zf, "_rels/.rels", "")
+    workbook = next((p for t, p in package.values() if t.endswith("/officeDocument")), "xl/workbook.xml")
+    if workbook not in zf.NameToInfo:
+        raise UnsafeFile("the file is a zip archive but not an Excel workbook: save it as Excel .xlsx")
+    folder = posixpath.dirname(workbook)
+    rels = _relationships(zf, posixpath.join(folder, "_rels", posixpath.basename(workbook) + ".rels"), folder)
+    root = SafeET.fromstring(zf.read(workbook), forbid_dtd=True)
+    sheets = []
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] != "sheet":
+            continue
+        rel_id = next((v for k, v in element.attrib.items() if k.startswith("{") and k.endswith("}id")), "")
+        sheets.append((element.get("name", ""), element.get("state", "visible"), rels.get(rel_id, ("", ""))[1]))
+    return sheets
+
+
+def inspect_xlsx(path: Path) -> XlsxLayout:
+    """Check a workbook's container and parts before a spreadsheet reader opens it."""
+    with open(path, "rb") as handle:
+        magic = handle.read(8)
+    if magic == _CFB_MAGIC:
+        raise UnsafeFile(
+            "this is an old Excel .xls file or a password-protected workbook: save it as .xlsx "
+            "without a password"
+        )
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = _check_container(zf)
+            for info in infos:
+                if info.filename.lower().endswith(_XML_SUFFIXES):
+                    _check_xml_prolog(zf, info.filename)
+            sheets = _sheets(zf)
+            worksheet_parts = {part for _, _, part in sheets}
+            scanned = {}
+            for info in infos:
+                if not info.is_dir():
+                    scanned[info.filename] = _read_part(zf, info.filename, info.filename in worksheet_parts)
+    except zipfile.BadZipFile as exc:
+        raise UnsafeFile(
+            f"not a complete .xlsx workbook: the zip archive is truncated or damaged ({exc}); "
+            "send the file again"
+        ) from None
+    except ParseError as exc:
+        raise UnsafeFile(f"the workbook's XML is not well-formed ({exc}): the workbook is damaged") from None
+    except (zlib.error, EOFError, OSError) as exc:
+        raise UnsafeFile(
+            f"not a complete .xlsx workbook: a part cannot be decompressed ({type(exc).__name__}: {exc}); "
+            "send the file again"
+        ) from None
+    layout = XlsxLayout()
+    for name, state, part in sheets:
+        merged, formulas = scanned.get(part, (set(), False))
+        layout.sheets.append(SheetPart(name, state, part, tuple(sorted(merged)), formulas))
+    return layout
