@@ -105,7 +105,7 @@ def server(args: argparse.Namespace) -> int:
 def ingest(args: argparse.Namespace) -> int:
     from .orchestration import ingest_task
 
-    summary = ingest_task()
+    summary = ingest_task(files=args.files, dry_run=args.dry_run, sender=args.sender)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 1 if summary["rejected"] else 0
 
@@ -150,7 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("action", choices=["start", "url", "stop"])
     p.set_defaults(handler=server)
 
-    p = commands.add_parser("ingest", help="ingest the landing area once, without Airflow")
+    p = commands.add_parser(
+        "ingest", help="ingest the landing area (or the given files) once, without Airflow"
+    )
+    p.add_argument("files", nargs="*", help="files to ingest instead of the landing area")
+    p.add_argument(
+        "--dry-run", action="store_true", help="validate and print the import summaries; load or move nothing"
+    )
+    p.add_argument("--sender", help="who sent the files (default: the landing sub-folder, or 'unknown')")
     p.set_defaults(handler=ingest)
 
     p = commands.add_parser("write-suites", help="rewrite the Great Expectations suites under expectations/")

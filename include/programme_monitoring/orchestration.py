@@ -74,21 +74,35 @@ def run_chain() -> dict[str, str]:
 # -- task bodies -------------------------------------------------------------
 
 
-def ingest_task() -> dict:
+def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: str | None = None) -> dict:
+    """Ingest the landing area (or the given files); ``dry_run`` validates and summarises only."""
     from . import intake, quality
 
-    outcomes = intake.ingest_landing()
-    quality.build_data_docs()
+    if files:
+        outcomes = intake.ingest_files([Path(f) for f in files], sender=sender, dry_run=dry_run)
+    else:
+        outcomes = intake.ingest_landing(dry_run=dry_run)
+    if not dry_run:
+        quality.build_data_docs()
     summary = {
+        "dry_run": dry_run,
         "loaded": [o.file_name for o in outcomes if o.status == "loaded"],
+        "superseding": {o.file_name: o.supersedes for o in outcomes if o.supersedes},
         "rejected": {o.file_name: o.reasons for o in outcomes if o.status == "rejected"},
         "duplicates": [o.file_name for o in outcomes if o.status == "duplicate"],
+        "warnings": {o.file_name: o.warnings for o in outcomes if o.warnings},
     }
+    if dry_run:
+        for outcome in outcomes:
+            if outcome.summary is not None:
+                print(outcome.summary.text())
     for name, reasons in summary["rejected"].items():
-        print(f"REFUSED {name}:\n  " + "\n  ".join(reasons))
+        print(f"{'WOULD REFUSE' if dry_run else 'REFUSED'} {name}:\n  " + "\n  ".join(reasons))
     print(
-        f"intake: {len(summary['loaded'])} loaded, {len(summary['rejected'])} refused, "
-        f"{len(summary['duplicates'])} already seen"
+        f"intake{' (dry run: nothing loaded or moved)' if dry_run else ''}: "
+        f"{len(summary['loaded'])} {'would load' if dry_run else 'loaded'}, "
+        f"{len(summary['rejected'])} refused, {len(summary['duplicates'])} already seen, "
+        f"{sum(map(len, summary['warnings'].values()))} warning(s) for review"
     )
     return summary
 

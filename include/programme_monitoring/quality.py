@@ -470,13 +470,16 @@ def _warning_frames(
         source = str(report.source_file)
         values = report.indicator_values
         reported = values[values["is_reported"].astype(bool) & values["value"].notna()]
-        totals = {
-            r.indicator_code: r for r in reported[reported["disaggregation"] == "total"].itertuples()
-        }
+        totals = {r.indicator_code: r for r in reported[reported["disaggregation"] == "total"].itertuples()}
 
         def at(code: str, **extra: Any) -> dict:
             r = totals[code]
-            return {"source_file": source, "source_sheet": r.source_sheet, "source_row": r.source_row, **extra}
+            return {
+                "source_file": source,
+                "source_sheet": r.source_sheet,
+                "source_row": r.source_row,
+                **extra,
+            }
 
         by_sex = reported[reported["disaggregation"].str.startswith("sex=")]
         for code, parts in by_sex.groupby("indicator_code"):

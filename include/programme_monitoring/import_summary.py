@@ -1,0 +1,202 @@
+"""The import summary of one file, after DHIS2: counts, conflicts and changes, in Russian and English.
+
+Counts of indicator values: ``imported`` (new: no value under that indicator and
+disaggregation in the version it supersedes), ``updated`` (a different value or
+reported-ness than the superseded version), ``unchanged`` (the same), ``removed`` (in
+the superseded version, absent from this one), ``ignored`` (read from the file but not
+loaded: the file was refused). Every conflict (a reason values were kept out) names
+the sheet, row and column to fix; a correction lists its changes cell by cell.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATUS_TEXT = {
+    "loaded": ("LOADED", "ЗАГРУЖЕН"),
+    "rejected": ("REFUSED: nothing from this file was loaded", "ОТКЛОНЁН: данные файла не загружены"),
+    "duplicate": (
+        "ALREADY RECEIVED: the same bytes are in the ledger, nothing to do",
+        "УЖЕ ПОЛУЧЕН: файл с тем же содержимым уже учтён, действий не требуется",
+    ),
+}
+
+
+@dataclass
+class Conflict:
+    reason_en: str
+    reason_ru: str
+    source_sheet: str = ""
+    source_row: int | None = None
+    column: str = ""
+    value: Any = None
+
+    def where(self) -> str:
+        parts = []
+        if self.source_sheet:
+            parts.append(f"sheet/лист {self.source_sheet!r}")
+        if self.source_row is not None:
+            parts.append(f"row/строка {self.source_row}")
+        if self.column:
+            parts.append(f"column/столбец {self.column!r}")
+        return ", ".join(parts) or "file/файл"
+
+
+@dataclass
+class Change:
+    indicator_code: str
+    disaggregation: str
+    change: str  # "updated", "added" or "removed"
+    old_value: int | None
+    new_value: int | None
+    old_reported: bool | None
+    new_reported: bool | None
+
+
+@dataclass
+class ReviewFinding:
+    suite: str
+    rule: str
+    reason_en: str
+    reason_ru: str
+    source_sheet: str = ""
+    source_row: int | None = None
+    involved: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ImportSummary:
+    file_name: str
+    sha256: str
+    sender: str
+    status: str  # "loaded", "rejected" or "duplicate"
+    dry_run: bool = False
+    state_code: str | None = None
+    programme_code: str | None = None
+    reporting_year: int | None = None
+    report_version: int | None = None
+    supersedes: str | None = None  # SHA-256 of the version this one replaces
+    superseded_version: int | None = None
+    values_read: int = 0
+    measures_read: int = 0
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    ignored: int = 0
+    conflicts: list[Conflict] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    warnings: list[ReviewFinding] = field(default_factory=list)
+
+    # -- output -------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["counts"] = {k: doc.pop(k) for k in ("imported", "updated", "unchanged", "removed", "ignored")}
+        doc["text_en"], doc["text_ru"] = self.text_en(), self.text_ru()
+        return doc
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n"
+
+    def _report(self) -> str:
+        if self.state_code is None:
+            return ""
+        return f"{self.state_code} {self.programme_code} {self.reporting_year} v{self.report_version}"
+
+    def text_en(self) -> str:
+        status = STATUS_TEXT[self.status][0]
+        if self.dry_run:
+            status = f"DRY RUN, nothing loaded or moved; the file would be: {status}"
+        lines = [
+            f"Import summary: {self.file_name} (SHA-256 {self.sha256})",
+            f"Sender: {self.sender}. Report: {self._report() or 'header not readable'}",
+            f"Outcome: {status}",
+        ]
+        if self.supersedes:
+            lines.append(
+                f"Correction: replaces version {self.superseded_version} (file {self.supersedes[:12]}...), "
+                "which stays in the warehouse marked superseded"
+            )
+        lines.append(
+            f"Values: {self.imported} imported, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.removed} removed, {self.ignored} ignored ({self.values_read} read; "
+            f"{self.measures_read} measure statuses)"
+        )
+        lines.append(f"Conflicts: {len(self.conflicts)}")
+        lines += [f"  - {c.where()}: {c.reason_en}{_found(c.value)}" for c in self.conflicts]
+        if self.changes:
+            lines.append(f"Changes against the superseded version: {len(self.changes)}")
+            lines += [f"  - {_change(c)}" for c in self.changes]
+        lines.append(f"Warnings for review (the file is loaded): {len(self.warnings)}")
+        lines += [f"  - {_where(w)}: {w.reason_en} {_involved(w)}" for w in self.warnings]
+        return "\n".join(lines) + "\n"
+
+    def text_ru(self) -> str:
+        status = STATUS_TEXT[self.status][1]
+        if self.dry_run:
+            status = f"ПРОБНАЯ ПРОВЕРКА, ничего не загружено и не перемещено; файл был бы: {status}"
+        lines = [
+            f"Итоги загрузки: {self.file_name} (SHA-256 {self.sha256})",
+            f"Отправитель: {self.sender}. Отчёт: {self._report() or 'заголовок не прочитан'}",
+            f"Результат: {status}",
+        ]
+        if self.supersedes:
+            lines.append(
+                f"Исправленный отчёт: заменяет версию {self.superseded_version} "
+                f"(файл {self.supersedes[:12]}...), она сохранена с отметкой «заменён»"
+            )
+        lines.append(
+            f"Значения: загружено новых {self.imported}, изменено {self.updated}, без изменений "
+            f"{self.unchanged}, исключено {self.removed}, пропущено {self.ignored} (прочитано "
+            f"{self.values_read}; статусов мероприятий {self.measures_read})"
+        )
+        lines.append(f"Конфликты: {len(self.conflicts)}")
+        lines += [f"  - {c.where()}: {c.reason_ru}{_found(c.value)}" for c in self.conflicts]
+        if self.changes:
+            lines.append(f"Изменения по сравнению с заменённой версией: {len(self.changes)}")
+            lines += [f"  - {_change(c)}" for c in self.changes]
+        lines.append(f"Предупреждения для проверки (файл загружен): {len(self.warnings)}")
+        lines += [f"  - {_where(w)}: {w.reason_ru} {_involved(w)}" for w in self.warnings]
+        return "\n".join(lines) + "\n"
+
+    def text(self) -> str:
+        return self.text_ru() + "\n" + self.text_en()
+
+    def write_beside(self, stored: Path) -> tuple[Path, Path]:
+        """Write <hash>.summary.json and <hash>.summary.txt beside the archived or quarantined file."""
+        base = stored.parent / self.sha256
+        json_path, text_path = Path(f"{base}.summary.json"), Path(f"{base}.summary.txt")
+        json_path.write_text(self.to_json(), encoding="utf-8")
+        text_path.write_text(self.text(), encoding="utf-8")
+        return json_path, text_path
+
+
+def _found(value: Any) -> str:
+    return "" if value is None else f" (found/указано {value!r})"
+
+
+def _where(w: ReviewFinding) -> str:
+    parts = [p for p in (w.source_sheet and f"sheet/лист {w.source_sheet!r}",) if p]
+    if w.source_row is not None:
+        parts.append(f"row/строка {w.source_row}")
+    return ", ".join(parts) or w.suite
+
+
+def _involved(w: ReviewFinding) -> str:
+    return "(" + ", ".join(f"{k}={v}" for k, v in w.involved.items()) + ")" if w.involved else ""
+
+
+def _value(value: int | None, reported: bool | None) -> str:
+    if reported is None:
+        return "-"
+    return str(value) if reported and value is not None else "not reported/не представлено"
+
+
+def _change(c: Change) -> str:
+    return (
+        f"{c.indicator_code} [{c.disaggregation}]: {_value(c.old_value, c.old_reported)} -> "
+        f"{_value(c.new_value, c.new_reported)} ({c.change})"
+    )
