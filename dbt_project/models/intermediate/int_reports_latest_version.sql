@@ -1,29 +1,14 @@
 {#
-    One report per state x programme x year: the latest accepted version. A higher
+    One report per state x programme x year: the latest accepted version (as of
+    var('as_of'), see int_reports_accepted). A higher
     report_version wins; ties are broken by the later submission_date, then the later
     loaded_at (then report_id, only to make the choice deterministic).
 #}
 with
 
-report_headers as (
-
-    select * from {{ ref('stg_raw__report_headers') }}
-
-),
-
-file_ledger as (
-
-    select * from {{ ref('stg_audit__file_ledger') }}
-
-),
-
 accepted as (
 
-    select report_headers.*
-    from report_headers
-    inner join file_ledger
-        on report_headers.report_id = file_ledger.file_sha256
-    where file_ledger.ledger_status = 'loaded'
+    select * from {{ ref('int_reports_accepted') }}
 
 ),
 
