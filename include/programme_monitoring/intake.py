@@ -153,7 +153,7 @@ def ingest_files(
 
     parsed = [report for _, _, report, _ in candidates.values() if report is not None]
     blocking = quality.validate_reports(parsed, current_year=today.year) if parsed else {}
-    for digest, _, report, conflicts in candidates.values():
+    for _, _, report, conflicts in candidates.values():
         if report is not None:
             conflicts += [_conflict(f) for f in blocking[str(report.source_file)]]
     passed = [r for _, _, r, c in candidates.values() if r is not None and not c]
@@ -265,7 +265,9 @@ def _previous_totals(reports: list[ParsedReport]) -> dict[str, tuple[int, dict[s
             if not totals and (h.state_code, h.programme_code, year) in batch:
                 values = batch[(h.state_code, h.programme_code, year)].indicator_values
                 values = values[(values["disaggregation"] == "total") & values["value"].notna()]
-                totals = {code: int(value) for code, value in zip(values.indicator_code, values.value)}
+                totals = {
+                    code: int(value) for code, value in zip(values.indicator_code, values.value, strict=True)
+                }
             if totals:
                 previous[str(r.source_file)] = (year, totals)
     return previous
@@ -353,8 +355,9 @@ def _reject(
     header = report.header if report else None
     with connect() as conn, conn.transaction():
         conn.execute(
-            """insert into audit.file_ledger (file_sha256, file_name, file_format, file_bytes, status, sender,
-                   state_code, programme_code, reporting_year, report_version, reason, stored_path, decided_at)
+            """insert into audit.file_ledger (file_sha256, file_name, file_format, file_bytes, status,
+                   sender, state_code, programme_code, reporting_year, report_version, reason, stored_path,
+                   decided_at)
                values (%s, %s, %s, %s, 'rejected', %s, %s, %s, %s, %s, %s, %s, now())
                on conflict (file_sha256) do update set
                    status = 'rejected', file_name = excluded.file_name, sender = excluded.sender,
@@ -457,9 +460,9 @@ def _load(
                     summary=summary,
                 )
             conn.execute(
-                """insert into audit.file_ledger (file_sha256, file_name, file_format, file_bytes, status, sender,
-                       state_code, programme_code, reporting_year, report_version, indicator_rows, measure_rows,
-                       supersedes, decided_at)
+                """insert into audit.file_ledger (file_sha256, file_name, file_format, file_bytes, status,
+                       sender, state_code, programme_code, reporting_year, report_version, indicator_rows,
+                       measure_rows, supersedes, decided_at)
                    values (%s, %s, %s, %s, 'loaded', %s, %s, %s, %s, %s, %s, %s, %s, now())
                    on conflict (file_sha256) do update set
                        status = 'loaded', file_name = excluded.file_name, file_format = excluded.file_format,
@@ -504,7 +507,8 @@ def _load(
             _pause_for_tests(path)
             if current:
                 conn.execute(
-                    """update audit.file_ledger set status = 'superseded', superseded_by = %s, decided_at = now()
+                    """update audit.file_ledger
+                       set status = 'superseded', superseded_by = %s, decided_at = now()
                        where file_sha256 = %s""",
                     (digest, current[0]),
                 )
@@ -577,7 +581,7 @@ def _compare(conn: psycopg.Connection, summary: ImportSummary, current, values: 
     new = {
         (code, dis): (None if pd.isna(value) else int(value), bool(reported))
         for code, dis, value, reported in zip(
-            values.indicator_code, values.disaggregation, values.value, values.is_reported
+            values.indicator_code, values.disaggregation, values.value, values.is_reported, strict=True
         )
     }
     if not current:
@@ -612,9 +616,9 @@ def _record_summary(conn: psycopg.Connection, s: ImportSummary) -> None:
     for table in ("import_conflicts", "import_changes", "validation_findings"):
         conn.execute(f"delete from audit.{table} where file_sha256 = %s", (s.sha256,))
     conn.execute(
-        """insert into audit.import_summary (file_sha256, file_name, sender, status, state_code, programme_code,
-               reporting_year, report_version, supersedes, imported, updated, unchanged, removed, ignored,
-               conflicts, warnings, summary_en, summary_ru)
+        """insert into audit.import_summary (file_sha256, file_name, sender, status, state_code,
+               programme_code, reporting_year, report_version, supersedes, imported, updated, unchanged,
+               removed, ignored, conflicts, warnings, summary_en, summary_ru)
            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
         (
             s.sha256,
@@ -655,8 +659,8 @@ def _record_summary(conn: psycopg.Connection, s: ImportSummary) -> None:
             ],
         )
         cur.executemany(
-            """insert into audit.import_changes (file_sha256, superseded_sha256, indicator_code, disaggregation,
-                   change, old_value, new_value, old_reported, new_reported)
+            """insert into audit.import_changes (file_sha256, superseded_sha256, indicator_code,
+                   disaggregation, change, old_value, new_value, old_reported, new_reported)
                values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
             [
                 (

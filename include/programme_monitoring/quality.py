@@ -472,7 +472,7 @@ def _warning_frames(
         reported = values[values["is_reported"].astype(bool) & values["value"].notna()]
         totals = {r.indicator_code: r for r in reported[reported["disaggregation"] == "total"].itertuples()}
 
-        def at(code: str, **extra: Any) -> dict:
+        def at(code: str, totals=totals, source=source, **extra: Any) -> dict:
             r = totals[code]
             return {
                 "source_file": source,
