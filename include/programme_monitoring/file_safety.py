@@ -125,7 +125,9 @@ _CP1251_OF_D1 = bytes(range(0x80, 0xA0)).decode("cp1251", "ignore") + "\u0098"
 _WEAK = "‘’“”„…•–—«»\u00a0\u00ad°±№ёЁЄєІіЇїҐґ"
 _MOJIBAKE_CP1251 = re.compile(f"Р[{re.escape(_CP1251_OF_D0)}]|С[{re.escape(_CP1251_OF_D1)}]")
 # The same bytes shown as Latin-1 / Windows-1252: "Ð¡Ð»Ð¾Ð²Ð¾"; "Ã©" for a Latin "é".
-_MOJIBAKE_LATIN = re.compile("[ÐÑ][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]|Ã[\u0080-\u00bf]|Â[\u00a0-\u00bf]")
+_MOJIBAKE_LATIN = re.compile(
+    "[ÐÑ][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]|Ã[\u0080-\u00bf]|Â[\u00a0-\u00bf]"
+)
 
 
 def mojibake_reason(text: str) -> str | None:
@@ -279,7 +281,9 @@ def _sheets(zf: zipfile.ZipFile) -> list[tuple[str, str, str]]:
         if element.tag.rsplit("}", 1)[-1] != "sheet":
             continue
         rel_id = next((v for k, v in element.attrib.items() if k.startswith("{") and k.endswith("}id")), "")
-        sheets.append((element.get("name", ""), element.get("state", "visible"), rels.get(rel_id, ("", ""))[1]))
+        sheets.append(
+            (element.get("name", ""), element.get("state", "visible"), rels.get(rel_id, ("", ""))[1])
+        )
     return sheets
 
 

@@ -16,16 +16,31 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 import openpyxl
 import pandas as pd
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .file_safety import (
+    MAX_DATA_ROWS,
+    SheetPart,
+    UnsafeFile,
+    check_size,
+    decode_text,
+    escape_formula,
+    inspect_xlsx,
+    mojibake_reason,
+    needs_formula_escape,
+    unescape_formula,
+)
 from .records import (
     INDICATOR_COLUMNS,
     MEASURE_COLUMNS,
@@ -98,8 +113,11 @@ REQUIRED = {"indicator": ("indicator_code", "value"), "measure": ("measure_code"
 
 
 def _norm(text: object) -> str:
-    """Comparison form of a label: case, ё/е, underscores and spacing do not matter."""
-    text = str(text).casefold().replace("ё", "е").replace("_", " ")
+    """Comparison form of a label: case, ё/е, underscores and spacing (incl. non-breaking
+    spaces) do not matter; invisible characters pasted along (zero-width space, byte-order
+    mark, soft hyphen) are dropped."""
+    text = re.sub("[\u200b\ufeff\u00ad]", "", str(text))
+    text = text.casefold().replace("ё", "е").replace("_", " ")
     text = re.sub(r"\s+", " ", text).strip()
     return re.sub(r" ?([/|]) ?", r"\1", text)
 
@@ -134,6 +152,7 @@ def lookup(scope: str, text: object) -> str | None:
 
 # Whole numbers, optionally with a consistent thousands separator: "1234", "1 234", "1,234".
 _WHOLE = re.compile(r"[+-]?(?:\d{1,3}(?P<sep>[ ,])\d{3}(?:(?P=sep)\d{3})*|\d+)")
+_DECIMAL = re.compile(r"[+-]?\d[\d ,]*[.,]\d+")
 
 
 def parse_count(raw: object) -> int | None:
@@ -158,6 +177,13 @@ def parse_count(raw: object) -> int | None:
             return None
         if _WHOLE.fullmatch(text):
             return int(re.sub(r"[ ,]", "", text))
+        if _DECIMAL.fullmatch(text):
+            raise ValueError(
+                f"{raw!r} is not a whole number: it has a decimal part (a comma is only a thousands "
+                "separator, as in 1,234); counts are whole numbers"
+            )
+        if text.startswith("="):
+            raise ValueError(f"{raw!r} is not a whole number: formulas written as text are not evaluated")
         raise ValueError(
             f"{raw!r} is not a whole number: write digits (e.g. 1234 or 1 234), "
             f"or leave empty / write 'not reported' if there is no figure"
@@ -187,6 +213,19 @@ def _parse_date(raw: object) -> dt.date:
         except ValueError:
             pass
     raise ValueError(f"{text!r} is not a date: write YYYY-MM-DD (e.g. 2015-02-14) or DD.MM.YYYY")
+
+
+def parse_code(raw: object) -> str:
+    """An indicator or measure code exactly as written; a number or date is refused, since
+    Excel (or a JSON writer) may already have changed it: 01 -> 1, 1.10 -> 1.1, 1.1.1 -> a date."""
+    if isinstance(raw, bool | int | float | dt.date | dt.time):
+        kind = "date" if isinstance(raw, dt.date | dt.time) else "number"
+        raise ValueError(
+            f"the code is stored as a {kind} ({_text(raw)!r}), so its leading zeros or trailing digits "
+            "may be lost: format the column as Text and type the code as the template shows it "
+            "(e.g. 01.1.1)"
+        )
+    return _text(raw)
 
 
 def parse_disaggregation(raw: object) -> str:
@@ -235,6 +274,18 @@ class _Collector:
         except ValueError as exc:
             raise self.error(str(exc), sheet, row, column) from None
 
+    def check_text(
+        self, fields: dict[str, object], sheet: str, row: int | None, names: dict[str, str]
+    ) -> None:
+        """Refuse text damaged by a wrong code page (mojibake), naming row and column."""
+        for key, raw in fields.items():
+            if isinstance(raw, str) and (reason := mojibake_reason(raw)):
+                raise self.error(reason, sheet, row, names.get(key, key))
+
+    def count_row(self, sheet: str, row: int) -> None:
+        if len(self.indicators) + len(self.measures) >= MAX_DATA_ROWS:
+            raise self.error(f"more than {MAX_DATA_ROWS} data rows: a report is far smaller", sheet, row)
+
     def header(
         self, fields: dict[str, tuple[object, int | None]], sheet: str, names: dict[str, str]
     ) -> ReportHeader:
@@ -245,6 +296,7 @@ class _Collector:
             raw, row = fields[key]
             if _text(raw) == "":
                 raise self.error(f"header field {names[key]!r} is empty: fill it in", sheet, row, names[key])
+            self.check_text({key: raw}, sheet, row, names)
 
         def get(key: str, func: Callable[[object], Any]) -> Any:
             raw, row = fields[key]
@@ -266,7 +318,10 @@ class _Collector:
         )
 
     def indicator(self, fields: dict[str, object], sheet: str, row: int, names: dict[str, str]) -> None:
-        code = _text(fields.get("indicator_code")).upper()
+        self.count_row(sheet, row)
+        self.check_text(fields, sheet, row, names)
+        code = self._convert(parse_code, fields.get("indicator_code"), sheet, row, names["indicator_code"])
+        code = code.upper()
         if not code:
             raise self.error("indicator code is missing", sheet, row, names["indicator_code"])
         value = self._convert(parse_count, fields.get("value"), sheet, row, names["value"])
@@ -285,7 +340,9 @@ class _Collector:
         )
 
     def measure(self, fields: dict[str, object], sheet: str, row: int, names: dict[str, str]) -> None:
-        code = _text(fields.get("measure_code"))
+        self.count_row(sheet, row)
+        self.check_text(fields, sheet, row, names)
+        code = self._convert(parse_code, fields.get("measure_code"), sheet, row, names["measure_code"])
         if not code:
             raise self.error("measure code is missing", sheet, row, names["measure_code"])
         self.measures.append(
@@ -317,24 +374,110 @@ def parse_report(path: Path) -> ParsedReport:
     collector = _Collector(path)
     if fmt not in FORMATS:
         raise collector.error(f"unsupported file type {path.suffix!r}: send .xlsx, .csv or .json")
-    if path.stat().st_size == 0:
-        raise collector.error("the file is empty")
+    try:
+        check_size(path, fmt)  # before reading a byte
+    except UnsafeFile as exc:
+        raise collector.error(str(exc)) from None
     reader = {"xlsx": _read_xlsx, "csv": _read_csv, "json": _read_json}[fmt]
     header = reader(path, collector)
     return collector.result(header, fmt)
 
 
-def _xlsx_rows(ws: Worksheet) -> Iterator[tuple[int, tuple[object, ...]]]:
-    """(spreadsheet row number, cell values) for every row that is not entirely empty."""
+# Sheets the reader reads. A hidden sheet named like one of them is refused (its data would
+# be loaded without anyone having seen it); other hidden sheets are ignored like any other
+# sheet with a name of its own.
+READ_SHEETS = ("report", "indicators", "measures")
+FormulaCells = dict[int, list[tuple[int, str]]]  # row -> [(column, formula)]
+
+
+def _xlsx_rows(
+    ws: Worksheet, out: _Collector, formulas: FormulaCells | None = None
+) -> Iterator[tuple[int, tuple[object, ...]]]:
+    """(spreadsheet row number, cell values) for every row that is not entirely empty.
+
+    A formula cell whose result was never saved reads as empty: refused, naming the cell,
+    before the row could be skipped as empty or read as "not reported"."""
     ws.reset_dimensions()  # the stored dimension may be wrong in files from other tools
+    formulas = formulas or {}
     for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        for column, formula in formulas.get(number, ()):
+            if column > len(row) or row[column - 1] is None:
+                cell = f"{openpyxl.utils.get_column_letter(column)}{number}"
+                raise out.error(
+                    f"cell {cell} holds the formula {formula!r} but no saved result: open the file in "
+                    "Excel, let it calculate and save it, or type the value instead of the formula",
+                    ws.title,
+                    number,
+                    openpyxl.utils.get_column_letter(column),
+                )
         if any(_text(cell) for cell in row):
             yield number, row
 
 
+def _check_merged(sheet: SheetPart, key: str, out: _Collector) -> None:
+    """Merged cells keep only the top-left value: refused in the sheets read, except in the
+    notes columns (C onwards) of the header sheet."""
+    for ref in sheet.merged:
+        try:
+            min_col, min_row, _max_col, _max_row = openpyxl.utils.range_boundaries(ref)
+        except (TypeError, ValueError):
+            raise out.error(
+                f"merged range {ref!r} is malformed: the workbook is damaged", sheet.name
+            ) from None
+        if key == "report" and min_col >= 3:
+            continue
+        raise out.error(
+            f"cells {ref} are merged: a merged range keeps only its top-left value, so the others "
+            "would be lost; unmerge them and fill in every cell",
+            sheet.name,
+            min_row,
+            openpyxl.utils.get_column_letter(min_col),
+        )
+
+
+def _formula_cells(path: Path, sheets: list[SheetPart]) -> dict[str, FormulaCells]:
+    """Sheet name -> formula cells, read with data_only=False (only for sheets that have any)."""
+    if not sheets:
+        return {}
+    names = {sheet.name for sheet in sheets}
+    found: dict[str, FormulaCells] = {}
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    try:
+        for ws in workbook.worksheets:
+            if ws.title not in names:
+                continue
+            ws.reset_dimensions()
+            cells = found.setdefault(ws.title, {})
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":
+                        cells.setdefault(cell.row, []).append((cell.column, str(cell.value)))
+    finally:
+        workbook.close()
+    return found
+
+
 def _read_xlsx(path: Path, out: _Collector) -> ReportHeader:
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        layout = inspect_xlsx(path)  # zip bomb, DTD / entities, truncation: before openpyxl opens it
+    except UnsafeFile as exc:
+        raise out.error(str(exc)) from None
+    read: list[SheetPart] = []
+    for sheet in layout.sheets:
+        key = lookup("sheet", sheet.name)
+        if key in READ_SHEETS:
+            if sheet.state != "visible":
+                raise out.error(
+                    f"the sheet is {sheet.state}: a hidden sheet named like the report's sheets would be "
+                    "read without anyone seeing it; unhide it (right-click a sheet tab > Unhide) or "
+                    "delete it",
+                    sheet.name,
+                )
+            _check_merged(sheet, key, out)
+            read.append(sheet)
+    try:
+        formulas = _formula_cells(path, [sheet for sheet in read if sheet.has_formulas])
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
         raise out.error(
             f"not a readable .xlsx workbook ({type(exc).__name__}): save it as Excel .xlsx"
@@ -351,20 +494,43 @@ def _read_xlsx(path: Path, out: _Collector) -> ReportHeader:
             if key not in sheets:
                 found = ", ".join(repr(ws.title) for ws in workbook.worksheets)
                 raise out.error(f"sheet {label('sheet', key)!r} is missing (sheets found: {found})")
-        header = _read_xlsx_header(sheets["report"], out)
-        _read_xlsx_table(sheets["indicators"], "indicator", out.indicator, out)
-        if "measures" in sheets:
-            _read_xlsx_table(sheets["measures"], "measure", out.measure, out)
+        header = _read_xlsx_header(
+            sheets["report"], out, workbook.epoch, formulas.get(sheets["report"].title)
+        )
+        for key, scope, add in (
+            ("indicators", "indicator", out.indicator),
+            ("measures", "measure", out.measure),
+        ):
+            if key in sheets:
+                _read_xlsx_table(sheets[key], scope, add, out, formulas.get(sheets[key].title))
         return header
+    except (zipfile.BadZipFile, zlib.error, EOFError, ParseError) as exc:
+        raise out.error(f"the workbook cannot be read ({type(exc).__name__}: {exc}): send it again") from None
     finally:
         workbook.close()
 
 
-def _read_xlsx_header(ws: Worksheet, out: _Collector) -> ReportHeader:
+def _excel_serial_date(raw: object, epoch: dt.datetime) -> object:
+    """A submission date typed as an Excel serial number (45000 = 2023-03-15) as a date;
+    anything else unchanged."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return raw
+    try:
+        value = from_excel(raw, epoch)
+    except (ValueError, OverflowError, TypeError):
+        value = None
+    if not isinstance(value, dt.datetime) or not 1990 <= value.year <= 2100:
+        raise ValueError(f"{raw!r} is a number, not a date: write YYYY-MM-DD or use a date cell")
+    return value.date()
+
+
+def _read_xlsx_header(
+    ws: Worksheet, out: _Collector, epoch: dt.datetime, formulas: FormulaCells | None
+) -> ReportHeader:
     """Label in column A, value in column B; column C onwards is free for notes."""
     fields: dict[str, tuple[object, int | None]] = {}
     names = {key: label("header", key) for key in ALIASES["header"]}
-    for number, row in _xlsx_rows(ws):
+    for number, row in _xlsx_rows(ws, out, formulas):
         key = lookup("header", row[0])
         if key is None:
             known = "; ".join(names[k] for k in HEADER_FIELDS)
@@ -379,12 +545,18 @@ def _read_xlsx_header(ws: Worksheet, out: _Collector) -> ReportHeader:
     if _text(raw) and _text(raw) != str(TEMPLATE_VERSION):
         message = f"template version {_text(raw)!r}: this reader reads version {TEMPLATE_VERSION}"
         raise out.error(message, ws.title, row, "B")
+    if "submission_date" in fields:
+        raw, row = fields["submission_date"]
+        date = out._convert(lambda r: _excel_serial_date(r, epoch), raw, ws.title, row, "B")
+        fields["submission_date"] = (date, row)
     return out.header(fields, ws.title, names)
 
 
-def _read_xlsx_table(ws: Worksheet, scope: str, add: Callable[..., None], out: _Collector) -> None:
+def _read_xlsx_table(
+    ws: Worksheet, scope: str, add: Callable[..., None], out: _Collector, formulas: FormulaCells | None
+) -> None:
     """The first non-empty row holds the column headings; every later non-empty row is data."""
-    rows = _xlsx_rows(ws)
+    rows = _xlsx_rows(ws, out, formulas)
     first = next(rows, None)
     if first is None:
         return  # an empty sheet: nothing reported here
@@ -418,12 +590,23 @@ def _read_xlsx_table(ws: Worksheet, scope: str, add: Callable[..., None], out: _
 
 def _read_csv(path: Path, out: _Collector) -> ReportHeader:
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise out.error(f"not UTF-8 text (byte {exc.start}): save the CSV as UTF-8") from None
+        text, _encoding = decode_text(path.read_bytes())  # UTF-8 (BOM or not) or plausible Windows-1251
+    except UnsafeFile as exc:
+        raise out.error(str(exc)) from None
     if not text.strip():
         raise out.error("the file is empty")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote left open (a file cut inside a quoted field) is an error, not a long field
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        return _read_csv_rows(reader, out)
+    except csv.Error as exc:
+        raise out.error(
+            f"not readable as CSV ({exc}): the file may be cut short or a quote is not closed",
+            row=reader.line_num,
+        ) from None
+
+
+def _read_csv_rows(reader: Any, out: _Collector) -> ReportHeader:
     headings = next(reader)
     keys = [_norm(h).replace(" ", "_") for h in headings]
     for key, heading in zip(keys, headings, strict=True):
@@ -446,10 +629,11 @@ def _read_csv(path: Path, out: _Collector) -> ReportHeader:
     header: ReportHeader | None = None
     first_values: dict[str, str] = {}
     line = reader.line_num
-    for cells in reader:
+    for raw_cells in reader:
         number, line = line + 1, reader.line_num  # a quoted field may span lines: name the first
-        if not any(cell.strip() for cell in cells):
+        if not any(cell.strip() for cell in raw_cells):
             continue
+        cells = [unescape_formula(cell) for cell in raw_cells]  # "'=1+2" written by write_report
         if len(cells) != len(keys):
             raise out.error(f"the row has {len(cells)} fields, the heading {len(keys)}", row=number)
         row = dict(zip(keys, cells, strict=True))
@@ -604,7 +788,7 @@ def _header_values(header: ReportHeader) -> dict[str, Any]:
 
 
 def _write_csv(header: ReportHeader, values: list[dict], actions: list[dict], path: Path) -> None:
-    head = _header_values(header)
+    head = {key: escape_formula(v) if isinstance(v, str) else v for key, v in _header_values(header).items()}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -614,16 +798,24 @@ def _write_csv(header: ReportHeader, values: list[dict], actions: list[dict], pa
             [
                 *head.values(),
                 "indicator",
-                row["indicator_code"],
-                row["disaggregation"],
+                escape_formula(row["indicator_code"]),
+                escape_formula(row["disaggregation"]),
                 value,
                 "",
-                row["comment"],
+                escape_formula(row["comment"]),
             ]
         )
     for row in actions:
         writer.writerow(
-            [*head.values(), "measure", row["measure_code"], "", "", row["status"], row["narrative"]]
+            [
+                *head.values(),
+                "measure",
+                escape_formula(row["measure_code"]),
+                "",
+                "",
+                escape_formula(row["status"]),
+                escape_formula(row["narrative"]),
+            ]
         )
     path.write_text(buffer.getvalue(), encoding="utf-8")
 
@@ -639,9 +831,13 @@ def _write_json(header: ReportHeader, values: list[dict], actions: list[dict], p
 
 
 def _put(ws: Worksheet, row: int, column: int, value: object) -> None:
-    """Write a cell; text that Excel would take for a formula (= + - @) stays text."""
+    """Write a cell; text that Excel would take for a formula (= + - @, tab, CR) stays text.
+
+    XLSX has the escape built in: a text cell with the "quote prefix" style is exactly what
+    Excel stores when one types '=1+2 (the value is "=1+2", shown and kept as text, never
+    evaluated, also after editing the cell). So the value itself needs no added quote."""
     cell = ws.cell(row=row, column=column, value=value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, str) and needs_formula_escape(value):
         cell.data_type = "s"
         cell.quotePrefix = True
 
