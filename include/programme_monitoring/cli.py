@@ -118,6 +118,19 @@ def quality(args: argparse.Namespace) -> int:
     return 0
 
 
+def council_report(args: argparse.Namespace) -> int:
+    from .council_report import LANGUAGES, write_council_report
+
+    languages = (args.lang,) if args.lang else LANGUAGES
+    edition = write_council_report(args.year, languages=languages)
+    print(f"Council report {args.year} (figures as of {edition.as_of}):")
+    for name, path in edition.files.items():
+        print(f"  {name:<12} {path}")
+    if edition.previous_edition:
+        print(f"  {len(edition.revisions)} figure(s) revised since the edition of {edition.previous_edition}")
+    return 0
+
+
 def airflow(args: argparse.Namespace) -> int:
     """Run any Airflow command with this project's settings (e.g. ``airflow standalone``)."""
     from .orchestration import configure_airflow
@@ -162,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
 
     p = commands.add_parser("write-suites", help="rewrite the Great Expectations suites under expectations/")
     p.set_defaults(handler=quality)
+
+    p = commands.add_parser("council-report", help="render the yearly report to the Council")
+    p.add_argument("--year", required=True, type=int)
+    p.add_argument("--lang", choices=["ru", "en"], help="one language only (default: both)")
+    p.set_defaults(handler=council_report)
 
     p = commands.add_parser("airflow", help="run an Airflow command with the project's settings")
     p.add_argument("airflow_args", nargs=argparse.REMAINDER)

@@ -44,7 +44,15 @@ SERIES_COLUMNS = [
 STATE_CHART_INDICATORS = ["THB01", "IM01", "CR01", "IM02"]
 
 # Provenance columns: never compared as figures between editions.
-PROVENANCE = {"report_id", "source_file", "source_files", "source_sheet", "source_row", "comment", "finding_key"}
+PROVENANCE = {
+    "report_id",
+    "source_file",
+    "source_files",
+    "source_sheet",
+    "source_row",
+    "comment",
+    "finding_key",
+}
 
 
 @dataclass
@@ -102,8 +110,9 @@ def _select(conn, section: Section, params: dict) -> Section:
     return section
 
 
-def _optional_section(conn, key: str, mart: str, wanted: list[str], where: list[str], order: list[str],
-                      key_columns: list[str]) -> Section:
+def _optional_section(
+    conn, key: str, mart: str, wanted: list[str], where: list[str], order: list[str], key_columns: list[str]
+) -> Section:
     """A section from a mart another part of the project adds: read it when it exists."""
     present = mart_columns(conn, mart)
     if not present:
@@ -159,9 +168,17 @@ def section_queries(conn) -> dict[str, Section]:
         "completeness",
         "rpt_reporting_completeness",
         [
-            "state_code", "programme_code", "reporting_year", "is_expected", "is_received",
-            "report_deadline", "first_submission_date", "reports_on_time", "versions_received",
-            "report_id", "source_file",
+            "state_code",
+            "programme_code",
+            "reporting_year",
+            "is_expected",
+            "is_received",
+            "report_deadline",
+            "first_submission_date",
+            "reports_on_time",
+            "versions_received",
+            "report_id",
+            "source_file",
         ],
         ["reporting_year = %(year)s"],
         ["programme_code", "state_code"],
@@ -172,8 +189,18 @@ def section_queries(conn) -> dict[str, Section]:
         "findings",
         "rpt_validation_findings",
         [
-            "finding_key", "state_code", "programme_code", "reporting_year", "indicator_code", "severity",
-            "rule_code", "message_ru", "message_en", "report_id", "source_file", "source_row",
+            "finding_key",
+            "state_code",
+            "programme_code",
+            "reporting_year",
+            "indicator_code",
+            "severity",
+            "rule_code",
+            "message_ru",
+            "message_en",
+            "report_id",
+            "source_file",
+            "source_row",
         ],
         ["reporting_year = %(year)s"],
         ["programme_code", "state_code", "severity", "rule_code", "indicator_code", "finding_key"],
@@ -211,7 +238,9 @@ def read_edition_data(year: int) -> tuple[dict[str, Section], list[dict], str | 
         labels = {
             "state": {
                 r[0]: {"ru": r[1], "en": r[2]}
-                for r in conn.execute("select state_code, state_name_ru, state_name_en from marts.dim_member_state")
+                for r in conn.execute(
+                    "select state_code, state_name_ru, state_name_en from marts.dim_member_state"
+                )
             },
             "programme": {
                 r[0]: {"ru": r[1], "en": r[2]}
@@ -266,7 +295,9 @@ def compare_editions(previous: dict, sections: dict[str, Section]) -> list[dict]
             continue
 
         def index(columns, rows, keys=keys):
-            return {tuple(r[columns.index(k)] for k in keys): dict(zip(columns, r, strict=True)) for r in rows}
+            return {
+                tuple(r[columns.index(k)] for k in keys): dict(zip(columns, r, strict=True)) for r in rows
+            }
 
         before = index(old["columns"], old["rows"])
         after = index(section.columns, [[_plain(v) for v in row] for row in section.rows])
@@ -455,52 +486,64 @@ def _png(figure) -> str:
 
 
 def chart_series(headline: Section, lang: str, year: int) -> str:
-    """Headline figures per year (rpt_headline_figures), up to the report's year."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams["font.family"] = "DejaVu Sans"
-    records = [r for r in headline.records() if r["reporting_year"] <= year]
+    """Headline figures per year over the programme period (rpt_headline_figures), the
+    report's year marked."""
+    plt = _pyplot()
+    records = headline.records()
     years = [r["reporting_year"] for r in records]
-    figure, axes = plt.subplots(figsize=(9, 3.6))
-    for column in SERIES_COLUMNS:
-        label = HEADLINE_LABELS[column][0 if lang == "en" else 1]
-        axes.plot(years, [r[column] for r in records], marker="o", label=label)
-    axes.set_xticks(years)
-    axes.set_title(TEXT[lang]["series_title"])
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    figure, panes = plt.subplots(1, 2, figsize=(10, 3.4))
+    for pane, columns in zip(panes, (SERIES_COLUMNS[:2], SERIES_COLUMNS[2:]), strict=True):
+        for column in columns:
+            label = HEADLINE_LABELS[column][0 if lang == "en" else 1]
+            pane.plot(years, [r[column] for r in records], marker="o", label=label)
+        pane.axvline(year, color="#999", linestyle="--", linewidth=1)
+        pane.set_xticks(years)
+        pane.set_ylim(bottom=0)
+        pane.grid(alpha=0.3)
+        pane.legend(fontsize=6.5, loc="lower left")
+    figure.suptitle(TEXT[lang]["series_title"])
     return _png(figure)
 
 
 def chart_states(indicators: Section, labels: dict, lang: str, year: int) -> str:
     """The states' own totals of a few indicators, side by side (fct_indicator_values)."""
+    plt = _pyplot()
+    records = [r for r in indicators.records() if r["indicator_code"] in STATE_CHART_INDICATORS]
+    states = sorted({r["state_code"] for r in records})
+    value = {(r["state_code"], r["indicator_code"]): r["value"] for r in records}
+    figure, panes = plt.subplots(1, 2, figsize=(10, 3.4))
+    for pane, codes in zip(panes, (STATE_CHART_INDICATORS[:2], STATE_CHART_INDICATORS[2:]), strict=True):
+        width = 0.8 / len(codes)
+        for i, code in enumerate(codes):
+            xs = [s + i * width for s in range(len(states))]
+            ys = [value.get((state, code)) or 0 for state in states]  # not reported: no bar
+            name = labels["indicator"].get(code, {}).get(lang, code)
+            pane.bar(xs, ys, width=width, label=f"{code}: {name}")
+        pane.set_xticks([s + 0.4 - width / 2 for s in range(len(states))], states)
+        pane.grid(axis="y", alpha=0.3)
+        pane.legend(fontsize=6.5, loc="upper left")
+    figure.suptitle(TEXT[lang]["states_title"].format(year=year))
+    return _png(figure)
+
+
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     plt.rcParams["font.family"] = "DejaVu Sans"
-    records = [r for r in indicators.records() if r["indicator_code"] in STATE_CHART_INDICATORS]
-    states = sorted({r["state_code"] for r in records})
-    value = {(r["state_code"], r["indicator_code"]): r["value"] for r in records}
-    figure, axes = plt.subplots(figsize=(9, 3.6))
-    width = 0.8 / len(STATE_CHART_INDICATORS)
-    for i, code in enumerate(STATE_CHART_INDICATORS):
-        xs = [s + i * width for s in range(len(states))]
-        ys = [value.get((state, code)) or 0 for state in states]
-        name = labels["indicator"].get(code, {}).get(lang, code)
-        axes.bar(xs, ys, width=width, label=f"{code}: {name}")
-    axes.set_xticks([s + 0.4 - width / 2 for s in range(len(states))], states)
-    axes.set_title(TEXT[lang]["states_title"].format(year=year))
-    axes.grid(axis="y", alpha=0.3)
-    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
-    return _png(figure)
+    return plt
 
 
 # -- the HTML --------------------------------------------------------------------
+
+
+def _timestamp(iso: str | None) -> str:
+    if not iso:
+        return "—"
+    moment = dt.datetime.fromisoformat(iso).astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _versions_note(files: list[str], lang: str) -> str:
@@ -573,7 +616,7 @@ def build_context(edition: Edition, labels: dict, lang: str) -> dict:
         completeness = {
             "rows": [
                 [
-                    programme_short(r.get("programme_code")),
+                    r.get("programme_code"),
                     state(r.get("state_code")),
                     fmt(r.get("is_received"), lang),
                     fmt(r.get("report_deadline"), lang),
@@ -612,7 +655,13 @@ def build_context(edition: Edition, labels: dict, lang: str) -> dict:
         ]
 
     not_reported = [
-        [state(r["state_code"]), r["programme_code"], r["indicator_code"], r["disaggregation"], r["source_file"]]
+        [
+            state(r["state_code"]),
+            r["programme_code"],
+            r["indicator_code"],
+            r["disaggregation"],
+            r["source_file"],
+        ]
         for r in s["not_reported"].records()
     ]
     revisions = [
@@ -632,6 +681,7 @@ def build_context(edition: Edition, labels: dict, lang: str) -> dict:
         "title": t["title"].format(year=year),
         "as_of": edition.as_of,
         "generated_at": edition.generated_at,
+        "timestamp": _timestamp,
         "headline": headline,
         "headline_files": headline_files,
         "implementation": implementation,
@@ -643,17 +693,13 @@ def build_context(edition: Edition, labels: dict, lang: str) -> dict:
         "previous_edition": edition.previous_edition,
         "programme": programme,
         "versions_note": lambda files: _versions_note(files, lang),
-        "as_of_note": lambda source: t["as_of"].format(as_of=edition.as_of or "—", source=source),
+        "as_of_note": lambda source: t["as_of"].format(as_of=_timestamp(edition.as_of), source=source),
         "chart_series": chart_series(s["headline"], lang, year),
         "chart_states": chart_states(s["indicators"], labels, lang, year),
         "implementation_files": s["implementation"].source_files(),
         "not_reported_files": s["not_reported"].source_files(),
         "findings_files": s["findings"].source_files() if s["findings"].available else [],
     }
-
-
-def programme_short(code):
-    return code
 
 
 def render_html(context: dict) -> str:
@@ -699,9 +745,11 @@ def write_annex(edition: Edition, target: Path) -> None:
         ("as_of", edition.as_of),
         ("generated_at", edition.generated_at),
         ("previous_edition", edition.previous_edition),
-    ] + [(f"sql:{k}", s.sql if s.available else f"not available: marts.{s.mart}") for k, s in
-         edition.sections.items()]:
-        about.append([_safe(v) for v in row])
+    ] + [
+        (f"sql:{k}", s.sql if s.available else f"not available: marts.{s.mart}")
+        for k, s in edition.sections.items()
+    ]:
+        about.append(list(row))
     for section in edition.sections.values():
         if not section.available:
             continue
@@ -723,8 +771,13 @@ def write_annex(edition: Edition, target: Path) -> None:
     revisions.append(["table", "key", "column", "previous", "current"])
     for rv in edition.revisions:
         revisions.append(
-            [rv["table"], json.dumps(rv["key"], ensure_ascii=False), rv["column"],
-             _json_cell(rv["previous"]), _json_cell(rv["current"])]
+            [
+                rv["table"],
+                json.dumps(rv["key"], ensure_ascii=False),
+                rv["column"],
+                _json_cell(rv["previous"]),
+                _json_cell(rv["current"]),
+            ]
         )
     _escape_formulas(revisions)
     _escape_formulas(about)
@@ -733,10 +786,6 @@ def write_annex(edition: Edition, target: Path) -> None:
 
 def _json_cell(value):
     return value if isinstance(value, int | float | str) or value is None else json.dumps(value)
-
-
-def _safe(value):
-    return value
 
 
 def _escape_formulas(sheet) -> None:
@@ -754,8 +803,9 @@ def previous_edition_path(output_dir: Path) -> Path:
     return output_dir / "edition.json"
 
 
-def write_council_report(year: int, languages: tuple[str, ...] = LANGUAGES,
-                         output_dir: Path | None = None) -> Edition:
+def write_council_report(
+    year: int, languages: tuple[str, ...] = LANGUAGES, output_dir: Path | None = None
+) -> Edition:
     """Render the edition for ``year`` into reports/council_report_<year>/."""
     for lang in languages:
         if lang not in LANGUAGES:

@@ -19,6 +19,9 @@ INGEST_DAG = "ingest_member_state_reports"
 TRANSFORM_DAG = "transform_warehouse"
 PUBLISH_DAG = "publish_headline_figures"
 CHAIN = (INGEST_DAG, TRANSFORM_DAG, PUBLISH_DAG)
+# The yearly report to the Council of Heads of State (not part of the chain: yearly, and
+# again whenever the marts are republished).
+COUNCIL_REPORT_DAG = "publish_council_report"
 
 RAW_REPORTS_URI = "postgres://warehouse/raw/report_headers"
 MARTS_URI = "postgres://warehouse/marts/rpt_headline_figures"
@@ -121,4 +124,20 @@ def publish_task() -> dict:
         "csv": str(report.csv_path),
         "html": str(report.html_path),
         "years": [r["reporting_year"] for r in report.rows],
+    }
+
+
+def council_report_task(year: int | None = None, languages: tuple[str, ...] = ("ru", "en")) -> dict:
+    """Render the Council report edition for ``year`` (default: the previous calendar year)."""
+    import datetime as dt
+
+    from .council_report import write_council_report
+
+    year = int(year) if year else dt.date.today().year - 1
+    edition = write_council_report(year, languages=tuple(languages))
+    return {
+        "year": year,
+        "as_of": edition.as_of,
+        "revisions": len(edition.revisions),
+        "files": {name: str(path) for name, path in edition.files.items()},
     }
