@@ -99,6 +99,11 @@ def decode_text(data: bytes) -> tuple[str, str]:
             ) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UnsafeFile("the file is UTF-16 text (Excel 'Unicode text'): save it as 'CSV UTF-8'")
+    if (nul := data.find(b"\x00")) >= 0:
+        raise UnsafeFile(
+            f"the file contains NUL bytes (from byte {nul}): not CSV text; it may be damaged, padded "
+            "with zeros after a failed copy, or UTF-16: save it as 'CSV UTF-8' and send it again"
+        )
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
