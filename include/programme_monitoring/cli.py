@@ -131,6 +131,26 @@ def council_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def access(args: argparse.Namespace) -> int:
+    from .access import apply_access
+
+    summary = apply_access()
+    print(
+        f"Access applied: {len(summary['roles_created'])} role(s) created, row-level security on "
+        f"{len(summary['rls_tables'])} mart table(s), {len(summary['security_invoker_views'])} "
+        "security-invoker view(s)"
+    )
+    return 0
+
+
+def urs_ingest(args: argparse.Namespace) -> int:
+    from .urs import urs_ingest_task
+
+    summary = urs_ingest_task(files=args.files)
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    return 1 if summary["rejected"] else 0
+
+
 def airflow(args: argparse.Namespace) -> int:
     """Run any Airflow command with this project's settings (e.g. ``airflow standalone``)."""
     from .orchestration import configure_airflow
@@ -180,6 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--year", required=True, type=int)
     p.add_argument("--lang", choices=["ru", "en"], help="one language only (default: both)")
     p.set_defaults(handler=council_report)
+
+    p = commands.add_parser("access", help="create the roles and apply grants and row-level security")
+    p.add_argument("action", choices=["apply"])
+    p.set_defaults(handler=access)
+
+    p = commands.add_parser(
+        "urs-ingest", help="pseudonymise and load URS extracts (the given files, or the URS landing area)"
+    )
+    p.add_argument("files", nargs="*", metavar="FILE", help="URS extract CSVs (docs/urs_extract_format.md)")
+    p.set_defaults(handler=urs_ingest)
 
     p = commands.add_parser("airflow", help="run an Airflow command with the project's settings")
     p.add_argument("airflow_args", nargs=argparse.REMAINDER)
