@@ -65,6 +65,7 @@ RAW_COLUMNS = (
     "event_date",
 )
 CHUNK_ROWS = 50_000
+PSEUDONYM_CACHE = 200_000
 MAX_REASONS = 20
 _PASSPORT_DROP = str.maketrans("", "", " \t-./")
 
@@ -261,6 +262,7 @@ def _copy_events(conn: psycopg.Connection, path: Path, extract_id: str, key: byt
         prefix = f"{extract_id}\t{_copy_text(source_file)}\t"
         with conn.cursor().copy(f"copy raw.urs_events ({columns}) from stdin") as copy:
             pending: list[str] = []
+            seen: dict[tuple[str, str], str] = {}  # a person's events share one HMAC computation
             for line, row in enumerate(reader, start=2):
                 if len(row) != width:
                     if not row:
@@ -273,34 +275,44 @@ def _copy_events(conn: psycopg.Connection, path: Path, extract_id: str, key: byt
                     purpose = row[i_purpose].strip().lower()
                     host = row[i_host].strip().upper()
                     event_date = row[i_date].strip()
-                    bad = []
-                    if event_type not in EVENT_TYPES:
-                        bad.append("event_type")
-                    if not passport:
-                        bad.append("passport_number")
-                    if len(citizenship) != 3 or not (citizenship.isascii() and citizenship.isalpha()):
-                        bad.append("citizenship")
-                    if purpose and purpose not in PURPOSES:
-                        bad.append("purpose_of_visit")
-                    if host not in states:
-                        bad.append("host_state")
                     if (
-                        len(event_date) != 10
-                        or event_date[4] != "-"
-                        or event_date[7] != "-"
-                        or not (event_date[:4] + event_date[5:7] + event_date[8:]).isdigit()
+                        event_type in EVENT_TYPES
+                        and passport
+                        and host in states
+                        and (not purpose or purpose in PURPOSES)
+                        and len(citizenship) == 3
+                        and citizenship.isascii()
+                        and citizenship.isalpha()
+                        and len(event_date) == 10
+                        and event_date[4] == "-"
+                        and event_date[7] == "-"
+                        and (event_date[:4] + event_date[5:7] + event_date[8:]).isdigit()
                     ):
-                        bad.append("event_date")
-                    if bad:
-                        reasons.append(f"line {line}: invalid {', '.join(bad)}")
-                    elif not reasons:
-                        person = digest(key, f"{passport}|{citizenship}".encode(), "sha256").hex()
+                        if reasons:
+                            continue  # refused already: only look for more reasons
+                        person_key = (passport, citizenship)
+                        person = seen.get(person_key)
+                        if person is None:
+                            if len(seen) >= PSEUDONYM_CACHE:
+                                seen.clear()  # memory stays bounded whatever the extract's size
+                            person = seen[person_key] = digest(
+                                key, f"{passport}|{citizenship}".encode(), "sha256"
+                            ).hex()
                         bcp = row[i_bcp].strip()
                         pending.append(
                             f"{prefix}{event_type}\t{person}\t{citizenship}\t{purpose or NULL}\t{host}\t"
                             f"{_copy_text(bcp) if bcp else NULL}\t{event_date}\n"
                         )
                         rows += 1
+                    else:
+                        reasons.append(
+                            f"line {line}: invalid "
+                            + ", ".join(
+                                _bad_fields(
+                                    event_type, passport, citizenship, purpose, host, event_date, states
+                                )
+                            )
+                        )
                 if len(reasons) >= MAX_REASONS:
                     reasons.append("... (stopped after the first errors)")
                     break
@@ -314,6 +326,25 @@ def _copy_events(conn: psycopg.Connection, path: Path, extract_id: str, key: byt
             if pending:
                 copy.write("".join(pending))
     return rows
+
+
+def _bad_fields(event_type, passport, citizenship, purpose, host, event_date, states) -> list[str]:
+    """Names of the columns of a refused row (never their values)."""
+    bad = []
+    if event_type not in EVENT_TYPES:
+        bad.append("event_type")
+    if not passport:
+        bad.append("passport_number")
+    if len(citizenship) != 3 or not (citizenship.isascii() and citizenship.isalpha()):
+        bad.append("citizenship")
+    if purpose and purpose not in PURPOSES:
+        bad.append("purpose_of_visit")
+    if host not in states:
+        bad.append("host_state")
+    digits = event_date[:4] + event_date[5:7] + event_date[8:]
+    if len(event_date) != 10 or event_date[4] != "-" or event_date[7] != "-" or not digits.isdigit():
+        bad.append("event_date")
+    return bad
 
 
 NULL = "\\N"
@@ -356,26 +387,34 @@ def write_synthetic_extract(path: Path, events: int, seed: int = 2005, persons: 
 
     rng = random.Random(seed)
     states = sorted(host_states() - {"GE", "UA"})
-    persons = persons or max(1, events // 3)
     purposes = sorted(PURPOSES)
+    people = [
+        (
+            f"P{rng.randrange(10**8):08d}",
+            f"Synthetic Person {i}",
+            f"{1950 + rng.randrange(55)}-{1 + rng.randrange(12):02d}-{1 + rng.randrange(28):02d}",
+            rng.choice(SYNTHETIC_CITIZENSHIPS),
+            rng.choice(purposes),
+            rng.choice(states),
+        )
+        for i in range(persons or max(1, events // 3))
+    ]
+    kinds = rng.choices(("entry", "exit", "work_permit", "offence"), (45, 40, 12, 3), k=events)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(REQUIRED_COLUMNS)
-        for _ in range(events):
-            person = rng.randrange(persons)
-            p = random.Random(person * 7919 + seed)
-            citizenship = SYNTHETIC_CITIZENSHIPS[p.randrange(len(SYNTHETIC_CITIZENSHIPS))]
-            event_type = rng.choices(("entry", "exit", "work_permit", "offence"), (45, 40, 12, 3))[0]
+        for kind in kinds:
+            passport, name, birth, citizenship, purpose, state = people[rng.randrange(len(people))]
             writer.writerow(
                 (
-                    event_type,
-                    f"P{p.randrange(10**8):08d}",
-                    f"Synthetic Person {person}",
-                    f"{1950 + p.randrange(55)}-{1 + p.randrange(12):02d}-{1 + p.randrange(28):02d}",
+                    kind,
+                    passport,
+                    name,
+                    birth,
                     citizenship,
-                    purposes[p.randrange(len(purposes))],
-                    states[p.randrange(len(states))],
+                    purpose,
+                    state,
                     f"BCP-{rng.randrange(40):03d}",
                     f"2017-{1 + rng.randrange(12):02d}-{1 + rng.randrange(28):02d}",
                 )
