@@ -615,3 +615,15 @@ def test_formula_text_typed_by_a_member_state_is_kept_as_text_or_refused_as_a_va
     lines[1] = lines[1].replace('"1 234"', "=SUM(A1)")
     error = refused(write_csv(tmp_path / "r.csv", lines))
     assert (error.row, error.column) == (2, "value") and "not a whole number" in error.reason
+
+
+def test_workbook_with_cell_comments_and_a_notes_sheet_is_read(tmp_path: Path) -> None:
+    """Ordinary workbook parts (comment boxes as legacy VML, extra sheets) pass the pre-checks."""
+
+    def annotate(workbook):
+        workbook["Показатели"]["C2"].comment = openpyxl.comments.Comment("проверено", "МВД")
+        workbook.create_sheet("Заметки").append(("что угодно", "=1+1"))
+
+    path = xlsx_report(tmp_path / "r.xlsx", [("THB01", "", 4, "")], setup=annotate)
+    assert any(name.endswith(".vml") for name in zipfile.ZipFile(path).namelist())
+    assert table(parse_report(path)) == [["THB01", "total", 4, ""]]

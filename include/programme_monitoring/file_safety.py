@@ -240,6 +240,8 @@ def _check_xml_prolog(zf: zipfile.ZipFile, name: str) -> None:
             "the workbook"
         ) from None
     except ParseError as exc:
+        if name.lower().endswith(".vml"):
+            return  # legacy VML (comment boxes) is often not well-formed; expat stops at the error anyway
         raise UnsafeFile(f"part {name} is not well-formed XML ({exc}): the workbook is damaged") from None
 
 
