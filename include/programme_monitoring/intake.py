@@ -28,7 +28,8 @@ loading, recording or moving anything.
 Test hook: if the environment variable ``PROGRAMME_MONITORING_PAUSE_AFTER_COPY`` holds a
 number of seconds, each load sleeps that long after its COPY and before its commit,
 printing ``intake: paused after COPY`` to stderr first (the fault tests kill the loader
-or the server there).
+or the server there); ``until:<path>`` instead waits until that file exists (at most
+ten minutes).
 """
 
 from __future__ import annotations
@@ -690,10 +691,16 @@ def _record_summary(conn: psycopg.Connection, s: ImportSummary) -> None:
 
 
 def _pause_for_tests(path: Path) -> None:
-    seconds = os.environ.get(PAUSE_ENV)
-    if seconds:
-        print(f"intake: paused after COPY of {path.name}", file=sys.stderr, flush=True)
-        time.sleep(float(seconds))
+    pause = os.environ.get(PAUSE_ENV)
+    if not pause:
+        return
+    print(f"intake: paused after COPY of {path.name}", file=sys.stderr, flush=True)
+    if pause.startswith("until:"):
+        release, deadline = Path(pause.removeprefix("until:")), time.monotonic() + 600
+        while not release.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    else:
+        time.sleep(float(pause))
 
 
 def _copy(conn: psycopg.Connection, table: str, report_id: str, source_file: str, frame, fields) -> None:
