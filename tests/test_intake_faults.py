@@ -26,7 +26,6 @@ import psycopg
 import pytest
 from programme_monitoring.intake import PAUSE_ENV, IntakeLoadError
 from programme_monitoring.settings import paths
-
 from test_intake import BASE_VALUES, write
 
 LOADER = (
