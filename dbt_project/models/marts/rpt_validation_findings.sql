@@ -187,7 +187,7 @@ measure_findings as (
 ),
 
 -- year-over-year checks run on the state's yearly value (across programmes)
-series as (
+series as materialized (
 
     select
         state_values.*,
@@ -353,7 +353,8 @@ intake_findings as (
 
 ),
 
-all_findings as (
+-- materialized: planned on its own, the join below stays a hash join
+all_findings as materialized (
 
     select
         'warehouse' as origin,
