@@ -21,6 +21,11 @@ ARG AIRFLOW_UID=50000
 RUN useradd --uid "${AIRFLOW_UID}" --gid 0 --home-dir /opt/airflow --create-home \
         --shell /bin/bash airflow
 
+# The Council report's PDF (WeasyPrint) needs Pango, and DejaVu fonts for Cyrillic.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /opt/project
 
 # 1. Locked third-party dependencies (cached layer: changes only with the lock file).

@@ -45,5 +45,18 @@ def airflow_ready(warehouse_url: str) -> None:
     migrate_airflow_metadata()
 
 
+@pytest.fixture(scope="session")
+def chain_run(airflow_ready, warehouse_url):
+    """The real chain (ingest -> transform -> publish with ``dag.test()``) on the synthetic
+    samples, once per session: (samples manifest, state of each DAG run)."""
+    from programme_monitoring.orchestration import run_chain
+    from programme_monitoring.samples import generate_samples
+    from programme_monitoring.settings import paths
+
+    manifest = generate_samples(paths().landing, seed=2014)
+    states = run_chain()
+    return manifest, states
+
+
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_session_dir, ignore_errors=True)

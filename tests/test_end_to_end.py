@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 
 import psycopg
-import pytest
 from programme_monitoring.settings import paths
 
 # The 2014 statement (OSCE, Vienna, 6 July 2015): "over 2,700" crimes, "over 1,600"
@@ -23,16 +22,6 @@ STATEMENT_2014 = {
     "comprehensive_preventive_measures": 13,
     "special_operations": 2,
 }
-
-
-@pytest.fixture(scope="module")
-def chain_run(airflow_ready, warehouse_url):
-    from programme_monitoring.orchestration import run_chain
-    from programme_monitoring.samples import generate_samples
-
-    manifest = generate_samples(paths().landing, seed=2014)
-    states = run_chain()
-    return manifest, states
 
 
 def _query(url: str, sql: str, *params):

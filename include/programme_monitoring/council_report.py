@@ -726,8 +726,8 @@ def excel_value(value):
     """A value as the annex stores it: numbers stay numbers, dates dates, the rest text."""
     if isinstance(value, decimal.Decimal):
         return float(value) if value != value.to_integral_value() else int(value)
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)  # spreadsheets have no time zones: UTC
     return value
 
 
