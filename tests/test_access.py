@@ -313,7 +313,7 @@ def test_views_run_with_the_callers_rights(warehouse):
         rows = conn.execute(
             """select n.nspname, c.relname, coalesce(c.reloptions, '{}') @> array['security_invoker=true']
                from pg_class c join pg_namespace n on n.oid = c.relnamespace
-               where c.relkind = 'v' and n.nspname in ('staging', 'intermediate', 'marts')"""
+               where c.relkind = 'v' and n.nspname in ('intermediate', 'marts')"""
         ).fetchall()
     assert rows
     wrong = [

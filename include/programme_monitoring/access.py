@@ -23,11 +23,12 @@ carry no grants or policies yet).
 Row-level security: every mart table with ``state_code`` gets ENABLE + FORCE ROW LEVEL
 SECURITY and two SELECT policies: ``pm_all_rows`` (analyst, BI reader, transformer:
 every row) and ``pm_own_state`` (the state roles: rows whose ``state_code`` is a state
-whose ``pm_state_`` role the current user is a member of). Views in
-``staging``/``intermediate``/``marts`` run with ``security_invoker = true`` so the policies
-and grants of the caller apply through them; the approved intermediate views alone keep
-their owner's rights (they read ``staging`` and ``raw``, which the analyst cannot read
-directly, and hold no state-restricted data).
+whose ``pm_state_`` role the current user is a member of). Views in ``marts`` and
+``intermediate`` run with ``security_invoker = true`` so the policies and grants of the
+caller apply through them. Two exceptions keep their owner's rights: the approved
+intermediate views, and the ``staging`` views below them (PostgreSQL checks a nested
+security-invoker view as the querying user, so the analyst would need ``raw``). Neither
+reads a mart, so no row-level policy is bypassed, and no consumer role can read ``staging``.
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ def apply_access_policies(conn: psycopg.Connection, marts_schema: str = MARTS) -
     protected = _row_level_security(conn, schemas[MARTS])
     if MARTS_BUILD in schemas:
         protected += _row_level_security(conn, MARTS_BUILD)
-    invoker_views = _security_invoker_views(conn, [schemas[s] for s in (STAGING, INTERMEDIATE, MARTS)])
+    invoker_views = _security_invoker_views(conn, [schemas[s] for s in (INTERMEDIATE, MARTS)])
     return {"roles_created": created, "rls_tables": protected, "security_invoker_views": invoker_views}
 
 
