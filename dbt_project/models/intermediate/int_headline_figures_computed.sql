@@ -33,6 +33,12 @@ indicators as (
 
 ),
 
+headline_columns as (
+
+    select distinct headline_column from headline_figures
+
+),
+
 reporting_years as (
 
     select distinct reporting_year from latest_reports
@@ -88,8 +94,8 @@ distinct_operations as (
             -- no state reported a figure at all: unknown, not zero
             when count(value) = 0 then null
             else count(distinct disaggregation_member) filter (
-                where disaggregation_dimension = 'operation' and value > 0
-            )
+                    where disaggregation_dimension = 'operation' and value > 0
+                )
         end::bigint as figure
     from values_by_figure
     where aggregation = 'distinct_operations'
@@ -112,7 +118,7 @@ final as (
         headline_columns.headline_column,
         figures.figure
     from reporting_years
-    cross join (select distinct headline_column from headline_figures) as headline_columns
+    cross join headline_columns
     left join figures
         on
             reporting_years.reporting_year = figures.reporting_year

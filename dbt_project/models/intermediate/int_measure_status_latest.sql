@@ -44,9 +44,9 @@ final as (
         on measure_status.report_id = latest_reports.report_id
     left join measures_due
         on
-            measures_due.programme_code = latest_reports.programme_code
-            and measures_due.measure_code = measure_status.measure_code
-            and measures_due.due_year = latest_reports.reporting_year
+            latest_reports.programme_code = measures_due.programme_code
+            and measure_status.measure_code = measures_due.measure_code
+            and latest_reports.reporting_year = measures_due.due_year
 
 )
 

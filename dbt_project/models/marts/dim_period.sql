@@ -26,8 +26,11 @@ final as (
         (years.reporting_year::text)::text as period_label_en,
         (years.reporting_year::text || ' год')::text as period_label_ru,
         count(programmes.programme_code)::integer as programmes_running,
-        coalesce(string_agg(programmes.programme_code, '|' order by programmes.programme_code), '')::text
-            as programme_codes
+        coalesce(string_agg(
+            programmes.programme_code, '|'
+            order by programmes.programme_code
+        ), '')::text
+        as programme_codes
 
     from years
     left join programmes

@@ -17,7 +17,10 @@ final as (
         (state_code || ':' || authority)::text as authority_key,
         state_code::text as state_code,
         authority::text as authority_name,
-        string_agg(distinct programme_code, '|' order by programme_code)::text as programme_codes,
+        string_agg(
+            distinct programme_code, '|'
+            order by programme_code
+        )::text as programme_codes,
         min(reporting_year)::integer as first_reporting_year,
         max(reporting_year)::integer as last_reporting_year,
         count(*)::integer as reports_accepted

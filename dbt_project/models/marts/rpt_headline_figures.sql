@@ -45,10 +45,10 @@ pivoted as (
 
     select
         reporting_year,
-        {%- for column in headline_columns %}
-        max(figure) filter (where headline_column = '{{ column }}') as {{ column }}
-        {%- if not loop.last %},{% endif %}
-        {%- endfor %}
+    {%- for column in headline_columns %}
+    max(figure) filter (where headline_column = '{{ column }}') as {{ column }}
+    {%- if not loop.last %},{% endif %}
+    {%- endfor %}
 
     from headline_figures
     group by reporting_year

@@ -74,12 +74,12 @@ slots as (
         false as is_expected
     from state_values
     where not exists (
-        select 1 from expected_slots
-        where
-            expected_slots.state_code = state_values.state_code
-            and expected_slots.indicator_code = state_values.indicator_code
-            and expected_slots.reporting_year = state_values.reporting_year
-    )
+            select 1 from expected_slots
+            where
+                expected_slots.state_code = state_values.state_code
+                and expected_slots.indicator_code = state_values.indicator_code
+                and expected_slots.reporting_year = state_values.reporting_year
+        )
 
 ),
 

@@ -13,12 +13,8 @@
     plus the findings the intake stored in audit.validation_findings (when that table
     exists), origin 'intake'.
 #}
-{%- set intake_findings = adapter.get_relation(
-    database=target.database, schema='audit', identifier='validation_findings'
-) if execute else none -%}
-{%- set intake_columns = (
-    adapter.get_columns_in_relation(intake_findings) | map(attribute='name') | list
-) if intake_findings is not none else [] -%}
+{%- set intake_findings = intake_validation_findings() -%}
+{%- set intake_columns = intake_validation_findings_columns(intake_findings) -%}
 
 with
 
@@ -210,7 +206,9 @@ medians as (
     select
         state_code,
         indicator_code,
-        percentile_cont(0.5) within group (order by value) as median_value,
+        percentile_cont(0.5) within group (
+            order by value
+        ) as median_value,
         count(*) as years_reported
 
     from series
@@ -317,10 +315,9 @@ warehouse_findings as (
 
 ),
 
-
 intake_findings as (
 
-    {%- if intake_findings is not none %}
+    {%- if intake_findings %}
     select
         {{ 'intake.rule' if 'rule' in intake_columns else 'null' }}::text as rule_code,
         {{ 'intake.severity' if 'severity' in intake_columns else 'null' }}::text as severity,
