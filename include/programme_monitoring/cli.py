@@ -151,6 +151,13 @@ def urs_ingest(args: argparse.Namespace) -> int:
     return 1 if summary["rejected"] else 0
 
 
+def dbt_docs(args: argparse.Namespace) -> int:
+    from .transform import generate_docs
+
+    print(f"dbt documentation site: {generate_docs()}  (serve it: dbt docs serve in dbt_project/)")
+    return 0
+
+
 def airflow(args: argparse.Namespace) -> int:
     """Run any Airflow command with this project's settings (e.g. ``airflow standalone``)."""
     from .orchestration import configure_airflow
@@ -210,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("files", nargs="*", metavar="FILE", help="URS extract CSVs (docs/urs_extract_format.md)")
     p.set_defaults(handler=urs_ingest)
+
+    p = commands.add_parser("dbt-docs", help="generate the dbt documentation site (models, columns, lineage)")
+    p.set_defaults(handler=dbt_docs)
 
     p = commands.add_parser("airflow", help="run an Airflow command with the project's settings")
     p.add_argument("airflow_args", nargs=argparse.REMAINDER)
