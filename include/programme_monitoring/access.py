@@ -23,12 +23,12 @@ carry no grants or policies yet).
 Row-level security: every mart table with ``state_code`` gets ENABLE + FORCE ROW LEVEL
 SECURITY and two SELECT policies: ``pm_all_rows`` (analyst, BI reader, transformer:
 every row) and ``pm_own_state`` (the state roles: rows whose ``state_code`` is a state
-whose ``pm_state_`` role the current user is a member of). Views in ``marts`` and
-``intermediate`` run with ``security_invoker = true`` so the policies and grants of the
-caller apply through them. Two exceptions keep their owner's rights: the approved
-intermediate views, and the ``staging`` views below them (PostgreSQL checks a nested
-security-invoker view as the querying user, so the analyst would need ``raw``). Neither
-reads a mart, so no row-level policy is bypassed, and no consumer role can read ``staging``.
+whose ``pm_state_`` role the current user is a member of). Views in ``staging``,
+``intermediate`` and ``marts`` run with ``security_invoker = true`` so the policies and
+grants of the caller apply through them. The approved intermediate views and the views
+below them keep their owner's rights (``owner_rights_views``: PostgreSQL checks a nested
+security-invoker view as the querying user, so the analyst would need ``raw``); none of
+them reads a mart, so no row-level policy is bypassed.
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def apply_access_policies(conn: psycopg.Connection, marts_schema: str = MARTS) -
     protected = _row_level_security(conn, schemas[MARTS])
     if MARTS_BUILD in schemas:
         protected += _row_level_security(conn, MARTS_BUILD)
-    invoker_views = _security_invoker_views(conn, [schemas[s] for s in (INTERMEDIATE, MARTS)])
+    invoker_views = _security_invoker_views(conn, [schemas[s] for s in (STAGING, INTERMEDIATE, MARTS)])
     return {"roles_created": created, "rls_tables": protected, "security_invoker_views": invoker_views}
 
 
@@ -272,15 +272,40 @@ def _row_level_security(conn: psycopg.Connection, schema: str) -> list[str]:
     return [f"{schema}.{t}" for t in tables]
 
 
+def owner_rights_views(conn: psycopg.Connection) -> set[tuple[str, str]]:
+    """The approved intermediate views and every view they read, directly or not (they keep owner's rights).
+
+    PostgreSQL checks a security-invoker view as the querying user even when it is reached
+    through an owner's-rights view, so the whole chain below an approved view must keep
+    its owner's rights for the analyst to read it without grants on ``staging`` or ``raw``.
+    """
+    rows = conn.execute(
+        """with recursive chain(oid) as (
+               select c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace
+               where n.nspname = %s and c.relname = any(%s) and c.relkind = 'v'
+               union
+               select d.refobjid from chain
+               join pg_rewrite r on r.ev_class = chain.oid
+               join pg_depend d on d.objid = r.oid and d.classid = 'pg_rewrite'::regclass
+                    and d.refclassid = 'pg_class'::regclass and d.refobjid <> chain.oid
+           )
+           select n.nspname, c.relname from chain join pg_class c on c.oid = chain.oid
+           join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'v'""",
+        (INTERMEDIATE, list(APPROVED_INTERMEDIATE_VIEWS)),
+    ).fetchall()
+    return {(schema, name) for schema, name in rows}
+
+
 def _security_invoker_views(conn: psycopg.Connection, schemas: list[str]) -> list[str]:
     views = conn.execute(
         """select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
            where c.relkind = 'v' and n.nspname = any(%s) order by 1, 2""",
         (schemas,),
     ).fetchall()
+    keep = owner_rights_views(conn)
     done = []
     for schema, name in views:
-        owner_rights = schema == INTERMEDIATE and name in APPROVED_INTERMEDIATE_VIEWS
+        owner_rights = (schema, name) in keep
         conn.execute(
             sql.SQL("alter view {} set (security_invoker = {})").format(
                 sql.Identifier(schema, name), sql.SQL("false" if owner_rights else "true")
