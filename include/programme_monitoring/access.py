@@ -136,8 +136,8 @@ def apply_access_policies(conn: psycopg.Connection, marts_schema: str = MARTS) -
     """Roles, grants, RLS and view options for the objects as they are now, in ``conn``'s transaction.
 
     Call it after anything that creates or replaces warehouse objects (dbt build, the marts
-    swap); it does not commit. ``marts_schema`` is the schema the marts are in when called
-    (``marts`` after the swap).
+    swap); it does not commit. ``marts_schema`` is the schema just published: ``marts``, or
+    a history schema such as ``marts_as_of``, which then gets the marts' grants and policies.
     """
     conn.execute("select pg_advisory_xact_lock(hashtextextended('programme_monitoring.access', 0))")
     created = _ensure_roles(conn)
@@ -153,10 +153,12 @@ def apply_access_policies(conn: psycopg.Connection, marts_schema: str = MARTS) -
         conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
 
     schemas = {schema: schema for schema in LAYERS}
-    schemas[MARTS] = marts_schema
     existing = {r[0] for r in conn.execute("select nspname from pg_namespace")}
     if MARTS_BUILD in existing and marts_schema != MARTS_BUILD:
         schemas[MARTS_BUILD] = MARTS_BUILD
+    # Another published marts schema (an as-of history build, ``marts_as_of``) gets exactly
+    # the marts' grants and row-level security; ``marts`` itself keeps its own.
+    extra_marts = [marts_schema] if marts_schema not in (MARTS, MARTS_BUILD) else []
 
     # Start from nothing on every layer, then grant the matrix (one transaction: no gap is visible).
     for actual in schemas.values():
@@ -186,11 +188,27 @@ def apply_access_policies(conn: psycopg.Connection, marts_schema: str = MARTS) -
                     sql.SQL(grant.privilege), schema, sql.Identifier(grant.table), role
                 )
             )
+    for actual in extra_marts:
+        ident = sql.Identifier(actual)
+        conn.execute(sql.SQL("revoke all on schema {} from public, {}").format(ident, role_list))
+        conn.execute(
+            sql.SQL("revoke all on all tables in schema {} from public, {}").format(ident, role_list)
+        )
+        for grant in intended_grants():
+            if grant.schema == MARTS and grant.table == "*":
+                on = "schema {}" if grant.privilege in ("USAGE", "CREATE") else "all tables in schema {}"
+                conn.execute(
+                    sql.SQL("grant {} on " + on + " to {}").format(
+                        sql.SQL(grant.privilege), ident, sql.Identifier(grant.role)
+                    )
+                )
     _default_privileges(conn)
     protected = _row_level_security(conn, schemas[MARTS])
-    if MARTS_BUILD in schemas:
-        protected += _row_level_security(conn, MARTS_BUILD)
-    invoker_views = _security_invoker_views(conn, [schemas[s] for s in (STAGING, INTERMEDIATE, MARTS)])
+    for actual in extra_marts + ([MARTS_BUILD] if MARTS_BUILD in schemas else []):
+        protected += _row_level_security(conn, actual)
+    invoker_views = _security_invoker_views(
+        conn, [schemas[s] for s in (STAGING, INTERMEDIATE, MARTS)] + extra_marts
+    )
     return {"roles_created": created, "rls_tables": protected, "security_invoker_views": invoker_views}
 
 
