@@ -137,6 +137,7 @@ def rerun(report: Path, url: str, monkeypatch):
 def run_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
     monkeypatch.delenv(PAUSE_ENV, raising=False)
+    (tmp_path / "var" / "landing").mkdir(parents=True)
     return tmp_path
 
 
@@ -265,12 +266,13 @@ def test_concurrent_deliveries_of_one_report_serialise(warehouse_url, run_dir, m
     ]
 
 
-def _mount_small_tmpfs(target: Path) -> None:
+def _mount_small_tmpfs(target: Path, uid: int, gid: int) -> None:
     target.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root; this machine runs the tests as another user")
+    options = f"size=2m,uid={uid},gid={gid},mode=0700"  # owned by the server's user from the start
     result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(target)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)], capture_output=True
     )
     if result.returncode != 0:
         pytest.skip(f"mount -t tmpfs not permitted here: {result.stderr.decode().strip()}")
@@ -286,10 +288,9 @@ def test_a_full_disk_fails_the_load_clearly_keeps_nothing_and_the_load_succeeds_
     from programme_monitoring.warehouse import ensure_raw_tables
 
     small = run_dir / "small-disk"
-    _mount_small_tmpfs(small)
+    owner = pwd.getpwnam(SERVICE_USER)
+    _mount_small_tmpfs(small, owner.pw_uid, owner.pw_gid)
     try:
-        owner = pwd.getpwnam(SERVICE_USER)
-        os.chown(small, owner.pw_uid, owner.pw_gid)
         url = new_database(own_server.url())
         monkeypatch.setenv("WAREHOUSE_URL", url)
         ensure_raw_tables()
@@ -310,6 +311,7 @@ def test_a_full_disk_fails_the_load_clearly_keeps_nothing_and_the_load_succeeds_
         from programme_monitoring.template import write_report
 
         header = ReportHeader("KZ", "Test authority (SYNTHETIC)", "CR", 2014, dt.date(2015, 2, 1), 1)
+        paths().landing.mkdir(parents=True, exist_ok=True)
         report = write_report(header, rows, [], paths().landing / "KZ_CR_2014_v1.csv", "csv")
         digest = _sha256(report)
 
