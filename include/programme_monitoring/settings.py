@@ -37,6 +37,11 @@ class Paths:
         return Path(os.environ.get("LANDING_DIR", self.var / "landing"))
 
     @property
+    def landing_spool(self) -> Path:
+        """Where objects of a remote landing area (``LANDING_URL``) wait while they are ingested."""
+        return self.var / "landing_spool"
+
+    @property
     def archive(self) -> Path:
         return self.var / "archive"
 
@@ -64,3 +69,14 @@ def paths() -> Paths:
 def warehouse_url_from_env() -> str | None:
     """The external warehouse, if the user named one."""
     return os.environ.get("WAREHOUSE_URL") or None
+
+
+def landing_url_from_env() -> str | None:
+    """A remote landing area (``s3://``, ``sftp://``, ``gs://``, ``file://``...), if one is set;
+    otherwise the intake reads the local folder ``paths().landing``."""
+    return os.environ.get("LANDING_URL") or None
+
+
+def landing_conn_id_from_env() -> str | None:
+    """The Airflow connection holding the remote landing area's credentials, if any."""
+    return os.environ.get("LANDING_CONN_ID") or None
