@@ -320,3 +320,21 @@ def test_the_url_never_carries_credentials_and_logs_show_none():
     assert "s3cr3t" not in str(refused.value) and "reports" not in str(refused.value)
     assert landing.shown_url("s3://aws_landing@bucket/landing/?region=x") == "s3://bucket/landing/"
     assert landing.shown_url("sftp://conn@host:2222/landing") == "sftp://host:2222/landing"
+
+
+def test_the_ingest_dag_takes_a_remote_landing_area(fresh, tmp_path, monkeypatch):
+    from programme_monitoring.orchestration import INGEST_DAG, load_dags
+
+    store = tmp_path / "remote-store"
+    write(store / "kz-mvd" / "KZ_THB_2014_v1.csv")
+    write(store / "KZ_THB_2015_v1.json", year=2015, values=BAD_VALUES)
+    monkeypatch.setenv("LANDING_URL", store.as_uri())
+    local_landing = paths().landing
+    dag_run = load_dags().dags[INGEST_DAG].test()
+    assert str(dag_run.state) == "success"
+    assert dict(q(fresh, "select file_name, status || ':' || sender from audit.file_ledger")) == {
+        "KZ_THB_2014_v1.csv": "loaded:kz-mvd",
+        "KZ_THB_2015_v1.json": "rejected:unknown",
+    }
+    assert sorted(p.name for p in store.rglob("*")) == ["kz-mvd"]
+    assert not local_landing.exists() or list(local_landing.iterdir()) == []

@@ -79,12 +79,12 @@ def run_chain() -> dict[str, str]:
 
 def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: str | None = None) -> dict:
     """Ingest the landing area (or the given files); ``dry_run`` validates and summarises only."""
-    from . import intake, quality
+    from . import intake, landing, quality
 
     if files:
         outcomes = intake.ingest_files([Path(f) for f in files], sender=sender, dry_run=dry_run)
-    else:
-        outcomes = intake.ingest_landing(dry_run=dry_run)
+    else:  # the local folder, or the remote landing area when LANDING_URL is set
+        outcomes = landing.ingest_landing_area(dry_run=dry_run)
     if not dry_run:
         quality.build_data_docs()
     summary = {
