@@ -23,10 +23,12 @@ checked here bound what any later reader can be made to decompress.
 
 from __future__ import annotations
 
+import codecs
 import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
@@ -36,14 +38,16 @@ from defusedxml import DefusedXmlException
 
 MB = 1024 * 1024
 
-# Limits, checked before reading. A year's report is well under 1 MB; 100,000 rows are
-# about 10 MB of CSV or 3 MB of XLSX (15 MB of sheet XML).
-MAX_FILE_BYTES = {"csv": 50 * MB, "json": 50 * MB, "xlsx": 50 * MB}
+# Limits, checked before reading. A year's report is well under 1 MB; a large annex (or a
+# URS-style extract) reaches a million rows: about 120 MB of CSV, read in chunks. XLSX and
+# JSON are read whole, so they stay small: 100,000 rows are about 3 MB of XLSX (15 MB of
+# sheet XML) or 10 MB of JSON.
+MAX_FILE_BYTES = {"csv": 300 * MB, "json": 50 * MB, "xlsx": 50 * MB}
 XLSX_MAX_PARTS = 10_000  # files inside the workbook's zip
 XLSX_MAX_UNCOMPRESSED = 300 * MB  # all parts together, as declared by the central directory
 XLSX_BOMB_RATIO = 100  # a part inflating more than 100x ...
 XLSX_BOMB_MIN_BYTES = 10 * MB  # ... to more than 10 MB is a zip bomb, not a report
-MAX_DATA_ROWS = 200_000  # indicator values + measures in one report
+MAX_DATA_ROWS = 2_000_000  # indicator values + measures in one report
 _CHUNK = MB
 
 
@@ -89,25 +93,9 @@ def _plausible_cyrillic(text: str) -> bool:
 def decode_text(data: bytes) -> tuple[str, str]:
     """(text, encoding) of a CSV file: a UTF-8 byte-order mark -> utf-8-sig; valid UTF-8 ->
     utf-8; otherwise Windows-1251 only if the result is plausible Cyrillic text."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data[3:].decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError as exc:
-            raise UnsafeFile(
-                f"the file starts with a UTF-8 byte-order mark but byte {exc.start + 3} is not UTF-8: "
-                "save it again as CSV UTF-8"
-            ) from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UnsafeFile("the file is UTF-16 text (Excel 'Unicode text'): save it as 'CSV UTF-8'")
-    if (nul := data.find(b"\x00")) >= 0:
-        raise UnsafeFile(
-            f"the file contains NUL bytes (from byte {nul}): not CSV text; it may be damaged, padded "
-            "with zeros after a failed copy, or UTF-16: save it as 'CSV UTF-8' and send it again"
-        )
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as exc:
-        position = exc.start
+    encoding, bad_byte = _check_encoding([data])
+    if encoding != "cp1251":
+        return data.decode(encoding), encoding
     try:
         text = data.decode("cp1251")
     except UnicodeDecodeError:
@@ -115,9 +103,54 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if text and _plausible_cyrillic(text):
         return text, "cp1251"
     raise UnsafeFile(
-        f"the file is not UTF-8 text (byte {position}) and does not read as Windows-1251 Cyrillic "
+        f"the file is not UTF-8 text (byte {bad_byte}) and does not read as Windows-1251 Cyrillic "
         "either: save it as 'CSV UTF-8'"
     )
+
+
+def csv_encoding(path: Path) -> str:
+    """The encoding of a CSV file, decided as ``decode_text`` decides it but read in 1 MB
+    blocks, so that a large file is checked without holding it in memory."""
+    with Path(path).open("rb") as stream:
+        encoding, _ = _check_encoding(iter(lambda: stream.read(_CHUNK), b""))
+    if encoding == "cp1251":  # a legacy export, small: judged on its whole text
+        decode_text(Path(path).read_bytes())
+    return encoding
+
+
+def _check_encoding(blocks: Iterable[bytes]) -> tuple[str, int | None]:
+    """(utf-8-sig or utf-8, None), or ("cp1251", first byte that is not UTF-8) for the caller
+    to judge; refuses UTF-16, NUL bytes and a byte-order mark followed by non-UTF-8."""
+    decoder, offset, bom = codecs.getincrementaldecoder("utf-8")(), 0, None
+    for block in blocks:
+        if bom is None:
+            if block.startswith((b"\xff\xfe", b"\xfe\xff")):
+                raise UnsafeFile("the file is UTF-16 text (Excel 'Unicode text'): save it as 'CSV UTF-8'")
+            bom = block.startswith(b"\xef\xbb\xbf")
+        if (nul := block.find(b"\x00")) >= 0:
+            raise UnsafeFile(
+                f"the file contains NUL bytes (from byte {offset + nul}): not CSV text; it may be damaged, "
+                "padded with zeros after a failed copy, or UTF-16: save it as 'CSV UTF-8' and send it again"
+            )
+        try:
+            decoder.decode(block, final=False)
+        except UnicodeDecodeError as exc:
+            return _not_utf8(offset - len(decoder.getstate()[0]) + exc.start, bool(bom))
+        offset += len(block)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        return _not_utf8(offset - len(exc.object) + exc.start, bool(bom))
+    return ("utf-8-sig" if bom else "utf-8"), None
+
+
+def _not_utf8(position: int, bom: bool) -> tuple[str, int]:
+    if bom:
+        raise UnsafeFile(
+            f"the file starts with a UTF-8 byte-order mark but byte {position} is not UTF-8: "
+            "save it again as CSV UTF-8"
+        )
+    return "cp1251", position
 
 
 # UTF-8 bytes of Cyrillic letters (D0 xx, D1 xx) shown as Windows-1251: "Р"/"С" followed by
@@ -133,6 +166,11 @@ _MOJIBAKE_CP1251 = re.compile(f"Р[{re.escape(_CP1251_OF_D0)}]|С[{re.escape(_CP
 _MOJIBAKE_LATIN = re.compile(
     "[ÐÑ][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]|Ã[\u0080-\u00bf]|Â[\u00a0-\u00bf]"
 )
+
+
+# Every text mojibake_reason can object to holds one of these characters: a bulk reader
+# looks for them first and asks mojibake_reason only about the values that have one.
+MOJIBAKE_MARKERS = "[\ufffdÐÑÃÂРС]"
 
 
 def mojibake_reason(text: str) -> str | None:

@@ -43,6 +43,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import pandas as pd
@@ -579,15 +580,15 @@ def _warning_text(w: ReviewFinding) -> str:
 
 def _compare(conn: psycopg.Connection, summary: ImportSummary, current, values: pd.DataFrame) -> None:
     """Fill the counts and, for a correction, the cell-by-cell changes against the loaded version."""
+    if not current:
+        summary.imported = len(values)  # rows are unique per indicator and disaggregation (checked)
+        return
     new = {
         (code, dis): (None if pd.isna(value) else int(value), bool(reported))
         for code, dis, value, reported in zip(
             values.indicator_code, values.disaggregation, values.value, values.is_reported, strict=True
         )
     }
-    if not current:
-        summary.imported = len(new)
-        return
     summary.supersedes, summary.superseded_version = current[0], current[1]
     old = {
         (code, dis): (value, reported)
@@ -704,7 +705,8 @@ def _pause_for_tests(path: Path) -> None:
 
 
 def _copy(conn: psycopg.Connection, table: str, report_id: str, source_file: str, frame, fields) -> None:
-    columns = ", ".join(("report_id", "source_file", *fields))
-    with conn.cursor().copy(f"copy {table} ({columns}) from stdin") as copy:
-        for row in frame[list(fields)].itertuples(index=False, name=None):
-            copy.write_row((report_id, source_file, *(None if pd.isna(v) else v for v in row)))
+    """COPY the rows, column by column converted once (None for a missing value), not row by row."""
+    columns = [frame[name].to_numpy(dtype=object, na_value=None) for name in fields]
+    with conn.cursor().copy(f"copy {table} (report_id, source_file, {', '.join(fields)}) from stdin") as copy:
+        for row in zip(repeat(report_id), repeat(source_file), *columns):
+            copy.write_row(row)

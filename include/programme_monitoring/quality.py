@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .records import ParsedReport
@@ -313,19 +314,39 @@ def _frames(reports: list[ParsedReport], reportable: set[str]) -> dict[str, pd.D
             for r in reports
         ]
     )
-    values = pd.concat(
-        [r.indicator_values.assign(source_file=str(r.source_file)) for r in reports], ignore_index=True
+    values = pd.concat([r.indicator_values for r in reports], ignore_index=True)
+    # A large report has a million rows: GX compares and de-duplicates categorical
+    # columns (integer codes) far faster than text, and checks a float column in bulk.
+    values["source_file"] = pd.Categorical.from_codes(
+        np.repeat(np.arange(len(reports)), [len(r.indicator_values) for r in reports]),
+        categories=[str(r.source_file) for r in reports],
     )
+    values["indicator_code"] = values["indicator_code"].astype("category")
+    values["disaggregation"] = values["disaggregation"].astype("category")
+    values["value"] = values["value"].astype("float64")  # NaN = not reported; counts stay exact below 2**53
     # The disaggregation check only makes sense for indicators the programme carries;
     # an unknown code is reported once, by the code check.
-    dimension = values["disaggregation"].str.split("=", n=1).str[0]
-    values["indicator_dimension"] = (values["indicator_code"] + ":" + dimension).where(
-        values["indicator_code"].isin(reportable)
-    )
+    values["indicator_dimension"] = _indicator_dimension(values, reportable)
     measures = pd.concat(
         [r.measures.assign(source_file=str(r.source_file)) for r in reports], ignore_index=True
     )
     return {"header": headers, "indicator_values": values, "measures": measures}
+
+
+def _indicator_dimension(values: pd.DataFrame, reportable: set[str]) -> pd.Categorical:
+    """ "CODE:dimension" per row (e.g. "THB02:sex"), NA where the code is not reportable;
+    built once per distinct (code, dimension) pair, not once per row."""
+    codes, disaggregation = values["indicator_code"].cat, values["disaggregation"].cat
+    dimension_of = [d.split("=", 1)[0] for d in disaggregation.categories.to_numpy(dtype=object).tolist()]
+    dimension_codes, dimensions = pd.factorize(np.asarray(dimension_of, dtype=object))
+    width = max(len(dimensions), 1)
+    pairs = codes.codes.astype("int64") * width + dimension_codes[disaggregation.codes]
+    pair_codes, distinct = pd.factorize(pairs)
+    labels = []
+    for pair in distinct:
+        code = codes.categories[pair // width]
+        labels.append(f"{code}:{dimensions[pair % width]}" if code in reportable else None)
+    return pd.Categorical(np.asarray(labels, dtype=object)[pair_codes])
 
 
 def _parameters(programme: str, year: int, reference: Reference, current_year: int) -> dict[str, Any]:
@@ -452,7 +473,12 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
 
 
 def _plain(value: Any) -> Any:
-    return None if pd.isna(value) else (value.item() if hasattr(value, "item") else value)
+    if pd.isna(value):
+        return None
+    value = value.item() if hasattr(value, "item") else value
+    return (
+        int(value) if isinstance(value, float) and value.is_integer() else value
+    )  # counts checked as floats
 
 
 def _warning_frames(
