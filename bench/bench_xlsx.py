@@ -29,6 +29,10 @@ ws.reset_dimensions()
 n = sum(1 for _ in ws.iter_rows(values_only=True))
 wb.close()
 """,
+    "pandas.read_excel(engine='openpyxl') of the indicators sheet": """
+import pandas as pd
+frame = pd.read_excel(path, sheet_name="Показатели | Indicators", engine="openpyxl")
+""",
     "python-calamine: to_python() of the indicators sheet": """
 from python_calamine import CalamineWorkbook
 wb = CalamineWorkbook.from_path(str(path))
