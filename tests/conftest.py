@@ -24,6 +24,20 @@ os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 
 
 @pytest.fixture(scope="session")
+def statement_2014() -> dict[str, int]:
+    """The CIS-wide 2014 figures as published (OSCE statement, 6 July 2015), by headline
+    column: written here, not taken from the project, so the tests check the project."""
+    return {
+        "crimes_identified": 2731,
+        "persons_brought_to_justice": 1618,
+        "criminal_groups_terminated": 98,
+        "migration_channels_blocked": 53,
+        "comprehensive_preventive_measures": 13,
+        "special_operations": 2,
+    }
+
+
+@pytest.fixture(scope="session")
 def warehouse_url() -> str:
     """URL of the session's embedded PostgreSQL, started on first use."""
     from programme_monitoring.warehouse import embedded_server
