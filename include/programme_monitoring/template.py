@@ -232,7 +232,7 @@ def parse_code(raw: object) -> str:
 
 # Text already in the form parse_disaggregation returns (a lowercase ASCII dimension, "=", a
 # value without surrounding spaces): a large file's distinct values skip the parser.
-CANONICAL_DISAGGREGATION = r"[a-z0-9_]+=(?:\S|\S.*\S)"
+CANONICAL_DISAGGREGATION = re.compile(r"[a-z0-9_]+=(?:\S|\S.*\S)")
 
 
 def parse_disaggregation(raw: object) -> str:
@@ -849,15 +849,12 @@ class _CsvChunks:
             measure & code.rows([not c for c in measure_codes]), lambda at: "measure code is missing", "code"
         )
         values = found.parsed(indicator, cols["value"], parse_count, "value")
-        canonical = pd.Series(cols["disaggregation"].text, dtype=object).str.fullmatch(
-            CANONICAL_DISAGGREGATION
+        canonical = np.fromiter(
+            (CANONICAL_DISAGGREGATION.fullmatch(t) is not None for t in cols["disaggregation"].text),
+            dtype=bool,
         )
         disaggregations = found.parsed(
-            indicator,
-            cols["disaggregation"],
-            parse_disaggregation,
-            "disaggregation",
-            canonical.to_numpy(bool),
+            indicator, cols["disaggregation"], parse_disaggregation, "disaggregation", canonical
         )
         statuses = found.parsed(measure, cols["status"], parse_status, "status")
         if found.first is not None:
