@@ -281,3 +281,33 @@ def test_marts_input_takes_the_latest_loaded_version(fresh):
     ingest(write(landing() / "KZ_THB_2014_v2.csv", 2, [("THB01", "total", 120)]))
     rows = q(fresh, "select report_version, status from audit.file_ledger order by report_version")
     assert rows == [(1, "superseded"), (2, "rejected"), (3, "loaded")]
+
+
+def test_a_large_csv_is_read_in_chunks_and_loaded_row_for_row(fresh, monkeypatch):
+    """Many chunks (CSV_CHUNK_ROWS made small): every row arrives with its own line number;
+    a bad value in a late chunk refuses the whole file, naming its line, and loads nothing."""
+    from programme_monitoring import template
+
+    monkeypatch.setattr(template, "CSV_CHUNK_ROWS", 4_000)
+    parts = [("THB02", f"citizenship=C{n:05d}", n % 97) for n in range(30_000)]
+    values = [("THB02", "total", sum(v for _, _, v in parts)), *parts]
+    (outcome,) = ingest(write(landing() / "KZ_THB_2014_v1.csv", values=values))
+    assert outcome.status == "loaded", outcome.reasons
+    assert outcome.indicator_rows == len(values)
+    ((rows, total, last_line),) = q(
+        fresh,
+        "select count(*), sum(value), max(source_row) from raw.indicator_values "
+        "where disaggregation <> 'total'",
+    )
+    assert (rows, total, last_line) == (len(parts), sum(v for _, _, v in parts), len(values) + 1)
+    assert q(
+        fresh, "select source_row from raw.indicator_values where disaggregation = 'citizenship=C20000'"
+    ) == [
+        (20_003,)  # heading, total row, then parts from line 3
+    ]
+
+    bad = [*values[:25_000], ("THB02", "citizenship=X", -1), *values[25_000:]]
+    (refused,) = ingest(write(landing() / "KZ_THB_2015_v1.csv", year=2015, values=bad))
+    assert refused.status == "rejected" and "row 25002" in refused.reasons[0]
+    assert q(fresh, "select count(*) from raw.indicator_values v join raw.report_headers h using (report_id) "
+             "where h.reporting_year = 2015") == [(0,)]  # fmt: skip
