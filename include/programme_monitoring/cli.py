@@ -144,9 +144,13 @@ def access(args: argparse.Namespace) -> int:
 
 
 def urs_ingest(args: argparse.Namespace) -> int:
-    from .urs import urs_ingest_task
+    from .urs import UrsRekeyError, urs_ingest_task
 
-    summary = urs_ingest_task(files=args.files)
+    try:
+        summary = urs_ingest_task(files=args.files, rekey=args.rekey)
+    except UrsRekeyError as error:
+        print(f"refused: {error}")
+        return 1
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 1 if summary["rejected"] else 0
 
@@ -216,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
         "urs-ingest", help="pseudonymise and load URS extracts (the given files, or the URS landing area)"
     )
     p.add_argument("files", nargs="*", metavar="FILE", help="URS extract CSVs (docs/urs_extract_format.md)")
+    p.add_argument(
+        "--rekey",
+        action="store_true",
+        help="re-pseudonymise with the current key: the FILEs must include every loaded extract",
+    )
     p.set_defaults(handler=urs_ingest)
 
     p = commands.add_parser("dbt-docs", help="generate the dbt documentation site (models, columns, lineage)")
