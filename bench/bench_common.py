@@ -1,0 +1,107 @@
+"""Measurement helpers shared by the benchmarks in bench/.
+
+A benchmark script calls itself in a child process per measured phase, so that each
+phase's peak memory is its own and nothing it imported or allocated leaks into the next:
+
+    # in the child: python bench/bench_x.py --phase NAME ARGS...
+    with Stopwatch() as watch:
+        do_the_work()
+    emit(seconds=watch.seconds, rows=n)          # prints one JSON line, adds peak_mb
+
+    # in the driver
+    result = run_phase(__file__, "NAME", "ARG", env=env)   # {"seconds": ..., "rows": ..., "peak_mb": ...}
+
+Peak memory is the child's peak resident set (``VmHWM`` in /proc/self/status: reset at
+exec, unlike ``ru_maxrss``, which a child may inherit from a large parent on Linux).
+``machine_load()`` returns ``uptime``'s line, to print before and after a run: on a shared
+machine the absolute times move with the load, so a result should say what the load was.
+``scratch_database()`` creates a throw-away database on the same PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size in MB (VmHWM; ru_maxrss where /proc is missing)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Stopwatch:
+    """Wall-clock and CPU seconds of a ``with`` block (``seconds``, ``cpu_seconds``)."""
+
+    def __enter__(self) -> Stopwatch:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self._wall
+        self.cpu_seconds = time.process_time() - self._cpu
+
+
+def emit(**result) -> None:
+    """Child side: print the phase's result as the last line of stdout (JSON), with its peak memory."""
+    result.setdefault("peak_mb", round(peak_rss_mb(), 1))
+    print(json.dumps(result), flush=True)
+
+
+def run_phase(script: str | Path, *args: str, env: dict | None = None, timeout: float | None = None) -> dict:
+    """Driver side: run ``python script --phase ARGS...`` in a fresh process; return its JSON result."""
+    result = subprocess.run(
+        [sys.executable, str(script), "--phase", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"phase {args[0] if args else ''} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def best(results: Sequence[dict]) -> dict:
+    """The fastest of repeated runs of a phase, with the highest peak memory among them."""
+    fastest = dict(min(results, key=lambda r: r["seconds"]))
+    fastest["peak_mb"] = max(r["peak_mb"] for r in results)
+    fastest["runs"] = [round(r["seconds"], 2) for r in results]
+    return fastest
+
+
+def machine_load() -> str:
+    """``uptime``'s line (load averages), or os.getloadavg() where uptime is missing."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+@contextmanager
+def scratch_database(server_url: str, name: str) -> Iterator[str]:
+    """A new database ``name`` on the server of ``server_url`` (dropped before and after); yields its URL."""
+    import psycopg
+
+    admin_url = server_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'drop database if exists "{name}" with (force)')
+        admin.execute(f'create database "{name}"')
+    try:
+        yield server_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{name}" with (force)')
