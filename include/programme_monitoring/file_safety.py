@@ -60,13 +60,28 @@ def check_size(path: Path, fmt: str) -> int:
     size = Path(path).stat().st_size
     if size == 0:
         raise UnsafeFile("the file is empty")
-    limit = MAX_FILE_BYTES[fmt]
-    if size > limit:
-        raise UnsafeFile(
-            f"the file is {size / MB:.1f} MB, over the {limit // MB} MB limit for .{fmt} reports: "
-            "a yearly report is far smaller; check that this is the right file"
-        )
+    if reason := size_refusal(size, fmt):
+        raise UnsafeFile(reason)
     return size
+
+
+def size_limit(fmt: str) -> tuple[int, str]:
+    """(limit in bytes, what it is the limit for) of a format; any other name gets the
+    largest limit (the intake refuses it anyway, once read)."""
+    if fmt in MAX_FILE_BYTES:
+        return MAX_FILE_BYTES[fmt], f".{fmt} reports"
+    return max(MAX_FILE_BYTES.values()), "any report"
+
+
+def size_refusal(size: int, fmt: str) -> str | None:
+    """Why a file of ``size`` bytes in format ``fmt`` is refused unread, or None."""
+    limit, what = size_limit(fmt)
+    if size <= limit:
+        return None
+    return (
+        f"the file is {size / MB:.1f} MB, over the {limit // MB} MB limit for {what}: "
+        "a yearly report is far smaller; check that this is the right file"
+    )
 
 
 # --- text encodings -----------------------------------------------------------------------

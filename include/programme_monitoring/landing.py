@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .file_safety import MAX_FILE_BYTES, MB
+from .file_safety import MB, size_limit, size_refusal
 from .intake import DONE_STATUSES, FileOutcome, ingest_files, ingest_landing
 from .settings import landing_conn_id_from_env, landing_url_from_env, paths
 from .warehouse import connect
@@ -278,13 +278,8 @@ def unsafe_name_reason(name: str) -> str | None:
     return None
 
 
-def _size_limit(name: str) -> tuple[int, str]:
-    """The size limit of ``file_safety`` for the name's format (the largest for any other
-    name: the intake refuses it anyway, after reading it), and what it is the limit for."""
-    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if suffix in MAX_FILE_BYTES:
-        return MAX_FILE_BYTES[suffix], f".{suffix} reports"
-    return max(MAX_FILE_BYTES.values()), "any report"
+def _format(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
 def _fingerprint(entry: dict) -> tuple:
@@ -344,14 +339,8 @@ def list_waiting(root) -> tuple[list[RemoteObject], list[FileOutcome]]:
         if kind != "file":
             return refuse(shown, sender, f"it is not a regular file (the store lists it as {kind!r})")
         size = entry.get("size")
-        limit, what = _size_limit(name)
-        if size is not None and int(size) > limit:
-            return refuse(
-                shown,
-                sender,
-                f"the object is {int(size):,} bytes, over the {limit // MB} MB limit for {what}: "
-                "check that this is the right file",
-            )
+        if size is not None and (reason := size_refusal(int(size), _format(name))):
+            return refuse(shown, sender, reason)
         path = root.joinpath(*((sender, name) if sender else (name,)))
         objects.append(
             RemoteObject(path, folder, name, sender, None if size is None else int(size), _fingerprint(entry))
@@ -397,7 +386,7 @@ def download(obj: RemoteObject, spool: Path) -> tuple[Path, str]:
     folder = spool / obj.sender if obj.sender else spool
     folder.mkdir(exist_ok=True)
     target = folder / obj.name
-    limit, what = _size_limit(obj.name)
+    limit, what = size_limit(_format(obj.name))
     digest = hashlib.sha256()
     size = 0
     try:
