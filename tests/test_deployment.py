@@ -310,7 +310,7 @@ def test_warehouse_url_matches_settings(compose):
         env = environment(compose["services"][name])
         # Set, so the embedded PostgreSQL server is never started inside a container.
         assert env.get("WAREHOUSE_URL"), f"{name} does not set WAREHOUSE_URL"
-        for variable in ("VAR_DIR", "LANDING_DIR", "REPORTS_DIR"):
+        for variable in ("VAR_DIR", "LANDING_DIR", "REPORTS_DIR", "LANDING_URL", "LANDING_CONN_ID"):
             if variable in env:
                 assert variable in names_read, f"{name} sets {variable}, which settings.py does not read"
 
