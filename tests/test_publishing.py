@@ -10,6 +10,7 @@ import datetime as dt
 
 import psycopg
 import pytest
+from test_dbt_incremental import load_report_version, withdraw_report_version
 from test_dbt_project import load_fixture
 
 # ru-thb-2014-v2 (THB01 = 700) arrives a month after everything else (v1 said 600).
@@ -96,18 +97,17 @@ def test_publishing_is_atomic_reproducible_and_keeps_views(warehouse):
         schemas = {r[0] for r in conn.execute("select nspname from pg_namespace")}
     assert "marts_build" not in schemas and "marts_previous" not in schemas
 
-    # A negative count fails a blocking test on the marts: nothing is published, the
-    # previous marts stay whole and readable.
-    with psycopg.connect(url) as conn:
-        conn.execute("update raw.indicator_values set value = -5 where report_id = 'kz-thb-2014-v1' "
-                     "and indicator_code = 'THB01'")  # fmt: skip
+    # A negative count (a correction, version 2 of KZ's THB report) fails a blocking test
+    # on the marts: nothing is published, the previous marts stay whole and readable.
+    load_report_version(url, "kz-thb-2014-v2", "kz-thb-2014-v1", thb01=-5)
     with pytest.raises(DbtError):
         build_warehouse(target_path=target)
     assert _mart_fingerprints(url) == first
     with psycopg.connect(url) as conn:
         assert conn.execute("select crimes_identified from bi.headline_2014").fetchone() == (1075,)
-        conn.execute("update raw.indicator_values set value = 300 where report_id = 'kz-thb-2014-v1' "
-                     "and indicator_code = 'THB01'")  # fmt: skip
+    # The bad version is withdrawn: the incremental intermediate drops its rows again and
+    # the marts come back identical to the first build.
+    withdraw_report_version(url, "kz-thb-2014-v2")
     build_warehouse(target_path=target)
     assert _mart_fingerprints(url) == first
 

@@ -90,20 +90,32 @@ def dbt_vars(as_of: str | None = None) -> dict[str, str]:
     }
 
 
-def build_warehouse(as_of: str | None = None, target_path: Path | None = None) -> str:
+def build_warehouse(
+    as_of: str | None = None, target_path: Path | None = None, full_refresh: bool = False
+) -> str:
     """Seed, build and test everything with the marts built aside, then publish them atomically.
 
     ``as_of`` (a timestamp such as ``"2016-03-01 00:00:00+00"``) rebuilds every figure as it
     stood at that moment into ``marts_as_of``; ``None`` (the default) means everything loaded
     so far, published as ``marts``.
+
+    The large intermediate tables (accepted indicator values, URS counts by month) are
+    incremental: a build writes only the rows of reports and extracts that changed since
+    the last one. ``full_refresh`` rebuilds them whole (``dbt build --full-refresh``).
+    The marts are always built whole, aside, from those tables.
     """
     values = dbt_vars(as_of)
     build_schema = values["marts_schema"]
     published = build_schema.removesuffix("_build")
+    if target_path is None and as_of:
+        # Its own target folder: history builds use other --vars, and dbt re-parses the
+        # whole project when the vars differ from those of its saved partial-parse state.
+        target_path = DBT_PROJECT_DIR / "target" / "as_of"
     with psycopg.connect(warehouse_url(), autocommit=True) as conn:
         # A build that failed earlier may have left its half-built schema: start clean.
         conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(build_schema)))
-    output = run_dbt("build", "--vars", json.dumps(values), target_path=target_path)
+    args = ["build", "--vars", json.dumps(values)] + (["--full-refresh"] if full_refresh else [])
+    output = run_dbt(*args, target_path=target_path)
     publish_marts(build_schema, published)
     return output
 

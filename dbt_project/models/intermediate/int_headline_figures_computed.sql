@@ -6,7 +6,12 @@
       distinct_operations  count of distinct 'operation=...' codes with value > 0 across
                            states, so an operation several states took part in counts once.
     A figure no state reported (only NULL values, or no rows) stays NULL, never 0.
+
+    A table, not a view: it reads every accepted value (a large annex holds a million
+    rows); its tests and rpt_headline_figures then read the few computed rows.
 #}
+{{ config(materialized='table') }}
+
 with
 
 latest_reports as (

@@ -12,26 +12,43 @@ events as (
 tagged as (
 
     select
+        event_date,
+        state_code,
+        citizenship_code,
+        purpose_of_visit,
+        person_pseudonym,
         case event_type
             when 'entry' then 'URS01'
             when 'work_permit' then 'URS02'
             when 'offence' then 'URS03'
-        end as indicator_code,
-        events.*
+        end as indicator_code
     from events
     where event_type in ('entry', 'work_permit', 'offence')
 
     union all
 
-    select 'URS04' as indicator_code, events.* from events
+    select
+        event_date,
+        state_code,
+        citizenship_code,
+        purpose_of_visit,
+        person_pseudonym,
+        'URS04' as indicator_code
+    from events
+
+),
+
+final as (
+
+    select
+        indicator_code,
+        date_trunc('month', event_date)::date as event_month,
+        state_code,
+        citizenship_code,
+        coalesce(purpose_of_visit, 'not_stated') as purpose_of_visit,
+        person_pseudonym
+    from tagged
 
 )
 
-select
-    indicator_code,
-    date_trunc('month', event_date)::date as event_month,
-    state_code,
-    citizenship_code,
-    coalesce(purpose_of_visit, 'not_stated') as purpose_of_visit,
-    person_pseudonym
-from tagged
+select * from final

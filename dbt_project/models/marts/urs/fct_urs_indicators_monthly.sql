@@ -1,12 +1,26 @@
 -- Exact URS counts by month, host state, citizenship and purpose of visit (no suppression:
 -- row-level security shows each state role its own host-state rows only).
-select
-    indicator_code,
-    event_month,
-    state_code,
-    citizenship_code,
-    purpose_of_visit,
-    count(*)::bigint as event_count,
-    count(distinct person_pseudonym)::bigint as person_count
-from {{ ref('int_urs_indicator_events') }}
-group by indicator_code, event_month, state_code, citizenship_code, purpose_of_visit
+with
+
+counts as (
+
+    select * from {{ ref('int_urs_indicators_monthly') }}
+
+),
+
+final as (
+
+    select
+        indicator_code,
+        event_month,
+        state_code,
+        citizenship_code,
+        purpose_of_visit,
+        event_count,
+        person_count
+    from counts
+    where row_type = 'cell'
+
+)
+
+select * from final

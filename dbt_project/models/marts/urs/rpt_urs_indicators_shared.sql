@@ -63,10 +63,10 @@ groups as (
         indicator_code,
         event_month,
         state_code,
-        count(*)::bigint as event_count,
-        count(distinct person_pseudonym)::bigint as person_count
-    from {{ ref('int_urs_indicator_events') }}
-    group by indicator_code, event_month, state_code
+        event_count,
+        person_count
+    from {{ ref('int_urs_indicators_monthly') }}
+    where row_type = 'total'
 
 ),
 
@@ -100,27 +100,43 @@ cell_rows as (
 
 ),
 
+group_verdicts as (
+
+    select
+        groups.indicator_code,
+        groups.event_month,
+        groups.state_code,
+        groups.event_count,
+        groups.person_count,
+        groups.person_count >= {{ threshold }}
+        and groups.event_count >= {{ threshold }}
+        and (
+            group_suppression.suppressed_cells = 0
+            or group_suppression.suppressed_events >= {{ threshold }}
+        ) as is_safe
+    from groups
+    inner join group_suppression
+        on
+            groups.indicator_code = group_suppression.indicator_code
+            and groups.event_month = group_suppression.event_month
+            and groups.state_code = group_suppression.state_code
+
+),
+
 total_rows as (
 
     select
-        g.indicator_code,
-        g.event_month,
-        g.state_code as host_state_code,
+        indicator_code,
+        event_month,
+        state_code as host_state_code,
         'total'::text as row_type,
         null::text as citizenship_code,
         null::text as purpose_of_visit,
-        case when safe then g.event_count end as event_count,
-        case when safe then g.person_count end as person_count,
-        not safe as is_suppressed,
-        case when not safe then 'total' end as suppression
-    from groups as g
-    inner join group_suppression as s using (indicator_code, event_month, state_code)
-    cross join lateral (
-        select
-            g.person_count >= {{ threshold }}
-            and g.event_count >= {{ threshold }}
-            and (s.suppressed_cells = 0 or s.suppressed_events >= {{ threshold }}) as safe
-    ) as verdict
+        case when is_safe then event_count end as event_count,
+        case when is_safe then person_count end as person_count,
+        not is_safe as is_suppressed,
+        case when not is_safe then 'total' end as suppression
+    from group_verdicts
 
 )
 

@@ -4,7 +4,7 @@
     counts once. The raw table is created by the first URS intake (or `access apply`);
     until then this view is empty, so the rest of the project builds without the feed.
 -#}
-{%- set events = adapter.get_relation(database=target.database, schema='raw', identifier='urs_events') if execute else none -%}
+{%- set events = urs_events_relation() -%}
 
 {%- if events is not none %}
 
