@@ -10,6 +10,7 @@ through its programmatic API; every model, seed, data test and unit test must pa
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -151,7 +152,7 @@ def built_warehouse(tmp_path_factory):
     from programme_monitoring.embedded import EmbeddedPostgres
     from programme_monitoring.warehouse import connection_parts, ensure_raw_tables
 
-    base = tmp_path_factory.mktemp("dbt-project")
+    base = tmp_path_factory.mktemp("dbt-project-build")
     server = EmbeddedPostgres(base / "pgdata")
     url = server.ensure_running()
     parts = connection_parts(url)
@@ -310,3 +311,44 @@ def test_marts_trace_back_to_the_file_ledger(built_warehouse):
     assert orphans == (0,)
     (illustrative,) = _rows(url, "select bool_and(is_illustrative) from marts.dim_programme_measure")
     assert illustrative == (True,)
+
+
+def test_every_mart_is_contracted_labelled_and_keyed(built_warehouse, tmp_path_factory):
+    """Every mart: contract enforced, every column described with English and Russian labels,
+    and a key PostgreSQL or a blocking test holds (primary key / unique constraint or test)."""
+    url, _ = built_warehouse
+    (target,) = tmp_path_factory.getbasetemp().glob(
+        "dbt-project-build[0-9]*/target"
+    )  # the fixture's dbt build
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    marts = [n for n in nodes.values() if n["resource_type"] == "model" and n["path"].startswith("marts/")]
+    assert len(marts) >= 15
+    keyed_by_test = {
+        n["attached_node"]
+        for n in nodes.values()
+        if n["resource_type"] == "test"
+        and (n.get("test_metadata") or {}).get("name") in ("unique", "unique_combination_of_columns")
+    }
+    problems = []
+    for mart in marts:
+        name = mart["name"]
+        if not mart["config"]["contract"]["enforced"]:
+            problems.append(f"{name}: contract not enforced")
+        for column in mart["columns"].values():
+            meta = column.get("meta") or column.get("config", {}).get("meta") or {}
+            if not (column.get("description") and meta.get("label_en") and meta.get("label_ru")):
+                problems.append(f"{name}.{column['name']}: description or RU/EN label missing")
+        constraints = [c["type"] for c in mart["constraints"]] + [
+            c["type"] for column in mart["columns"].values() for c in column.get("constraints", [])
+        ]
+        if not ({"primary_key", "unique"} & set(constraints) or mart["unique_id"] in keyed_by_test):
+            problems.append(f"{name}: no key (primary key, unique constraint or unique test)")
+    assert not problems, "\n".join(problems)
+    with psycopg.connect(url) as conn:
+        built = {
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            )
+        }
+    assert {m["name"] for m in marts} <= built

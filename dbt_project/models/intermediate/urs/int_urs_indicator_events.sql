@@ -1,6 +1,8 @@
 -- URS events tagged with the indicator they count towards:
 --   URS01 entries registered, URS02 work permits issued, URS03 offences,
 --   URS04 every registered event (its person count: distinct persons registered).
+-- Each event is read once (a lateral list of its tags), so a filter on event_month
+-- reaches the events themselves: the incremental monthly counts read only their months.
 with
 
 events as (
@@ -12,29 +14,26 @@ events as (
 tagged as (
 
     select
-        event_date,
-        state_code,
-        citizenship_code,
-        purpose_of_visit,
-        person_pseudonym,
-        case event_type
-            when 'entry' then 'URS01'
-            when 'work_permit' then 'URS02'
-            when 'offence' then 'URS03'
-        end as indicator_code
+        tags.indicator_code,
+        events.event_date,
+        events.state_code,
+        events.citizenship_code,
+        events.purpose_of_visit,
+        events.person_pseudonym
     from events
-    where event_type in ('entry', 'work_permit', 'offence')
-
-    union all
-
-    select
-        event_date,
-        state_code,
-        citizenship_code,
-        purpose_of_visit,
-        person_pseudonym,
-        'URS04' as indicator_code
-    from events
+    cross join
+        lateral (
+            values
+            (
+                case events.event_type
+                    when 'entry' then 'URS01'
+                    when 'work_permit' then 'URS02'
+                    when 'offence' then 'URS03'
+                end
+            ),
+            ('URS04')
+        ) as tags (indicator_code)
+    where tags.indicator_code is not null
 
 ),
 
