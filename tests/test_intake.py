@@ -289,17 +289,18 @@ def test_a_large_csv_is_read_in_chunks_and_loaded_row_for_row(fresh, monkeypatch
     from programme_monitoring import template
 
     monkeypatch.setattr(template, "CSV_CHUNK_ROWS", 4_000)
-    parts = [("THB02", f"citizenship=C{n:05d}", n % 97) for n in range(30_000)]
-    values = [("THB02", "total", sum(v for _, _, v in parts)), *parts]
+    parts = [("THB02", f"citizenship=C{n:05d}", None if n % 1000 == 7 else n % 97) for n in range(30_000)]
+    reported = sum(v for _, _, v in parts if v is not None)
+    values = [("THB02", "total", reported), *parts]
     (outcome,) = ingest(write(landing() / "KZ_THB_2014_v1.csv", values=values))
     assert outcome.status == "loaded", outcome.reasons
     assert outcome.indicator_rows == len(values)
-    ((rows, total, last_line),) = q(
+    ((rows, total, not_reported, last_line),) = q(
         fresh,
-        "select count(*), sum(value), max(source_row) from raw.indicator_values "
-        "where disaggregation <> 'total'",
+        "select count(*), sum(value), count(*) filter (where value is null and not is_reported), "
+        "max(source_row) from raw.indicator_values where disaggregation <> 'total'",
     )
-    assert (rows, total, last_line) == (len(parts), sum(v for _, _, v in parts), len(values) + 1)
+    assert (rows, total, not_reported, last_line) == (len(parts), reported, 30, len(values) + 1)
     assert q(
         fresh, "select source_row from raw.indicator_values where disaggregation = 'citizenship=C20000'"
     ) == [

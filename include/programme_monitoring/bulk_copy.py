@@ -58,6 +58,13 @@ def escape(value: Any) -> bytes:
 def rendered(values: Sequence[Any]) -> np.ndarray:
     """Distinct values rendered to COPY text, as a numpy bytes array, with ``\\N`` appended last
     (so a missing-value code of -1 takes ``\\N``)."""
+    values = list(values)
+    if all(type(v) is str for v in values):
+        # Text that needs no escaping (the usual case: codes, labels) is only encoded;
+        # one search of all values joined finds the exceptions.
+        joined = "\n".join(values)
+        if joined.count("\n") == len(values) - 1 and not any(c in joined for c in "\\\t\r\x00"):
+            return np.array([v.encode("utf-8") for v in values] + [NULL], dtype=np.bytes_)
     return np.array([escape(v) for v in values] + [NULL], dtype=np.bytes_)
 
 
@@ -70,6 +77,11 @@ def _column(column: Any, n_rows: int) -> np.ndarray:
         return column  # already COPY text
     if isinstance(column, pd.Series) and isinstance(column.dtype, pd.CategoricalDtype):
         column = column.array
+    numpy_integers = isinstance(column, (pd.Series, np.ndarray)) and isinstance(column.dtype, np.dtype)
+    if numpy_integers and column.dtype.kind in "iu":  # not pandas' nullable Int64: it may hold NA
+        if len(column) != n_rows:
+            raise ValueError(f"a column has {len(column)} values, expected {n_rows}")
+        return np.asarray(column).astype(np.bytes_)  # integers without missing values: numpy renders them
     if isinstance(column, pd.Categorical):
         codes, uniques = column.codes, column.categories
     else:
