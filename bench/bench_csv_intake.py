@@ -1,6 +1,6 @@
 """Benchmark of the report intake: a 1,000,000-row CSV report vs bare COPY vs pandas to_sql.
 
-    .venv/bin/python bench/bench_csv_intake.py [--rows 1000000] [--to-sql-rows N] [--write-readme]
+    .venv/bin/python bench/bench_csv_intake.py [--rows N] [--repeat 3] [--to-sql-rows N] [--write-readme]
 
 On the warehouse (WAREHOUSE_URL or the embedded server) it creates a scratch database
 ``csv_intake_bench`` and drops it afterwards. Each measurement runs in its own child
@@ -15,7 +15,8 @@ into the same table, ``raw.indicator_values`` (same columns, same foreign key):
 * to_sql: ``pandas.DataFrame.to_sql`` (SQLAlchemy + psycopg 3, default method) of the same
   rows, read from that export; ``--to-sql-rows`` times a leading sample and extrapolates.
 
-Before each load the previous one's rows are deleted and the table vacuumed.
+Before each load the previous one's rows are deleted and the tables vacuumed. The intake
+and the bare COPYs run ``--repeat`` times and the fastest run counts (the machine is shared).
 """
 
 from __future__ import annotations
@@ -23,13 +24,11 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import json
 import os
 import platform
 import random
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,20 +37,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
+from bench_common import Stopwatch, best, emit, machine_load, run_phase, scratch_database  # noqa: E402
 from programme_monitoring.intake import INDICATOR_FIELDS  # noqa: E402
 
 DATABASE = "csv_intake_bench"
 TODAY = dt.date(2026, 11, 23)
 SECTION = "## Report intake (CSV)"
 VALUE_COLUMNS = ("report_id", "source_file", *INDICATOR_FIELDS)  # as the intake COPYs them
-
-
-def peak_mb() -> float:
-    """This process's peak resident set (VmHWM: reset at exec, unlike ru_maxrss)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def write_annex(path: Path, rows: int, seed: int = 1) -> None:
@@ -79,28 +71,26 @@ def phase_intake(report: Path) -> dict:
     landing = Path(os.environ["VAR_DIR"]) / "landing"
     landing.mkdir(parents=True, exist_ok=True)
     delivered = Path(shutil.copy(report, landing / report.name))
-    started = time.perf_counter()
-    [outcome] = intake.ingest_files([delivered], TODAY)
-    seconds = time.perf_counter() - started
+    with Stopwatch() as watch:
+        [outcome] = intake.ingest_files([delivered], TODAY)
     if outcome.status != "loaded":
         raise RuntimeError(f"the benchmark report was not loaded: {outcome.reasons[:3]}")
-    return {"seconds": seconds, "rows": outcome.indicator_rows, "peak_mb": peak_mb()}
+    emit(seconds=watch.seconds, rows=outcome.indicator_rows)
 
 
 def phase_copy(rows_file: Path, table: str = "raw.indicator_values") -> dict:
     import psycopg
 
     with psycopg.connect(os.environ["WAREHOUSE_URL"]) as conn:
-        started = time.perf_counter()
         columns = ", ".join(VALUE_COLUMNS)
-        with conn.cursor().copy(f"copy {table} ({columns}) from stdin") as copy:
-            with rows_file.open("rb") as stream:
-                while block := stream.read(1 << 20):
-                    copy.write(block)
-        conn.commit()
-        seconds = time.perf_counter() - started
+        with Stopwatch() as watch:
+            with conn.cursor().copy(f"copy {table} ({columns}) from stdin") as copy:
+                with rows_file.open("rb") as stream:
+                    while block := stream.read(1 << 20):
+                        copy.write(block)
+            conn.commit()
         rows = conn.execute(f"select count(*) from {table}").fetchone()[0]
-    return {"seconds": seconds, "rows": rows, "peak_mb": peak_mb()}
+    emit(seconds=watch.seconds, rows=rows)
 
 
 def phase_to_sql(rows_file: Path, limit: int) -> dict:
@@ -119,73 +109,59 @@ def phase_to_sql(rows_file: Path, limit: int) -> dict:
     frame["is_reported"] = frame["is_reported"] == "t"
     url = os.environ["WAREHOUSE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
     engine = sqlalchemy.create_engine(url)
-    started = time.perf_counter()
-    frame.to_sql("indicator_values", engine, schema="raw", if_exists="append", index=False)
-    seconds = time.perf_counter() - started
+    with Stopwatch() as watch:
+        frame.to_sql("indicator_values", engine, schema="raw", if_exists="append", index=False)
     engine.dispose()
-    return {"seconds": seconds, "rows": len(frame), "peak_mb": peak_mb()}
+    emit(seconds=watch.seconds, rows=len(frame))
 
 
 # -- driver -------------------------------------------------------------------------------
-
-
-def child(*args: str, env: dict) -> dict:
-    result = subprocess.run(
-        [sys.executable, __file__, "--phase", *args], capture_output=True, text=True, env=env, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr[-3000:])
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def clear_values(url: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("truncate raw.indicator_values")
-        conn.execute("vacuum analyze raw.indicator_values")
+        if conn.execute("select to_regclass('audit.file_ledger')").fetchone()[0]:  # after the first intake
+            conn.execute("truncate raw.indicator_values, raw.report_headers, audit.file_ledger cascade")
+            conn.execute("vacuum analyze")
 
 
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def run(rows: int, to_sql_rows: int | None) -> dict:
+def run(rows: int, to_sql_rows: int | None, repeat: int) -> dict:
     import psycopg
     from programme_monitoring.warehouse import warehouse_url
 
-    base = warehouse_url()
-    server, scratch = base.rsplit("/", 1)[0] + "/postgres", base.rsplit("/", 1)[0] + "/" + DATABASE
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"drop database if exists {DATABASE} with (force)")
-        admin.execute(f"create database {DATABASE}")
-    results: dict = {"rows": rows, "load_before": load_average()}
-    try:
-        with tempfile.TemporaryDirectory(prefix="csv-intake-bench-") as tmp:
-            env = dict(os.environ, WAREHOUSE_URL=scratch, VAR_DIR=str(Path(tmp) / "var"))
-            report = Path(tmp) / "annex.csv"
-            write_annex(report, rows)
-            results["file_mb"] = report.stat().st_size / 1e6
-            results["intake"] = child("intake", str(report), env=env)
-            rows_file = Path(tmp) / "rows.copy"
-            with psycopg.connect(scratch) as conn, rows_file.open("wb") as stream:
-                columns = ", ".join(VALUE_COLUMNS)
-                with conn.cursor().copy(f"copy raw.indicator_values ({columns}) to stdout") as copy:
-                    for block in copy:
-                        stream.write(block)
+    results: dict = {"rows": rows, "repeat": repeat, "load_before": machine_load()}
+    with scratch_database(warehouse_url(), DATABASE) as scratch, tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, WAREHOUSE_URL=scratch, VAR_DIR=str(Path(tmp) / "var"))
+        report, rows_file = Path(tmp) / "annex.csv", Path(tmp) / "rows.copy"
+        write_annex(report, rows)
+        results["file_mb"] = report.stat().st_size / 1e6
+        intakes = []
+        for _ in range(repeat):
             clear_values(scratch)
-            results["copy"] = child("copy", str(rows_file), env=env)
-            clear_values(scratch)
-            with psycopg.connect(scratch) as conn:  # the same table without its foreign key
-                conn.execute(
-                    "create table raw.indicator_values_no_fk (like raw.indicator_values including all)"
-                )
-            results["copy_no_fk"] = child("copy", str(rows_file), "raw.indicator_values_no_fk", env=env)
-            results["to_sql"] = child("to_sql", str(rows_file), str(to_sql_rows or rows), env=env)
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"drop database if exists {DATABASE} with (force)")
-    results["load_after"] = load_average()
+            shutil.rmtree(Path(tmp) / "var", ignore_errors=True)
+            intakes.append(run_phase(__file__, "intake", str(report), env=env))
+        results["intake"] = best(intakes)
+        with psycopg.connect(scratch) as conn, rows_file.open("wb") as stream:
+            with conn.cursor().copy(
+                f"copy raw.indicator_values ({', '.join(VALUE_COLUMNS)}) to stdout"
+            ) as copy:
+                for block in copy:
+                    stream.write(block)
+            conn.execute("create table raw.indicator_values_no_fk (like raw.indicator_values including all)")
+        for name, table in (("copy", "raw.indicator_values"), ("copy_no_fk", "raw.indicator_values_no_fk")):
+            copies = []
+            for _ in range(repeat):
+                with psycopg.connect(scratch, autocommit=True) as conn:
+                    conn.execute(f"truncate {table}")
+                    conn.execute(f"vacuum analyze {table}")
+                copies.append(run_phase(__file__, "copy", str(rows_file), table, env=env))
+            results[name] = best(copies)
+        with psycopg.connect(scratch, autocommit=True) as conn:
+            conn.execute("truncate raw.indicator_values")
+        results["to_sql"] = run_phase(__file__, "to_sql", str(rows_file), str(to_sql_rows or rows), env=env)
+    results["load_after"] = machine_load()
     return results
 
 
@@ -207,9 +183,10 @@ def section(r: dict, command: str) -> str:
             "",
             f"`{command}`: one synthetic CSV report of {rows:,} indicator rows ({r['file_mb']:.0f} MB), "
             f"Python {platform.python_version()}, {os.cpu_count()} CPUs, PostgreSQL on the same machine, "
-            f"{time.strftime('%Y-%m-%d')}; load average {r['load_before']} before, {r['load_after']} after "
-            "(other jobs were running). Each load in its own process; peak memory is that process's "
-            "peak resident set (`VmHWM`). All three load the same rows into `raw.indicator_values`.",
+            f"{time.strftime('%Y-%m-%d')}. Machine load before: `{r['load_before']}`; after: "
+            f"`{r['load_after']}`. Each load in its own process; peak memory is that process's peak "
+            f"resident set (`VmHWM`); intake and bare COPYs best of {r['repeat']} runs "
+            f"(intake runs: {intake['runs']} s). All load the same rows into `raw.indicator_values`.",
             "",
             "| load | time | rows/s | peak memory |",
             "|---|---|---|---|",
@@ -254,17 +231,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--to-sql-rows", type=int, help="time to_sql on this many rows and extrapolate")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of the intake and the bare COPYs (best counts)"
+    )
     parser.add_argument("--write-readme", action="store_true", help="replace the section in bench/README.md")
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
         name, path, *rest = args.phase
         phases = {"intake": phase_intake, "copy": phase_copy, "to_sql": phase_to_sql}
-        result = phases[name](Path(path), *(int(a) if a.isdigit() else a for a in rest))
-        print(json.dumps(result))
+        phases[name](Path(path), *(int(a) if a.isdigit() else a for a in rest))
         return 0
-    results = run(args.rows, args.to_sql_rows)
-    command = "bench/bench_csv_intake.py" + ("" if args.rows == 1_000_000 else f" --rows {args.rows}")
+    results = run(args.rows, args.to_sql_rows, args.repeat)
+    command = " ".join(["bench/bench_csv_intake.py", *sys.argv[1:]]).replace(" --write-readme", "")
     text = section(results, command)
     print(text)
     if args.write_readme:
