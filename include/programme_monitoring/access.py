@@ -6,7 +6,7 @@ of one of them, see README "Access and roles"):
 ==================  ==========================================================================
 ``pm_loader``       writes ``raw`` and ``audit`` (the intake); reads nothing else
 ``pm_transformer``  reads ``raw`` and ``audit``, builds ``reference``/``staging``/``intermediate``/``marts``
-``pm_analyst``      reads ``marts`` and the approved ``intermediate`` views (all rows)
+``pm_analyst``      reads ``marts`` and the approved ``intermediate`` relations (all rows)
 ``pm_bi_reader``    reads ``marts`` only (all rows)
 ``pm_auditor``      reads ``audit`` (file ledgers, import summaries, validation findings)
 ``pm_state_<iso2>`` one per member state: reads ``marts``, and in every mart table with a
@@ -66,7 +66,9 @@ LAYERS = (RAW, AUDIT, REFERENCE, STAGING, INTERMEDIATE, MARTS)
 BUILT_LAYERS = (REFERENCE, STAGING, INTERMEDIATE, MARTS)
 
 # Intermediate views the analyst may read (owner's rights; no state-restricted rows).
-APPROVED_INTERMEDIATE_VIEWS = ("int_indicator_values_accepted", "int_reports_latest_version")
+# Intermediate relations the analyst may read (views, or tables where dbt builds them
+# incrementally, as int_indicator_values_accepted).
+APPROVED_INTERMEDIATE = ("int_indicator_values_accepted", "int_reports_latest_version")
 
 STATE_COLUMN = "state_code"
 ALL_ROWS_POLICY = "pm_all_rows"
@@ -113,7 +115,7 @@ def intended_grants() -> list[Grant]:
     for role in (ANALYST, BI_READER, *(state_role(c) for c in state_codes())):
         grants += [Grant(role, MARTS, "USAGE"), Grant(role, MARTS, "SELECT")]
     grants.append(Grant(ANALYST, INTERMEDIATE, "USAGE"))
-    grants += [Grant(ANALYST, INTERMEDIATE, "SELECT", view) for view in APPROVED_INTERMEDIATE_VIEWS]
+    grants += [Grant(ANALYST, INTERMEDIATE, "SELECT", view) for view in APPROVED_INTERMEDIATE]
     return grants
 
 
@@ -291,7 +293,8 @@ def _row_level_security(conn: psycopg.Connection, schema: str) -> list[str]:
 
 
 def owner_rights_views(conn: psycopg.Connection) -> set[tuple[str, str]]:
-    """The approved intermediate views and every view they read, directly or not (they keep owner's rights).
+    """The approved intermediate views and every view they read, directly or not (they keep
+    owner's rights); an approved relation that is a table reads nothing at query time.
 
     PostgreSQL checks a security-invoker view as the querying user even when it is reached
     through an owner's-rights view, so the whole chain below an approved view must keep
@@ -309,7 +312,7 @@ def owner_rights_views(conn: psycopg.Connection) -> set[tuple[str, str]]:
            )
            select n.nspname, c.relname from chain join pg_class c on c.oid = chain.oid
            join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'v'""",
-        (INTERMEDIATE, list(APPROVED_INTERMEDIATE_VIEWS)),
+        (INTERMEDIATE, list(APPROVED_INTERMEDIATE)),
     ).fetchall()
     return {(schema, name) for schema, name in rows}
 
