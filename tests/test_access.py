@@ -134,6 +134,7 @@ def actual_privileges(conn: psycopg.Connection, roles: list[str]) -> dict[tuple[
 def test_matrix_file_matches_the_code():
     """docs/privileges.csv is the reviewed copy of access.intended_grants(): they must not drift."""
     from_code = {(r, "database", "CONNECT") for r in access.all_roles()}
+    from_code |= {(role, "database", privilege) for role, privilege in access.DATABASE_EXTRA}
     for g in access.intended_grants():
         obj = f"schema:{g.schema}" if g.privilege in ("USAGE", "CREATE") else f"{g.schema}.{g.table}"
         from_code.add((g.role, obj, g.privilege))
@@ -299,6 +300,13 @@ def test_analyst_and_bi_see_all_rows(login, warehouse):
         conn = login(role)
         for table, total in totals.items():
             assert conn.execute(f"select count(*) from marts.{table}").fetchone()[0] == total
+
+
+def test_the_transformer_may_stage_rows_in_a_temporary_table(login):
+    """dbt's incremental models need TEMP; nobody else has it (see the next test)."""
+    login(access.TRANSFORMER).execute("create temp table staged (x int)")
+    with pytest.raises(errors.InsufficientPrivilege):
+        login(access.ANALYST).execute("create temp table staged (x int)")
 
 
 def test_a_user_in_no_group_sees_nothing(login):

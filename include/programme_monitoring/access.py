@@ -6,6 +6,7 @@ of one of them, see README "Access and roles"):
 ==================  ==========================================================================
 ``pm_loader``       writes ``raw`` and ``audit`` (the intake); reads nothing else
 ``pm_transformer``  reads ``raw`` and ``audit``, builds ``reference``/``staging``/``intermediate``/``marts``
+                    (the one role with TEMP: dbt's incremental models need it)
 ``pm_analyst``      reads ``marts`` and the approved ``intermediate`` relations (all rows)
 ``pm_bi_reader``    reads ``marts`` only (all rows)
 ``pm_auditor``      reads ``audit`` (file ledgers, import summaries, validation findings)
@@ -68,6 +69,8 @@ BUILT_LAYERS = (REFERENCE, STAGING, INTERMEDIATE, MARTS)
 # Intermediate views the analyst may read (owner's rights; no state-restricted rows).
 # Intermediate relations the analyst may read (views, or tables where dbt builds them
 # incrementally, as int_indicator_values_accepted).
+# Database privileges beyond CONNECT, which every role has; PUBLIC has no TEMP.
+DATABASE_EXTRA = ((TRANSFORMER, "TEMP"),)  # dbt's incremental models stage new rows in a temp table
 APPROVED_INTERMEDIATE = ("int_indicator_values_accepted", "int_reports_latest_version")
 
 STATE_COLUMN = "state_code"
@@ -151,6 +154,12 @@ def apply_access_policies(conn: psycopg.Connection, marts_schema: str = MARTS) -
     conn.execute("revoke create on schema public from public")
     conn.execute(sql.SQL("revoke temp on database {} from public").format(sql.Identifier(database)))
     conn.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(database), role_list))
+    for role, privilege in DATABASE_EXTRA:
+        conn.execute(
+            sql.SQL("grant {} on database {} to {}").format(
+                sql.SQL(privilege), sql.Identifier(database), sql.Identifier(role)
+            )
+        )
     for schema in LAYERS:
         conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
 
