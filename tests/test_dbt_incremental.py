@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from programme_monitoring import cli
 from test_dbt_project import load_fixture
 
 INCREMENTAL = ("int_indicator_values_accepted", "int_urs_indicators_monthly")
@@ -188,7 +189,9 @@ def test_one_new_report_version_writes_only_its_rows(warehouse):
     build_warehouse(target_path=target)
     assert rows_written(target, "int_indicator_values_accepted") == new_rows
     incremental = fingerprints(url)
-    build_warehouse(target_path=target, full_refresh=True)
+    assert (
+        cli.main(["transform", "--full-refresh", "--target-path", str(target)]) == 0
+    )  # as an operator would
     assert fingerprints(url) == incremental
 
 

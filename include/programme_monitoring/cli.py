@@ -155,6 +155,16 @@ def urs_ingest(args: argparse.Namespace) -> int:
     return 1 if summary["rejected"] else 0
 
 
+def transform(args: argparse.Namespace) -> int:
+    from .transform import build_warehouse
+
+    published = build_warehouse(
+        as_of=args.as_of, target_path=args.target_path, full_refresh=args.full_refresh
+    )
+    print(f"published {published}")
+    return 0
+
+
 def dbt_docs(args: argparse.Namespace) -> int:
     from .transform import generate_docs
 
@@ -226,6 +236,16 @@ def main(argv: list[str] | None = None) -> int:
         help="re-pseudonymise with the current key: the FILEs must include every loaded extract",
     )
     p.set_defaults(handler=urs_ingest)
+
+    p = commands.add_parser(
+        "transform", help="build, test and publish the marts (what the transform DAG runs)"
+    )
+    p.add_argument(
+        "--as-of", help="rebuild the figures as they stood then, into *_as_of (e.g. 2016-03-01 00:00:00+00)"
+    )
+    p.add_argument("--full-refresh", action="store_true", help="rebuild the incremental tables from scratch")
+    p.add_argument("--target-path", type=Path, help="dbt's target folder (default dbt_project/target)")
+    p.set_defaults(handler=transform)
 
     p = commands.add_parser("dbt-docs", help="generate the dbt documentation site (models, columns, lineage)")
     p.set_defaults(handler=dbt_docs)
