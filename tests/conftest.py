@@ -51,6 +51,31 @@ def warehouse_url() -> str:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def own_warehouse(tmp_path_factory, request):
+    """A PostgreSQL server of the test module's own, for modules that build, break and
+    rebuild whole schemas with dbt: VAR_DIR, WAREHOUSE_URL and dbt's WAREHOUSE_* variables
+    point at it and the raw tables exist. Yields (url, the module's temp folder)."""
+    from programme_monitoring.embedded import EmbeddedPostgres
+    from programme_monitoring.warehouse import connection_parts, ensure_raw_tables
+
+    base = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+    server = EmbeddedPostgres(base / "pgdata")
+    url = server.ensure_running()
+    patch = pytest.MonkeyPatch()
+    patch.setenv("VAR_DIR", str(base / "var"))
+    patch.setenv("WAREHOUSE_URL", url)
+    for part, value in connection_parts(url).items():
+        patch.setenv("WAREHOUSE_" + {"dbname": "DB"}.get(part, part.upper()), value)
+    patch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    try:
+        ensure_raw_tables()
+        yield url, base
+    finally:
+        patch.undo()
+        server.stop(mode="immediate")
+
+
 @pytest.fixture(scope="session")
 def airflow_ready(warehouse_url: str) -> None:
     from programme_monitoring.orchestration import configure_airflow, migrate_airflow_metadata

@@ -22,27 +22,16 @@ INCREMENTAL = ("int_indicator_values_accepted", "int_urs_indicators_monthly")
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    from programme_monitoring.embedded import EmbeddedPostgres
-    from programme_monitoring.warehouse import ensure_raw_tables, ensure_urs_tables
+def warehouse(own_warehouse):
+    from programme_monitoring.warehouse import ensure_urs_tables
 
-    base = tmp_path_factory.mktemp("dbt-incremental")
-    server = EmbeddedPostgres(base / "pgdata")
-    url = server.ensure_running()
-    patch = pytest.MonkeyPatch()
-    patch.setenv("VAR_DIR", str(base / "var"))
-    patch.setenv("WAREHOUSE_URL", url)
-    try:
-        ensure_raw_tables()
-        load_fixture(url)
-        with psycopg.connect(url) as conn:
-            ensure_urs_tables(conn)
-            for month in (1, 2, 3):
-                load_urs_extract(conn, f"urs-2016-{month:02d}", month)
-        yield url, base / "target"
-    finally:
-        patch.undo()
-        server.stop(mode="immediate")
+    url, base = own_warehouse
+    load_fixture(url)
+    with psycopg.connect(url) as conn:
+        ensure_urs_tables(conn)
+        for month in (1, 2, 3):
+            load_urs_extract(conn, f"urs-2016-{month:02d}", month)
+    return url, base / "target"
 
 
 def load_urs_extract(conn: psycopg.Connection, extract_id: str, month: int, events: int = 240) -> None:

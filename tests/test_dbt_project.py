@@ -147,40 +147,20 @@ def load_fixture(url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def built_warehouse(tmp_path_factory):
-    """A fresh embedded PostgreSQL with the raw tables, the fixture rows and a dbt build."""
-    from programme_monitoring.embedded import EmbeddedPostgres
-    from programme_monitoring.warehouse import connection_parts, ensure_raw_tables
+def built_warehouse(own_warehouse):
+    """The module's own PostgreSQL with the raw tables, the fixture rows and a dbt build."""
+    from dbt.cli.main import dbtRunner
 
-    base = tmp_path_factory.mktemp("dbt-project-build")
-    server = EmbeddedPostgres(base / "pgdata")
-    url = server.ensure_running()
-    parts = connection_parts(url)
-    patch = pytest.MonkeyPatch()
-    patch.setenv("VAR_DIR", str(base / "var"))
-    patch.setenv("WAREHOUSE_URL", url)
-    patch.setenv("WAREHOUSE_HOST", parts["host"])
-    patch.setenv("WAREHOUSE_PORT", parts["port"])
-    patch.setenv("WAREHOUSE_USER", parts["user"])
-    patch.setenv("WAREHOUSE_PASSWORD", parts["password"])
-    patch.setenv("WAREHOUSE_DB", parts["dbname"])
-    patch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    try:
-        ensure_raw_tables()
-        load_fixture(url)
-        from dbt.cli.main import dbtRunner
-
-        result = dbtRunner().invoke([
-            "build",
-            "--project-dir", str(DBT_PROJECT_DIR),
-            "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(base / "target"),
-            "--log-path", str(base / "logs"),
-        ])  # fmt: skip
-        yield url, result
-    finally:
-        patch.undo()
-        server.stop(mode="immediate")
+    url, base = own_warehouse
+    load_fixture(url)
+    result = dbtRunner().invoke([
+        "build",
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(base / "target"),
+        "--log-path", str(base / "logs"),
+    ])  # fmt: skip
+    return url, result
 
 
 def _rows(url: str, sql: str, *params) -> list[tuple]:
@@ -313,13 +293,11 @@ def test_marts_trace_back_to_the_file_ledger(built_warehouse):
     assert illustrative == (True,)
 
 
-def test_every_mart_is_contracted_labelled_and_keyed(built_warehouse, tmp_path_factory):
+def test_every_mart_is_contracted_labelled_and_keyed(built_warehouse, own_warehouse):
     """Every mart: contract enforced, every column described with English and Russian labels,
     and a key PostgreSQL or a blocking test holds (primary key / unique constraint or test)."""
     url, _ = built_warehouse
-    (target,) = tmp_path_factory.getbasetemp().glob(
-        "dbt-project-build[0-9]*/target"
-    )  # the fixture's dbt build
+    target = own_warehouse[1] / "target"  # the fixture's dbt build
     nodes = json.loads((target / "manifest.json").read_text())["nodes"]
     marts = [n for n in nodes.values() if n["resource_type"] == "model" and n["path"].startswith("marts/")]
     assert len(marts) >= 15

@@ -19,29 +19,16 @@ V2_LOADED_AT = dt.datetime(2015, 4, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    from programme_monitoring.embedded import EmbeddedPostgres
-    from programme_monitoring.warehouse import ensure_raw_tables
-
-    base = tmp_path_factory.mktemp("publishing")
-    server = EmbeddedPostgres(base / "pgdata")
-    url = server.ensure_running()
-    patch = pytest.MonkeyPatch()
-    patch.setenv("VAR_DIR", str(base / "var"))
-    patch.setenv("WAREHOUSE_URL", url)
-    try:
-        ensure_raw_tables()
-        load_fixture(url)
-        with psycopg.connect(url) as conn:
-            conn.execute("update raw.report_headers set loaded_at = %s", (LOADED_AT,))
-            conn.execute(
-                "update raw.report_headers set loaded_at = %s where report_id = 'ru-thb-2014-v2'",
-                (V2_LOADED_AT,),
-            )
-        yield url, base / "target"
-    finally:
-        patch.undo()
-        server.stop(mode="immediate")
+def warehouse(own_warehouse):
+    url, base = own_warehouse
+    load_fixture(url)
+    with psycopg.connect(url) as conn:
+        conn.execute("update raw.report_headers set loaded_at = %s", (LOADED_AT,))
+        conn.execute(
+            "update raw.report_headers set loaded_at = %s where report_id = 'ru-thb-2014-v2'",
+            (V2_LOADED_AT,),
+        )
+    return url, base / "target"
 
 
 def _mart_fingerprints(url: str, schema: str = "marts") -> dict[str, str]:
