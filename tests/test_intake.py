@@ -135,14 +135,15 @@ def test_a_correction_supersedes_the_earlier_version_and_lists_its_changes(fresh
     ]
     changes = q(
         fresh,
-        """select indicator_code, disaggregation, change, old_value, new_value, superseded_sha256
+        """select indicator_code, disaggregation, change, old_value, new_value, old_reported, new_reported,
+                  superseded_sha256
            from audit.import_changes where file_sha256 = %s order by indicator_code""",
         second.sha256,
     )
     assert changes == [
-        ("THB01", "total", "updated", 100, 120, first.sha256),
-        ("THB05", "total", "removed", 30, None, first.sha256),
-        ("THB06", "total", "added", None, 7, first.sha256),
+        ("THB01", "total", "updated", 100, 120, True, True, first.sha256),
+        ("THB05", "total", "removed", 30, None, True, None, first.sha256),
+        ("THB06", "total", "added", None, 7, None, True, first.sha256),
     ]
     ((imported, updated, unchanged, removed),) = q(
         fresh,

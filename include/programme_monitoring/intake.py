@@ -662,25 +662,6 @@ def _record_summary(conn: psycopg.Connection, s: ImportSummary) -> None:
             ],
         )
         cur.executemany(
-            """insert into audit.import_changes (file_sha256, superseded_sha256, indicator_code,
-                   disaggregation, change, old_value, new_value, old_reported, new_reported)
-               values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            [
-                (
-                    s.sha256,
-                    s.supersedes,
-                    c.indicator_code,
-                    c.disaggregation,
-                    c.change,
-                    c.old_value,
-                    c.new_value,
-                    c.old_reported,
-                    c.new_reported,
-                )
-                for c in s.changes
-            ],
-        )
-        cur.executemany(
             """insert into audit.validation_findings (file_sha256, suite, severity, rule, source_sheet,
                    source_row, values_involved, reason_en, reason_ru)
                values (%s, %s, 'warning', %s, %s, %s, %s, %s, %s)""",
@@ -690,6 +671,24 @@ def _record_summary(conn: psycopg.Connection, s: ImportSummary) -> None:
                 for w in s.warnings
             ],
         )  # fmt: skip
+    _copy_changes(conn, s)
+
+
+CHANGE_FIELDS = ("indicator_code", "disaggregation", "change", "old_value", "new_value", "old_reported",
+                 "new_reported")  # fmt: skip
+
+
+def _copy_changes(conn: psycopg.Connection, s: ImportSummary) -> None:
+    """The cell-by-cell changes of a correction (a million for a corrected large annex) by COPY."""
+    if not s.changes:
+        return
+    with copy_into(
+        conn, "audit.import_changes", ["file_sha256", "superseded_sha256", *CHANGE_FIELDS]
+    ) as copy:
+        for start in range(0, len(s.changes), COPY_CHUNK_ROWS):
+            part = s.changes[start : start + COPY_CHUNK_ROWS]
+            columns = [[getattr(c, name) for c in part] for name in CHANGE_FIELDS]
+            copy.write(copy_text([s.sha256, s.supersedes, *columns], len(part)))
 
 
 def _pause_for_tests(path: Path) -> None:
