@@ -313,3 +313,19 @@ def test_a_large_csv_is_read_in_chunks_and_loaded_row_for_row(fresh, monkeypatch
     assert refused.status == "rejected" and "row 25002" in refused.reasons[0]
     assert q(fresh, "select count(*) from raw.indicator_values v join raw.report_headers h using (report_id) "
              "where h.reporting_year = 2015") == [(0,)]  # fmt: skip
+
+
+def test_the_summary_text_lists_the_first_changes_and_the_table_holds_them_all(fresh, monkeypatch):
+    from programme_monitoring import import_summary
+
+    monkeypatch.setattr(import_summary, "LISTED_CHANGES", 2)
+    ingest(write(landing() / "KZ_THB_2014_v1.csv"))
+    corrected = [(code, dis, value + 1) for code, dis, value in BASE_VALUES]  # every cell changes
+    (second,) = ingest(write(landing() / "KZ_THB_2014_v2.csv", 2, corrected))
+    text = (paths().archive / f"{second.sha256}.summary.txt").read_text(encoding="utf-8")
+    more = len(BASE_VALUES) - 2
+    assert f"... and {more} more: every change is in audit.import_changes" in text
+    assert f"... и ещё {more}: все изменения в audit.import_changes" in text
+    assert text.count("updated") <= 2 * 2 + 1  # two listed per language, plus the counts line
+    stored = q(fresh, "select count(*) from audit.import_changes where file_sha256 = %s", second.sha256)
+    assert stored == [(len(BASE_VALUES),)]

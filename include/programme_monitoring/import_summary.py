@@ -129,7 +129,7 @@ class ImportSummary:
         lines += [f"  - {c.where()}: {c.reason_en}{_found(c.value)}" for c in self.conflicts]
         if self.changes:
             lines.append(f"Changes against the superseded version: {len(self.changes)}")
-            lines += [f"  - {_change(c)}" for c in self.changes]
+            lines += _listed(self.changes, "  ... and {} more: every change is in audit.import_changes")
         lines.append(f"Warnings for review (the file is loaded): {len(self.warnings)}")
         lines += [f"  - {_where(w)}: {w.reason_en} {_involved(w)}" for w in self.warnings]
         return "\n".join(lines) + "\n"
@@ -157,7 +157,7 @@ class ImportSummary:
         lines += [f"  - {c.where()}: {c.reason_ru}{_found(c.value)}" for c in self.conflicts]
         if self.changes:
             lines.append(f"Изменения по сравнению с заменённой версией: {len(self.changes)}")
-            lines += [f"  - {_change(c)}" for c in self.changes]
+            lines += _listed(self.changes, "  ... и ещё {}: все изменения в audit.import_changes")
         lines.append(f"Предупреждения для проверки (файл загружен): {len(self.warnings)}")
         lines += [f"  - {_where(w)}: {w.reason_ru} {_involved(w)}" for w in self.warnings]
         return "\n".join(lines) + "\n"
@@ -193,6 +193,16 @@ def _value(value: int | None, reported: bool | None) -> str:
     if reported is None:
         return "-"
     return str(value) if reported and value is not None else "not reported/не представлено"
+
+
+# A corrected large annex can change a million cells: the text lists the first ones, the
+# table audit.import_changes holds them all.
+LISTED_CHANGES = 1_000
+
+
+def _listed(changes: list[Change], more: str) -> list[str]:
+    lines = [f"  - {_change(c)}" for c in changes[:LISTED_CHANGES]]
+    return lines + ([more.format(len(changes) - LISTED_CHANGES)] if len(changes) > LISTED_CHANGES else [])
 
 
 def _change(c: Change) -> str:
