@@ -4,10 +4,7 @@
     rpt_validation_findings read it when it exists and skip it otherwise.
 #}
 {% macro intake_validation_findings() -%}
-    {%- if not execute -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {{ return(adapter.get_relation(database=target.database, schema='audit', identifier='validation_findings')) }}
+    {{ return(existing_relation('audit', 'validation_findings')) }}
 {%- endmacro %}
 
 {% macro intake_validation_findings_columns(relation) -%}

@@ -3,8 +3,5 @@
     URS models build empty. Returns the relation, or none when it does not exist yet.
 #}
 {% macro urs_events_relation() -%}
-    {%- if not execute -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {{ return(adapter.get_relation(database=target.database, schema='raw', identifier='urs_events')) }}
+    {{ return(existing_relation('raw', 'urs_events')) }}
 {%- endmacro %}
