@@ -4,7 +4,7 @@ Usage::
 
     .venv/bin/python bench/bench_dbt.py [--versions 20] [--annex-rows 1000000] [--urs-events 2000000]
 
-On a fresh embedded PostgreSQL it loads the fixture rows of tests/test_dbt_project.py and
+On a fresh embedded PostgreSQL it loads the fixture rows of programme_monitoring.dev.warehouse_fixture and
 scales them up, set-based in SQL:
 
 - ``--versions``: every fixture report gets that many corrected versions (new report ids,
@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -40,7 +39,6 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 
 MARTS_BUILD_VARS = '{"marts_schema": "marts_build"}'
 URS_STATES = ("AM", "AZ", "BY", "KG", "KZ", "MD", "RU", "TJ", "TM", "UZ")
@@ -135,8 +133,7 @@ def add_urs_extract(conn: psycopg.Connection, extract_id: str, month: int, event
 def add_urs(url: str, events: int, extracts: int = 12) -> tuple[psycopg.Connection, int]:
     """``events`` URS events in ``extracts`` monthly extracts of 2017; returns the open session
     (it holds the synthetic persons, a temporary table, for one more extract later)."""
-    from programme_monitoring.warehouse import ensure_urs_tables
-
+    from programme_monitoring.warehouse.connection import ensure_urs_tables
     persons = max(1, events // 3)
     conn = psycopg.connect(url, autocommit=True)
     ensure_urs_tables(conn)
@@ -269,7 +266,7 @@ def rows_written(target: Path, model: str) -> int | None:
 def compare(url: str, target: Path, threads: int | None, before: float) -> float:
     """The full build against its own SQL run directly just before and just after it (the
     ratio uses the mean, so neither side alone has the warmer cache); returns the after."""
-    from programme_monitoring.transform import run_dbt
+    from programme_monitoring.warehouse.transform import run_dbt
 
     label = f"--threads {threads}" if threads else "profile threads (4)"
     args = ["build", "--exclude", "resource_type:seed", "--full-refresh", "--vars", MARTS_BUILD_VARS]
@@ -292,17 +289,16 @@ def main() -> None:
     parser.add_argument("--urs-events", type=int, default=0, help="URS events in 12 monthly extracts")
     args = parser.parse_args()
 
-    from programme_monitoring.embedded import EmbeddedPostgres
-    from test_dbt_project import load_fixture
+    from programme_monitoring.dev.warehouse_fixture import load_fixture
+    from programme_monitoring.warehouse.embedded import EmbeddedPostgres
 
     base = Path(tempfile.mkdtemp(prefix="bench-dbt-"))
     server = EmbeddedPostgres(base / "pgdata")
     url = server.ensure_running()
     os.environ["WAREHOUSE_URL"] = url
     os.environ["VAR_DIR"] = str(base / "var")
-    from programme_monitoring.transform import build_warehouse, run_dbt
-    from programme_monitoring.warehouse import ensure_raw_tables
-
+    from programme_monitoring.warehouse.connection import ensure_raw_tables
+    from programme_monitoring.warehouse.transform import build_warehouse, run_dbt
     target = base / "target"
     urs = None
     try:

@@ -44,7 +44,7 @@ KEY = b"bench-key-" + b"0" * 40  # a benchmark key, not a secret
 
 
 def phase_intake(extract: str) -> None:
-    from programme_monitoring import urs
+    from programme_monitoring.urs import extract as urs
 
     with Stopwatch() as watch:
         outcome = urs.ingest_extract(Path(extract), key=KEY)
@@ -75,8 +75,7 @@ def phase_copy(rows_file: str, writer: str) -> None:
 def phase_to_sql(rows_file: str, limit: int) -> None:
     import pandas as pd
     import sqlalchemy
-    from programme_monitoring.urs import RAW_COLUMNS
-
+    from programme_monitoring.urs.extract import RAW_COLUMNS
     frame = pd.read_csv(
         rows_file,
         sep="\t",
@@ -129,9 +128,8 @@ def main() -> int:
         return 0
 
     import psycopg
-    from programme_monitoring import urs
-    from programme_monitoring.warehouse import warehouse_url
-
+    from programme_monitoring.urs import extract as urs
+    from programme_monitoring.warehouse.connection import warehouse_url
     load_before = machine_load()
     print(f"before: {load_before}")
     runs: dict[str, list[dict]] = {"intake": [], "copy": [], "to_sql": []}

@@ -7,7 +7,8 @@ transform DAG. Refused files go to the quarantine with a reason.
 import pendulum
 from airflow.sdk import Asset, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
-from programme_monitoring.orchestration import DEFAULT_ARGS, INGEST_DAG, RAW_REPORTS_URI, ingest_task
+from programme_monitoring.orchestration.names import DEFAULT_ARGS, INGEST_DAG, RAW_REPORTS_URI
+from programme_monitoring.orchestration.tasks import ingest_task
 
 
 @dag(

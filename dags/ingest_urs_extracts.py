@@ -7,7 +7,7 @@ warehouse password are masked in this task's log. Format: docs/urs_extract_forma
 
 import pendulum
 from airflow.sdk import Asset, dag, task
-from programme_monitoring.orchestration import DEFAULT_ARGS
+from programme_monitoring.orchestration.names import DEFAULT_ARGS
 
 URS_EVENTS_URI = "postgres://warehouse/raw/urs_events"
 
@@ -25,8 +25,7 @@ URS_EVENTS_URI = "postgres://warehouse/raw/urs_events"
 def ingest_urs_extracts():
     @task(outlets=[Asset(URS_EVENTS_URI)])
     def pseudonymise_and_load() -> dict:
-        from programme_monitoring.urs import urs_ingest_task
-
+        from programme_monitoring.orchestration.tasks import urs_ingest_task
         return urs_ingest_task()
 
     pseudonymise_and_load()

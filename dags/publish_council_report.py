@@ -17,12 +17,8 @@ from airflow.sdk import (
     get_current_context,
     task,
 )
-from programme_monitoring.orchestration import (
-    COUNCIL_REPORT_DAG,
-    DEFAULT_ARGS,
-    MARTS_URI,
-    council_report_task,
-)
+from programme_monitoring.orchestration.names import COUNCIL_REPORT_DAG, DEFAULT_ARGS, MARTS_URI
+from programme_monitoring.orchestration.tasks import council_report_task
 
 
 @dag(

@@ -5,7 +5,8 @@ Started when the transform DAG has rebuilt the marts.
 
 import pendulum
 from airflow.sdk import Asset, dag, task
-from programme_monitoring.orchestration import DEFAULT_ARGS, MARTS_URI, PUBLISH_DAG, publish_task
+from programme_monitoring.orchestration.names import DEFAULT_ARGS, MARTS_URI, PUBLISH_DAG
+from programme_monitoring.orchestration.tasks import publish_task
 
 
 @dag(

@@ -5,13 +5,8 @@ Started when the ingest DAG loads new reports; emits the marts asset for publish
 
 import pendulum
 from airflow.sdk import Asset, dag, task
-from programme_monitoring.orchestration import (
-    DEFAULT_ARGS,
-    MARTS_URI,
-    RAW_REPORTS_URI,
-    TRANSFORM_DAG,
-    transform_task,
-)
+from programme_monitoring.orchestration.names import DEFAULT_ARGS, MARTS_URI, RAW_REPORTS_URI, TRANSFORM_DAG
+from programme_monitoring.orchestration.tasks import transform_task
 
 
 @dag(

@@ -40,8 +40,7 @@ def statement_2014() -> dict[str, int]:
 @pytest.fixture(scope="session")
 def warehouse_url() -> str:
     """URL of the session's embedded PostgreSQL, started on first use."""
-    from programme_monitoring.warehouse import embedded_server
-
+    from programme_monitoring.warehouse.connection import embedded_server
     server = embedded_server()
     url = server.ensure_running()
     os.environ["WAREHOUSE_URL"] = url
@@ -56,9 +55,8 @@ def own_warehouse(tmp_path_factory, request):
     """A PostgreSQL server of the test module's own, for modules that build, break and
     rebuild whole schemas with dbt: VAR_DIR, WAREHOUSE_URL and dbt's WAREHOUSE_* variables
     point at it and the raw tables exist. Yields (url, the module's temp folder)."""
-    from programme_monitoring.embedded import EmbeddedPostgres
-    from programme_monitoring.warehouse import connection_parts, ensure_raw_tables
-
+    from programme_monitoring.warehouse.connection import connection_parts, ensure_raw_tables
+    from programme_monitoring.warehouse.embedded import EmbeddedPostgres
     base = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
     server = EmbeddedPostgres(base / "pgdata")
     url = server.ensure_running()
@@ -78,8 +76,7 @@ def own_warehouse(tmp_path_factory, request):
 
 @pytest.fixture(scope="session")
 def airflow_ready(warehouse_url: str) -> None:
-    from programme_monitoring.orchestration import configure_airflow, migrate_airflow_metadata
-
+    from programme_monitoring.warehouse.airflow_metadata import configure_airflow, migrate_airflow_metadata
     configure_airflow()
     migrate_airflow_metadata()
 
@@ -88,13 +85,22 @@ def airflow_ready(warehouse_url: str) -> None:
 def chain_run(airflow_ready, warehouse_url):
     """The real chain (ingest -> transform -> publish with ``dag.test()``) on the synthetic
     samples, once per session: (samples manifest, state of each DAG run)."""
-    from programme_monitoring.orchestration import run_chain
-    from programme_monitoring.samples import generate_samples
+    from programme_monitoring.dev.samples import generate_samples
+    from programme_monitoring.orchestration.local_runs import run_chain
     from programme_monitoring.settings import paths
 
     manifest = generate_samples(paths().landing, seed=2014)
     states = run_chain()
     return manifest, states
+
+
+TESTS_DIR = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its top folder (unit, integration, e2e): the folder says what it needs."""
+    for item in items:
+        item.add_marker(Path(item.path).resolve().relative_to(TESTS_DIR).parts[0])
 
 
 def pytest_sessionfinish(session, exitstatus):

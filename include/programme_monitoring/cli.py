@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from .settings import EXPECTATIONS_DIR, paths
+from programme_monitoring.settings import EXPECTATIONS_DIR, paths
 
 
 def _redacted(url: str) -> str:
@@ -27,10 +27,10 @@ def _redacted(url: str) -> str:
 def demo(args: argparse.Namespace) -> int:
     # Keep the console readable: task output and warnings only (the full logs are in Airflow's folder).
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
-    from .orchestration import configure_airflow, migrate_airflow_metadata, run_chain
-    from .samples import generate_samples, write_manifest
-    from .warehouse import warehouse_url
-
+    from programme_monitoring.dev.samples import generate_samples, write_manifest
+    from programme_monitoring.orchestration.local_runs import run_chain
+    from programme_monitoring.warehouse.airflow_metadata import configure_airflow, migrate_airflow_metadata
+    from programme_monitoring.warehouse.connection import warehouse_url
     where = paths()
     url = warehouse_url()
     print(f"Warehouse: {_redacted(url)}")
@@ -47,7 +47,7 @@ def demo(args: argparse.Namespace) -> int:
     states = run_chain()
     print("DAG runs: " + ", ".join(f"{dag_id}={state}" for dag_id, state in states.items()))
 
-    from .reports import read_headline_figures
+    from programme_monitoring.publishing.headline import read_headline_figures
 
     figures = {row["reporting_year"]: row for row in read_headline_figures()}
     _print_headline(figures.get(2014))
@@ -62,7 +62,7 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def _print_headline(row: dict | None) -> None:
-    from .reports import HEADLINE_LABELS
+    from programme_monitoring.publishing.headline import HEADLINE_LABELS
 
     if row is None:
         print("\nNo headline figures for 2014.")
@@ -75,7 +75,7 @@ def _print_headline(row: dict | None) -> None:
 
 
 def template(args: argparse.Namespace) -> int:
-    from .template import write_blank_template
+    from programme_monitoring.report_format.template import write_blank_template
 
     write_blank_template(args.programme, args.year, Path(args.output))
     print(f"Blank report template for {args.programme} {args.year}: {args.output}")
@@ -83,7 +83,7 @@ def template(args: argparse.Namespace) -> int:
 
 
 def samples(args: argparse.Namespace) -> int:
-    from .samples import generate_samples
+    from programme_monitoring.dev.samples import generate_samples
 
     manifest = generate_samples(Path(args.output), seed=args.seed)
     print(f"{len(manifest.good)} good and {len(manifest.bad)} bad synthetic reports in {args.output}")
@@ -91,8 +91,7 @@ def samples(args: argparse.Namespace) -> int:
 
 
 def server(args: argparse.Namespace) -> int:
-    from .warehouse import embedded_server
-
+    from programme_monitoring.warehouse.connection import embedded_server
     embedded = embedded_server()
     if args.action == "stop":
         embedded.stop()
@@ -103,15 +102,14 @@ def server(args: argparse.Namespace) -> int:
 
 
 def ingest(args: argparse.Namespace) -> int:
-    from .orchestration import ingest_task
-
+    from programme_monitoring.orchestration.tasks import ingest_task
     summary = ingest_task(files=args.files, dry_run=args.dry_run, sender=args.sender)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 1 if summary["rejected"] else 0
 
 
 def quality(args: argparse.Namespace) -> int:
-    from .quality import write_suites
+    from programme_monitoring.quality.validation import write_suites
 
     write_suites()
     print(f"Suites written under {EXPECTATIONS_DIR}")
@@ -119,7 +117,7 @@ def quality(args: argparse.Namespace) -> int:
 
 
 def council_report(args: argparse.Namespace) -> int:
-    from .council_report import LANGUAGES, write_council_report
+    from programme_monitoring.publishing.council.report import LANGUAGES, write_council_report
 
     languages = (args.lang,) if args.lang else LANGUAGES
     edition = write_council_report(args.year, languages=languages)
@@ -132,7 +130,7 @@ def council_report(args: argparse.Namespace) -> int:
 
 
 def access(args: argparse.Namespace) -> int:
-    from .access import apply_access
+    from programme_monitoring.warehouse.access import apply_access
 
     summary = apply_access()
     print(
@@ -144,8 +142,8 @@ def access(args: argparse.Namespace) -> int:
 
 
 def urs_ingest(args: argparse.Namespace) -> int:
-    from .urs import UrsRekeyError, urs_ingest_task
-
+    from programme_monitoring.orchestration.tasks import urs_ingest_task
+    from programme_monitoring.urs.extract import UrsRekeyError
     try:
         summary = urs_ingest_task(files=args.files, rekey=args.rekey)
     except UrsRekeyError as error:
@@ -156,7 +154,7 @@ def urs_ingest(args: argparse.Namespace) -> int:
 
 
 def transform(args: argparse.Namespace) -> int:
-    from .transform import build_warehouse
+    from programme_monitoring.warehouse.transform import build_warehouse
 
     published = build_warehouse(
         as_of=args.as_of, target_path=args.target_path, full_refresh=args.full_refresh
@@ -166,7 +164,7 @@ def transform(args: argparse.Namespace) -> int:
 
 
 def dbt_docs(args: argparse.Namespace) -> int:
-    from .transform import generate_docs
+    from programme_monitoring.warehouse.transform import generate_docs
 
     print(f"dbt documentation site: {generate_docs()}  (serve it: dbt docs serve in dbt_project/)")
     return 0
@@ -174,8 +172,7 @@ def dbt_docs(args: argparse.Namespace) -> int:
 
 def airflow(args: argparse.Namespace) -> int:
     """Run any Airflow command with this project's settings (e.g. ``airflow standalone``)."""
-    from .orchestration import configure_airflow
-
+    from programme_monitoring.warehouse.airflow_metadata import configure_airflow
     configure_airflow()
     executable = Path(sys.executable).with_name("airflow")
     os.execv(executable, [str(executable), *args.airflow_args])

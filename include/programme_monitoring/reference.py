@@ -12,7 +12,7 @@ from functools import cache
 
 import pandas as pd
 
-from .settings import SEEDS_DIR
+from programme_monitoring.settings import SEEDS_DIR
 
 MEASURE_STATUSES = ("implemented", "in_progress", "not_implemented", "postponed")
 

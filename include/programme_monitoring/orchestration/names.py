@@ -1,0 +1,18 @@
+"""DAG ids, the assets that chain the DAGs, and the default arguments every DAG shares.
+
+Imported by the DAG files at every parse, so this module imports nothing.
+"""
+
+# DAG ids in the order the chain runs.
+INGEST_DAG = "ingest_member_state_reports"
+TRANSFORM_DAG = "transform_warehouse"
+PUBLISH_DAG = "publish_headline_figures"
+CHAIN = (INGEST_DAG, TRANSFORM_DAG, PUBLISH_DAG)
+# The yearly report to the Council of Heads of State (not part of the chain: yearly, and
+# again whenever the marts are republished).
+COUNCIL_REPORT_DAG = "publish_council_report"
+
+RAW_REPORTS_URI = "postgres://warehouse/raw/report_headers"
+MARTS_URI = "postgres://warehouse/marts/rpt_headline_figures"
+
+DEFAULT_ARGS = {"owner": "executive-committee-statistics", "retries": 2}

@@ -1,0 +1,117 @@
+"""Task bodies of every DAG: thin calls into the package, with what the task log should show.
+
+The DAG files and the command line call these; each imports its job's package lazily so
+that parsing a DAG file stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: str | None = None) -> dict:
+    """Ingest the landing area (or the given files); ``dry_run`` validates and summarises only."""
+    from programme_monitoring.intake import ingest as intake
+    from programme_monitoring.intake import remote_landing as landing
+    from programme_monitoring.quality import validation as quality
+
+    if files:
+        outcomes = intake.ingest_files([Path(f) for f in files], sender=sender, dry_run=dry_run)
+    else:  # the local folder, or the remote landing area when LANDING_URL is set
+        outcomes = landing.ingest_landing_area(dry_run=dry_run)
+    if not dry_run:
+        quality.build_data_docs()
+    summary = {
+        "dry_run": dry_run,
+        "loaded": [o.file_name for o in outcomes if o.status == "loaded"],
+        "superseding": {o.file_name: o.supersedes for o in outcomes if o.supersedes},
+        "rejected": {o.file_name: o.reasons for o in outcomes if o.status == "rejected"},
+        "duplicates": [o.file_name for o in outcomes if o.status == "duplicate"],
+        "warnings": {o.file_name: o.warnings for o in outcomes if o.warnings},
+    }
+    if dry_run:
+        for outcome in outcomes:
+            if outcome.summary is not None:
+                print(outcome.summary.text())
+    for name, reasons in summary["rejected"].items():
+        print(f"{'WOULD REFUSE' if dry_run else 'REFUSED'} {name}:\n  " + "\n  ".join(reasons))
+    print(
+        f"intake{' (dry run: nothing loaded or moved)' if dry_run else ''}: "
+        f"{len(summary['loaded'])} {'would load' if dry_run else 'loaded'}, "
+        f"{len(summary['rejected'])} refused, {len(summary['duplicates'])} already seen, "
+        f"{sum(map(len, summary['warnings'].values()))} warning(s) for review"
+    )
+    return summary
+
+
+def transform_task() -> None:
+    from programme_monitoring.warehouse.transform import build_warehouse
+
+    build_warehouse()
+
+
+def publish_task() -> dict:
+    from programme_monitoring.publishing.headline import write_headline_report
+
+    report = write_headline_report()
+    return {
+        "csv": str(report.csv_path),
+        "html": str(report.html_path),
+        "years": [r["reporting_year"] for r in report.rows],
+    }
+
+
+def council_report_task(year: int | None = None, languages: tuple[str, ...] = ("ru", "en")) -> dict:
+    """Render the Council report edition for ``year`` (default: the previous calendar year)."""
+    import datetime as dt
+
+    from programme_monitoring.publishing.council.report import write_council_report
+
+    year = int(year) if year else dt.date.today().year - 1
+    edition = write_council_report(year, languages=tuple(languages))
+    return {
+        "year": year,
+        "as_of": edition.as_of,
+        "revisions": len(edition.revisions),
+        "files": {name: str(path) for name, path in edition.files.items()},
+    }
+
+
+def urs_ingest_task(files: list[str] | None = None, rekey: bool = False) -> dict:
+    """Task body (Airflow or CLI): mask the secrets, ingest the given extracts or the URS landing area.
+
+    ``rekey``: re-pseudonymise everything with the current key (:func:`rekey_extracts`); the
+    files must include the source of every loaded extract.
+    """
+    from programme_monitoring.urs.extract import (
+        ingest_extract,
+        ingest_urs_landing,
+        mask_in_airflow,
+        pseudonym_key,
+        rekey_extracts,
+    )
+    from programme_monitoring.warehouse.connection import connection_parts
+    mask_in_airflow(connection_parts()["password"])
+    key = pseudonym_key()
+    if rekey:
+        outcomes = rekey_extracts([Path(f) for f in files or []], key=key)
+    elif files:
+        outcomes = [ingest_extract(Path(f), key=key) for f in files]
+    else:
+        outcomes = ingest_urs_landing(key=key)
+    summary = {
+        "loaded": {o.source_file: o.event_rows for o in outcomes if o.status == "loaded"},
+        "rejected": {o.source_file: o.reasons for o in outcomes if o.status == "rejected"},
+        "duplicates": [o.source_file for o in outcomes if o.status == "duplicate"],
+    }
+    line = (
+        f"URS intake: {len(summary['loaded'])} extract(s) loaded "
+        f"({sum(summary['loaded'].values())} events), {len(summary['rejected'])} refused, "
+        f"{len(summary['duplicates'])} already seen"
+    )
+    print(line)
+    log.info(line)  # the task log's own record of the run (in Airflow, print goes to stdout only)
+    return summary

@@ -1,0 +1,4 @@
+"""The URS statistics feed: per-person border and residence events, pseudonymised at intake.
+
+May import ``warehouse``; nothing above it.
+"""

@@ -1,0 +1,252 @@
+"""Connections to the warehouse and the tables the intake writes.
+
+``warehouse_url()`` is the one place that decides which PostgreSQL is used: the URL in
+``WAREHOUSE_URL`` if set, otherwise the embedded server (started on demand).
+Schemas keep the layers apart: ``raw`` (what intake loaded, one row per source row),
+``audit`` (the file ledger, import summaries, conflicts, changes and validation
+findings), ``reference`` (dbt seeds), ``staging``, ``intermediate``,
+``marts`` (built by dbt).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+
+from programme_monitoring.settings import paths, warehouse_url_from_env
+from programme_monitoring.warehouse.embedded import EmbeddedPostgres
+
+
+def embedded_server() -> EmbeddedPostgres:
+    return EmbeddedPostgres(paths().embedded_pgdata)
+
+
+def warehouse_url() -> str:
+    return warehouse_url_from_env() or embedded_server().ensure_running()
+
+
+def airflow_metadata_url() -> str:
+    """Airflow's own database: a separate database on the same server, never the warehouse's schemas."""
+    url = urlsplit(warehouse_url())
+    return url._replace(scheme="postgresql+psycopg", path="/airflow").geturl()
+
+
+def connection_parts(url: str | None = None) -> dict[str, str]:
+    """Host, port, user, password and database of a URL, for clients that want them apart (dbt)."""
+    parts = urlsplit(url or warehouse_url())
+    return {
+        "host": parts.hostname or "localhost",
+        "port": str(parts.port or 5432),
+        "user": unquote(parts.username or "postgres"),
+        "password": unquote(parts.password or ""),
+        "dbname": parts.path.lstrip("/") or "postgres",
+    }
+
+
+@contextmanager
+def connect(autocommit: bool = False) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(warehouse_url(), autocommit=autocommit) as conn:
+        yield conn
+
+
+DDL = """
+create schema if not exists raw;
+create schema if not exists audit;
+
+-- One row per file the intake has seen: received (being processed, or its load was
+-- interrupted), rejected, loaded, or superseded (loaded, then replaced by a higher version
+-- of the same state x programme x year; its raw rows stay).
+create table if not exists audit.file_ledger (
+    file_sha256      text primary key,
+    file_name        text not null,
+    file_format      text,
+    file_bytes       bigint not null,
+    received_at      timestamptz not null default now(),
+    status           text not null,
+    state_code       text,
+    programme_code   text,
+    reporting_year   integer,
+    report_version   integer,
+    indicator_rows   integer,
+    measure_rows     integer,
+    reason           text,
+    stored_path      text
+);
+-- Columns added after the first release, added in place on an existing warehouse (only
+-- when missing: ALTER TABLE would wait for every running load).
+do $$
+begin
+    if not exists (
+        select 1 from information_schema.columns
+        where table_schema = 'audit' and table_name = 'file_ledger' and column_name = 'superseded_by'
+    ) then
+        alter table audit.file_ledger add column if not exists sender text not null default 'unknown';
+        alter table audit.file_ledger add column if not exists decided_at timestamptz;
+        alter table audit.file_ledger add column if not exists supersedes text;
+        alter table audit.file_ledger add column if not exists superseded_by text;
+        alter table audit.file_ledger drop constraint if exists file_ledger_status_check;
+        alter table audit.file_ledger add constraint file_ledger_status_check
+            check (status in ('received', 'rejected', 'loaded', 'superseded'));
+    end if;
+end
+$$;
+
+-- One row per accepted report; report_id is the SHA-256 of the file's bytes.
+create table if not exists raw.report_headers (
+    report_id        text primary key references audit.file_ledger (file_sha256),
+    source_file      text not null,
+    file_format      text not null,
+    state_code       text not null,
+    authority        text not null,
+    programme_code   text not null,
+    reporting_year   integer not null,
+    submission_date  date not null,
+    report_version   integer not null,
+    loaded_at        timestamptz not null default now()
+);
+
+create table if not exists raw.indicator_values (
+    report_id        text not null references raw.report_headers (report_id),
+    source_file      text not null,
+    source_sheet     text not null,
+    source_row       integer not null,
+    indicator_code   text not null,
+    disaggregation   text not null,
+    value            bigint,
+    is_reported      boolean not null,
+    comment          text
+);
+
+create table if not exists raw.measure_status (
+    report_id        text not null references raw.report_headers (report_id),
+    source_file      text not null,
+    source_sheet     text not null,
+    source_row       integer not null,
+    measure_code     text not null,
+    status           text not null,
+    narrative        text
+);
+"""
+
+
+AUDIT_DDL = """
+-- One import summary per file decided (DHIS2-style): values imported (new), updated
+-- (changed against the superseded version), unchanged, removed, ignored (not loaded).
+create table if not exists audit.import_summary (
+    file_sha256      text primary key,
+    file_name        text not null,
+    sender           text not null,
+    status           text not null,
+    state_code       text,
+    programme_code   text,
+    reporting_year   integer,
+    report_version   integer,
+    supersedes       text,
+    imported         integer not null,
+    updated          integer not null,
+    unchanged        integer not null,
+    removed          integer not null,
+    ignored          integer not null,
+    conflicts        integer not null,
+    warnings         integer not null,
+    summary_en       text not null,
+    summary_ru       text not null,
+    created_at       timestamptz not null default now()
+);
+
+-- Every problem that kept values of a file out (a refused file lists them all).
+create table if not exists audit.import_conflicts (
+    file_sha256      text not null,
+    source_sheet     text,
+    source_row       integer,
+    column_name      text,
+    reason_en        text not null,
+    reason_ru        text not null,
+    value            text
+);
+create index if not exists import_conflicts_file on audit.import_conflicts (file_sha256);
+
+-- A correction, cell by cell against the version it superseded.
+create table if not exists audit.import_changes (
+    file_sha256      text not null,
+    superseded_sha256 text not null,
+    indicator_code   text not null,
+    disaggregation   text not null,
+    change           text not null check (change in ('updated', 'added', 'removed')),
+    old_value        bigint,
+    new_value        bigint,
+    old_reported     boolean,
+    new_reported     boolean
+);
+create index if not exists import_changes_file on audit.import_changes (file_sha256);
+
+-- Warnings found in loaded files: the review list.
+create table if not exists audit.validation_findings (
+    file_sha256      text not null,
+    suite            text not null,
+    severity         text not null,
+    rule             text not null,
+    source_sheet     text,
+    source_row       integer,
+    values_involved  jsonb,
+    reason_en        text not null,
+    reason_ru        text not null,
+    found_at         timestamptz not null default now(),
+    reviewed_at      timestamptz
+);
+create index if not exists validation_findings_file on audit.validation_findings (file_sha256);
+"""
+
+
+def ensure_raw_tables() -> None:
+    with connect() as conn:
+        # Two intakes starting at once must not race on the DDL.
+        conn.execute("select pg_advisory_xact_lock(hashtextextended('programme_monitoring.ddl', 0))")
+        conn.execute(DDL)
+        conn.execute(AUDIT_DDL)
+
+
+# -- URS statistics feed (programme_monitoring.urs) ---------------------------------------
+# One row per URS event, already pseudonymised at intake: the extract's passport numbers,
+# names and dates of birth never reach the database (see docs/urs_extract_format.md).
+URS_DDL = """
+create schema if not exists raw;
+create schema if not exists audit;
+
+create table if not exists audit.urs_extract_ledger (
+    extract_id       text primary key,
+    source_file      text not null,
+    file_bytes       bigint not null,
+    status           text not null check (status in ('loaded', 'rejected')),
+    event_rows       integer,
+    pseudonym_key_id text,
+    reason           text,
+    received_at      timestamptz not null default now()
+);
+
+create table if not exists raw.urs_events (
+    -- No foreign key to the ledger (a per-row trigger would triple the COPY time); dbt tests the relation.
+    extract_id            text not null,
+    source_file           text not null,
+    event_type            text not null check (event_type in ('entry', 'exit', 'work_permit', 'offence')),
+    person_pseudonym      text not null,
+    citizenship           text not null,
+    purpose_of_visit      text,
+    host_state            text not null,
+    border_crossing_point text,
+    event_date            date not null
+);
+"""
+
+
+def ensure_urs_tables(conn: psycopg.Connection | None = None) -> None:
+    """Create the URS raw table and its ledger if missing (idempotent, serialised like ensure_raw_tables)."""
+    if conn is None:
+        with connect() as own:
+            ensure_urs_tables(own)
+        return
+    conn.execute("select pg_advisory_xact_lock(hashtextextended('programme_monitoring.ddl', 0))")
+    conn.execute(URS_DDL)

@@ -1,0 +1,331 @@
+"""Intake on a real PostgreSQL: ledger statuses, corrections, refusals, dry run, import summaries, warnings.
+
+Each test gets a fresh database on the session's embedded server and its own run-time
+folder, so the tests neither see nor disturb the end-to-end run's warehouse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from programme_monitoring.report_format.records import ReportHeader
+from programme_monitoring.report_format.template import write_report
+from programme_monitoring.settings import paths
+
+BASE_VALUES = [
+    ("THB01", "total", 100),
+    ("THB02", "total", 50),
+    ("THB02", "sex=female", 30),
+    ("THB02", "sex=male", 20),
+    ("THB04", "total", 40),
+    ("THB05", "total", 30),
+]
+MEASURES = [{"measure_code": "1.1.1", "status": "implemented", "narrative": "done"}]
+
+
+def write(
+    path: Path,
+    version: int = 1,
+    values=BASE_VALUES,
+    *,
+    state: str = "KZ",
+    year: int = 2014,
+    submitted: dt.date | None = None,
+    fmt: str | None = None,
+) -> Path:
+    header = ReportHeader(
+        state, "Test authority (SYNTHETIC)", "THB", year, submitted or dt.date(year + 1, 2, 1), version
+    )
+    rows = [{"indicator_code": c, "disaggregation": d, "value": v, "comment": ""} for c, d, v in values]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_report(header, rows, MEASURES, path, fmt or path.suffix.lstrip("."))
+
+
+@pytest.fixture
+def fresh(warehouse_url, tmp_path, monkeypatch):
+    """A fresh database and run-time folder; yields the database URL."""
+    name = f"intake_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(warehouse_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = warehouse_url.rsplit("/", 1)[0] + f"/{name}"
+    monkeypatch.setenv("WAREHOUSE_URL", url)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("LANDING_DIR", raising=False)
+    yield url
+    with psycopg.connect(warehouse_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def q(url: str, sql: str, *params):
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def ingest(*files: Path, **kwargs):
+    from programme_monitoring.intake.ingest import ingest_files
+
+    return ingest_files(list(files), today=dt.date(2020, 1, 1), **kwargs)
+
+
+def landing() -> Path:
+    return paths().landing
+
+
+def test_first_version_is_loaded_with_its_summary_beside_the_archived_file(fresh):
+    (outcome,) = ingest(write(landing() / "kz-mvd" / "KZ_THB_2014_v1.csv"), sender="kz-mvd")
+    assert outcome.status == "loaded", outcome.reasons
+    ((status, sender, version, rows),) = q(
+        fresh, "select status, sender, report_version, indicator_rows from audit.file_ledger"
+    )
+    assert (status, sender, version, rows) == ("loaded", "kz-mvd", 1, len(BASE_VALUES))
+    archive = paths().archive
+    doc = json.loads((archive / f"{outcome.sha256}.summary.json").read_text(encoding="utf-8"))
+    assert doc["status"] == "loaded" and doc["counts"]["imported"] == len(BASE_VALUES)
+    assert doc["counts"]["updated"] == doc["counts"]["ignored"] == 0 and doc["conflicts"] == []
+    ((imported, updated, ignored),) = q(fresh, "select imported, updated, ignored from audit.import_summary")
+    assert (imported, updated, ignored) == (len(BASE_VALUES), 0, 0)
+
+
+def test_summary_text_is_in_russian_and_english(fresh):
+    (outcome,) = ingest(write(landing() / "KZ_THB_2014_v1.json"))
+    text = (paths().archive / f"{outcome.sha256}.summary.txt").read_text(encoding="utf-8")
+    assert "Итоги загрузки: KZ_THB_2014_v1.json" in text and "Import summary: KZ_THB_2014_v1.json" in text
+    assert "Результат: ЗАГРУЖЕН" in text and "Outcome: LOADED" in text
+    assert f"Values: {len(BASE_VALUES)} imported, 0 updated" in text
+    assert f"Значения: загружено новых {len(BASE_VALUES)}, изменено 0" in text
+    assert "Отправитель: unknown" in text
+
+
+def test_sender_is_the_landing_subfolder(fresh):
+    from programme_monitoring.intake.ingest import ingest_landing
+
+    write(landing() / "kz-prosecutor" / "KZ_THB_2014_v1.csv")
+    (outcome,) = ingest_landing(today=dt.date(2020, 1, 1))
+    assert outcome.status == "loaded" and outcome.sender == "kz-prosecutor"
+    assert q(fresh, "select sender from audit.file_ledger") == [("kz-prosecutor",)]
+
+
+def test_a_correction_supersedes_the_earlier_version_and_lists_its_changes(fresh):
+    (first,) = ingest(write(landing() / "KZ_THB_2014_v1.xlsx"))
+    corrected = [
+        ("THB01", "total", 120),  # updated 100 -> 120
+        ("THB02", "total", 50),
+        ("THB02", "sex=female", 30),
+        ("THB02", "sex=male", 20),
+        ("THB04", "total", 40),
+        # THB05 removed
+        ("THB06", "total", 7),  # added
+    ]
+    (second,) = ingest(write(landing() / "KZ_THB_2014_v2.csv", 2, corrected))
+    assert second.status == "loaded" and second.supersedes == first.sha256
+    ledger = dict(q(fresh, "select file_sha256, status from audit.file_ledger"))
+    assert ledger == {first.sha256: "superseded", second.sha256: "loaded"}
+    assert q(fresh, "select superseded_by from audit.file_ledger where file_sha256 = %s", first.sha256) == [
+        (second.sha256,)
+    ]
+    # The superseded version's raw rows stay queryable.
+    assert q(fresh, "select count(*) from raw.indicator_values where report_id = %s", first.sha256) == [
+        (len(BASE_VALUES),)
+    ]
+    changes = q(
+        fresh,
+        """select indicator_code, disaggregation, change, old_value, new_value, old_reported, new_reported,
+                  superseded_sha256
+           from audit.import_changes where file_sha256 = %s order by indicator_code""",
+        second.sha256,
+    )
+    assert changes == [
+        ("THB01", "total", "updated", 100, 120, True, True, first.sha256),
+        ("THB05", "total", "removed", 30, None, True, None, first.sha256),
+        ("THB06", "total", "added", None, 7, None, True, first.sha256),
+    ]
+    ((imported, updated, unchanged, removed),) = q(
+        fresh,
+        "select imported, updated, unchanged, removed from audit.import_summary where file_sha256 = %s",
+        second.sha256,
+    )
+    assert (imported, updated, unchanged, removed) == (1, 1, 4, 1)
+    text = (paths().archive / f"{second.sha256}.summary.txt").read_text(encoding="utf-8")
+    assert "THB01 [total]: 100 -> 120 (updated)" in text
+    assert "replaces version 1" in text and "заменяет версию 1" in text
+
+
+def test_a_late_older_or_equal_version_is_refused_and_never_overwrites(fresh):
+    (v2,) = ingest(write(landing() / "KZ_THB_2014_v2.csv", 2))
+    (late_v1,) = ingest(write(landing() / "KZ_THB_2014_v1.csv", 1, [("THB01", "total", 1)]))
+    (other_v2,) = ingest(write(landing() / "KZ_THB_2014_v2_again.json", 2, [("THB01", "total", 2)]))
+    assert late_v1.status == other_v2.status == "rejected"
+    assert "a newer version (2)" in late_v1.reasons[0] and "send it with version 3" in late_v1.reasons[0]
+    assert "the same version (2)" in other_v2.reasons[0]
+    ledger = dict(q(fresh, "select file_sha256, status from audit.file_ledger"))
+    assert ledger == {v2.sha256: "loaded", late_v1.sha256: "rejected", other_v2.sha256: "rejected"}
+    assert q(fresh, "select distinct report_id from raw.indicator_values") == [(v2.sha256,)]
+    reason = (paths().quarantine / f"{late_v1.sha256}.csv.reason.txt").read_text(encoding="utf-8")
+    assert "уже загружена" in reason
+    conflicts = q(
+        fresh, "select column_name, value from audit.import_conflicts where file_sha256 = %s", late_v1.sha256
+    )
+    assert conflicts == [("version", "1")]
+
+
+def test_the_same_bytes_under_another_name_are_a_no_op(fresh):
+    original = write(landing() / "KZ_THB_2014_v1.csv")
+    again = landing() / "renamed copy.csv"
+    shutil.copyfile(original, again)
+    (first,) = ingest(original)
+    (second,) = ingest(again)
+    assert (first.status, second.status) == ("loaded", "duplicate")
+    assert second.sha256 == first.sha256
+    assert q(fresh, "select count(*) from audit.file_ledger") == [(1,)]
+    assert q(fresh, "select count(*) from raw.report_headers") == [(1,)]
+    assert not again.exists()
+
+
+def test_a_dry_run_validates_and_summarises_but_loads_and_moves_nothing(fresh):
+    good = write(landing() / "KZ_THB_2014_v1.csv")
+    bad = write(landing() / "KZ_THB_2015_v1.csv", year=2015, values=[("THB01", "total", -4)])
+    outcomes = ingest(good, bad, dry_run=True)
+    assert [(o.status, o.dry_run) for o in outcomes] == [("loaded", True), ("rejected", True)]
+    assert outcomes[0].summary.imported == len(BASE_VALUES)
+    assert outcomes[1].summary.ignored == 1 and outcomes[1].summary.conflicts[0].value == -4
+    assert "DRY RUN" in outcomes[0].summary.text() and "ПРОБНАЯ ПРОВЕРКА" in outcomes[0].summary.text()
+    for table in ("audit.file_ledger", "raw.indicator_values", "audit.import_summary"):
+        assert q(fresh, f"select count(*) from {table}") == [(0,)]
+    assert good.exists() and bad.exists()
+    assert not paths().archive.exists() and not paths().quarantine.exists()
+
+
+def test_the_dry_run_command_prints_the_summary(fresh, capsys):
+    from programme_monitoring.cli import main
+
+    good = write(landing() / "KZ_THB_2014_v1.csv")
+    assert main(["ingest", "--dry-run", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "ПРОБНАЯ ПРОВЕРКА" in out and "DRY RUN" in out and "1 would load" in out
+    assert good.exists() and q(fresh, "select count(*) from audit.file_ledger") == [(0,)]
+
+
+def test_a_refused_file_lists_every_conflict(fresh):
+    bad = write(
+        landing() / "KZ_THB_2014_v1.json",
+        values=[("THB01", "total", -4), ("THB99", "total", 3), ("THB02", "total", 5)],
+    )
+    (outcome,) = ingest(bad)
+    assert outcome.status == "rejected"
+    conflicts = q(
+        fresh,
+        "select column_name, value, reason_ru from audit.import_conflicts where file_sha256 = %s order by 1",
+        outcome.sha256,
+    )
+    assert [(c, v) for c, v, _ in conflicts] == [("indicator_code", "THB99"), ("value", "-4")]
+    assert all(ru for _, _, ru in conflicts)
+    doc = json.loads((paths().quarantine / f"{outcome.sha256}.summary.json").read_text(encoding="utf-8"))
+    assert doc["status"] == "rejected" and doc["counts"]["ignored"] == 3 and len(doc["conflicts"]) == 2
+    assert q(fresh, "select status from audit.file_ledger") == [("rejected",)]
+
+
+def test_warnings_are_stored_for_review_while_the_file_loads(fresh):
+    values = [
+        ("THB01", "total", 100),
+        ("THB02", "total", 50),
+        ("THB02", "sex=female", 30),
+        ("THB02", "sex=male", 10),  # 40 != 50
+        ("THB04", "total", 20),
+        ("THB05", "total", 25),  # convicted > prosecuted
+    ]
+    (outcome,) = ingest(write(landing() / "KZ_THB_2014_v1.csv", values=values))
+    assert outcome.status == "loaded" and len(outcome.warnings) == 2
+    findings = q(
+        fresh,
+        """select suite, severity, rule, source_row, values_involved from audit.validation_findings
+           where file_sha256 = %s order by rule""",
+        outcome.sha256,
+    )
+    assert [(s, sev, r) for s, sev, r, _, _ in findings] == [
+        ("convicted_prosecuted.warning", "warning", "convicted_not_above_prosecuted"),
+        ("sex_parts.warning", "warning", "sex_parts_sum_to_total"),
+    ]
+    assert findings[0][4] == {"prosecuted": 20, "convicted": 25}
+    assert findings[1][4] == {"indicator_code": "THB02", "total": 50, "sex_sum": 40}
+    assert all(row is not None for _, _, _, row, _ in findings)
+    assert q(fresh, "select count(*) from raw.indicator_values") == [(len(values),)]
+
+
+def test_a_year_over_year_jump_is_flagged_against_the_previous_accepted_report(fresh):
+    ingest(write(landing() / "KZ_THB_2014_v1.csv"))
+    jumped = [("THB01", "total", 400), ("THB04", "total", 41), ("THB05", "total", 30)]
+    (outcome,) = ingest(write(landing() / "KZ_THB_2015_v1.csv", year=2015, values=jumped))
+    assert outcome.status == "loaded"
+    findings = q(
+        fresh,
+        "select rule, values_involved from audit.validation_findings where file_sha256 = %s",
+        outcome.sha256,
+    )
+    assert findings == [
+        (
+            "year_over_year_jump",
+            {"indicator_code": "THB01", "previous_year": 2014, "previous_value": 100, "value": 400},
+        )
+    ]
+
+
+def test_marts_input_takes_the_latest_loaded_version(fresh):
+    """What int_reports_latest_version reads: exactly one loaded ledger row per state x programme x year."""
+    ingest(write(landing() / "KZ_THB_2014_v1.csv"))
+    ingest(write(landing() / "KZ_THB_2014_v3.csv", 3, [("THB01", "total", 130)]))
+    ingest(write(landing() / "KZ_THB_2014_v2.csv", 2, [("THB01", "total", 120)]))
+    rows = q(fresh, "select report_version, status from audit.file_ledger order by report_version")
+    assert rows == [(1, "superseded"), (2, "rejected"), (3, "loaded")]
+
+
+def test_a_large_csv_is_read_in_chunks_and_loaded_row_for_row(fresh, monkeypatch):
+    """Many chunks (CSV_CHUNK_ROWS made small): every row arrives with its own line number;
+    a bad value in a late chunk refuses the whole file, naming its line, and loads nothing."""
+    from programme_monitoring.report_format import template
+
+    monkeypatch.setattr(template, "CSV_CHUNK_ROWS", 4_000)
+    parts = [("THB02", f"citizenship=C{n:05d}", None if n % 1000 == 7 else n % 97) for n in range(30_000)]
+    reported = sum(v for _, _, v in parts if v is not None)
+    values = [("THB02", "total", reported), *parts]
+    (outcome,) = ingest(write(landing() / "KZ_THB_2014_v1.csv", values=values))
+    assert outcome.status == "loaded", outcome.reasons
+    assert outcome.indicator_rows == len(values)
+    ((rows, total, not_reported, last_line),) = q(
+        fresh,
+        "select count(*), sum(value), count(*) filter (where value is null and not is_reported), "
+        "max(source_row) from raw.indicator_values where disaggregation <> 'total'",
+    )
+    assert (rows, total, not_reported, last_line) == (len(parts), reported, 30, len(values) + 1)
+    assert q(
+        fresh, "select source_row from raw.indicator_values where disaggregation = 'citizenship=C20000'"
+    ) == [
+        (20_003,)  # heading, total row, then parts from line 3
+    ]
+
+    bad = [*values[:25_000], ("THB02", "citizenship=X", -1), *values[25_000:]]
+    (refused,) = ingest(write(landing() / "KZ_THB_2015_v1.csv", year=2015, values=bad))
+    assert refused.status == "rejected" and "row 25002" in refused.reasons[0]
+    assert q(fresh, "select count(*) from raw.indicator_values v join raw.report_headers h using (report_id) "
+             "where h.reporting_year = 2015") == [(0,)]  # fmt: skip
+
+
+def test_the_summary_text_lists_the_first_changes_and_the_table_holds_them_all(fresh, monkeypatch):
+    from programme_monitoring.intake import summary as import_summary
+
+    monkeypatch.setattr(import_summary, "LISTED_CHANGES", 2)
+    ingest(write(landing() / "KZ_THB_2014_v1.csv"))
+    corrected = [(code, dis, value + 1) for code, dis, value in BASE_VALUES]  # every cell changes
+    (second,) = ingest(write(landing() / "KZ_THB_2014_v2.csv", 2, corrected))
+    text = (paths().archive / f"{second.sha256}.summary.txt").read_text(encoding="utf-8")
+    more = len(BASE_VALUES) - 2
+    assert f"... and {more} more: every change is in audit.import_changes" in text
+    assert f"... и ещё {more}: все изменения в audit.import_changes" in text
+    assert text.count("updated") <= 2 * 2 + 1  # two listed per language, plus the counts line
+    stored = q(fresh, "select count(*) from audit.import_changes where file_sha256 = %s", second.sha256)
+    assert stored == [(len(BASE_VALUES),)]

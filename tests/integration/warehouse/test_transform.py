@@ -1,0 +1,140 @@
+"""Publishing the marts: built aside, swapped in whole, reproducible, and as of any past date.
+
+Runs ``programme_monitoring.transform.build_warehouse`` (dbt as a child process, as the
+DAG does) on its own embedded PostgreSQL with the fixture rows of test_dbt_project.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg
+import pytest
+from programme_monitoring.dev.warehouse_fixture import load_fixture
+from test_dbt_incremental import load_report_version, withdraw_report_version
+
+# ru-thb-2014-v2 (THB01 = 700) arrives a month after everything else (v1 said 600).
+LOADED_AT = dt.datetime(2015, 3, 1, tzinfo=dt.UTC)
+V2_LOADED_AT = dt.datetime(2015, 4, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def warehouse(own_warehouse):
+    url, base = own_warehouse
+    load_fixture(url)
+    with psycopg.connect(url) as conn:
+        conn.execute("update raw.report_headers set loaded_at = %s", (LOADED_AT,))
+        conn.execute(
+            "update raw.report_headers set loaded_at = %s where report_id = 'ru-thb-2014-v2'",
+            (V2_LOADED_AT,),
+        )
+    return url, base / "target"
+
+
+def _mart_fingerprints(url: str, schema: str = "marts") -> dict[str, str]:
+    """md5 of every table's rows, sorted: equal fingerprints = identical tables."""
+    with psycopg.connect(url) as conn:
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "select table_name from information_schema.tables where table_schema = %s "
+                "and table_type = 'BASE TABLE' order by 1",
+                (schema,),
+            )
+        ]
+        return {
+            table: conn.execute(
+                f"select md5(coalesce(string_agg(t::text, E'\\n' order by t::text), '')) "
+                f'from "{schema}"."{table}" as t'
+            ).fetchone()[0]
+            for table in tables
+        }
+
+
+def _value(url: str, schema: str = "marts"):
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            f"""select value from "{schema}".fct_indicator_values where state_code = 'RU'
+                and programme_code = 'THB' and reporting_year = 2014 and indicator_code = 'THB01'
+                and disaggregation = 'total'"""
+        ).fetchone()[0]
+
+
+def test_publishing_is_atomic_reproducible_and_keeps_views(warehouse):
+    from programme_monitoring.warehouse.transform import DbtError, build_warehouse
+
+    url, target = warehouse
+    build_warehouse(target_path=target)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("create schema if not exists bi")
+        conn.execute(
+            "create view bi.headline as "
+            "select reporting_year, crimes_identified from marts.rpt_headline_figures"
+        )
+        conn.execute("create view bi.headline_2014 as select * from bi.headline where reporting_year = 2014")
+    first = _mart_fingerprints(url)
+    assert {"rpt_headline_figures", "rpt_reporting_completeness", "rpt_validation_findings"} <= set(first)
+
+    # Rebuilding the same data gives identical tables (no wall-clock time in any row),
+    # and views that read the marts survive the schema swap.
+    build_warehouse(target_path=target)
+    assert _mart_fingerprints(url) == first
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select crimes_identified from bi.headline_2014").fetchone() == (1075,)
+        schemas = {r[0] for r in conn.execute("select nspname from pg_namespace")}
+    assert "marts_build" not in schemas and "marts_previous" not in schemas
+
+    # A negative count (a correction, version 2 of KZ's THB report) fails a blocking test
+    # on the marts: nothing is published, the previous marts stay whole and readable.
+    load_report_version(url, "kz-thb-2014-v2", "kz-thb-2014-v1", thb01=-5)
+    with pytest.raises(DbtError):
+        build_warehouse(target_path=target)
+    assert _mart_fingerprints(url) == first
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select crimes_identified from bi.headline_2014").fetchone() == (1075,)
+    # The bad version is withdrawn: the incremental intermediate drops its rows again and
+    # the marts come back identical to the first build.
+    withdraw_report_version(url, "kz-thb-2014-v2")
+    build_warehouse(target_path=target)
+    assert _mart_fingerprints(url) == first
+
+
+def test_figures_as_they_stood_on_a_past_date(warehouse):
+    from programme_monitoring.warehouse.transform import build_warehouse
+
+    url, target = warehouse
+    build_warehouse(as_of="2015-03-15 00:00:00+00", target_path=target)
+    assert _value(url, "marts_as_of") == 600  # version 2 had not arrived yet
+    build_warehouse(target_path=target)
+    assert _value(url) == 700  # the live marts are untouched by the history build
+    build_warehouse(as_of="2015-04-02 00:00:00+00", target_path=target)
+    assert _value(url, "marts_as_of") == 700
+
+
+def test_reporting_completeness_and_ratios(warehouse):
+    from programme_monitoring.warehouse.transform import build_warehouse
+
+    url, target = warehouse
+    build_warehouse(target_path=target)
+    with psycopg.connect(url) as conn:
+        thb = conn.execute(
+            """select reports_expected, reports_received, reports_on_time
+               from marts.rpt_reporting_completeness_cis
+               where programme_code = 'THB' and reporting_year = 2014"""
+        ).fetchone()
+        # 9 THB participants in 2014 (not MD, TM); RU and KZ reported; RU's first version
+        # came on 10 Feb 2015, KZ's on 12 Feb: both by the 1 March deadline.
+        assert thb == (9, 2, 2)
+        not_expected = conn.execute(
+            """select count(*) from marts.rpt_reporting_completeness
+               where state_code in ('MD', 'TM', 'GE') and programme_code = 'THB' and is_expected"""
+        ).fetchone()
+        assert not_expected == (0,)
+        # PRG03 (implementation rate) CIS-wide = summed implemented / summed due: THB 2014
+        # RU 3/5 and KZ 1/5 plus CR 2014 (0 of 4 for RU, KZ, BY) -> 4 / 22, not the mean of ratios.
+        rate = conn.execute(
+            """select numerator_value, denominator_value, round(value, 6)
+               from marts.rpt_indicator_values_cis where indicator_code = 'PRG03' and reporting_year = 2014"""
+        ).fetchone()
+        assert rate[:2] == (4, 22)
+        assert float(rate[2]) == pytest.approx(4 / 22, abs=1e-6)

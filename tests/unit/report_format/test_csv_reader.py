@@ -1,0 +1,165 @@
+"""The CSV reader reads in chunks, each rule applied once per distinct value of a column.
+
+A file ending with a line break goes through pandas' C reader (fast); any other file
+through Python's csv module (exact field counts: a file cut short in its last row). Both
+must read every file to the same report and refuse every bad file with the same row,
+column and reason, whatever the chunk size.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from programme_monitoring.report_format import template
+from programme_monitoring.report_format.records import ReportFormatError
+from programme_monitoring.report_format.template import (
+    CANONICAL_DISAGGREGATION,
+    CSV_COLUMNS,
+    parse_disaggregation,
+    parse_report,
+)
+
+HEAD = "KZ,МВД Республики Казахстан,THB,2014,2015-02-14,1"
+GOOD = [
+    ",".join(CSV_COLUMNS),
+    f'{HEAD},indicator,THB01,total,"1 234",,"two lines:\nсведения уточняются"',
+    "",
+    f"{HEAD},indicator,THB02, Sex = female ,5,,",
+    ",,,,,,,,,,,",
+    f"{HEAD},indicator,thb02,sex=male,не представлено,,'=1+2",
+    f"{HEAD},indicator,THB04,всего,0,,",
+    f'{HEAD},measure,01.1.1,,,выполнено,"Проведено совещание, КоАП"',
+    f"{HEAD},measure,2.1.1,,,in progress,",
+]
+
+
+def write(path: Path, lines: list[str], final_line_break: bool, encoding: str = "utf-8") -> Path:
+    path.write_bytes(("\n".join(lines) + ("\n" if final_line_break else "")).encode(encoding))
+    return path
+
+
+def read_both(tmp_path: Path, lines: list[str], encoding: str = "utf-8"):
+    """(fast reader result, exact reader result): a ParsedReport or the ReportFormatError."""
+    results = []
+    for final_line_break in (True, False):
+        path = write(tmp_path / f"r{int(final_line_break)}.csv", lines, final_line_break, encoding)
+        try:
+            results.append(parse_report(path))
+        except ReportFormatError as error:
+            results.append(error)
+    return results
+
+
+def same_report(a, b) -> None:
+    assert a.header == b.header
+    pd.testing.assert_frame_equal(a.indicator_values, b.indicator_values)
+    pd.testing.assert_frame_equal(a.measures, b.measures)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251"])
+def test_both_readers_read_the_same_report(
+    tmp_path: Path, encoding: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exact_reads = []
+    read_exact = template._CsvChunks.read_exact
+    monkeypatch.setattr(
+        template._CsvChunks,
+        "read_exact",
+        lambda self, *args: exact_reads.append(1) or read_exact(self, *args),
+    )
+    fast, exact = read_both(tmp_path, GOOD, encoding)
+    assert exact_reads == [1]  # only the file without a final line break took the exact reader
+    same_report(fast, exact)
+    values = fast.indicator_values
+    assert values.source_row.tolist() == [2, 5, 7, 8]  # line 2 spans two lines; blank rows skipped
+    assert values.indicator_code.tolist() == ["THB01", "THB02", "THB02", "THB04"]
+    assert values.disaggregation.tolist() == ["total", "sex=female", "sex=male", "total"]
+    assert values.value.tolist() == [1234, 5, pd.NA, 0]
+    assert values.is_reported.tolist() == [True, True, False, True]
+    assert values.comment.tolist() == ["two lines:\nсведения уточняются", "", "=1+2", ""]
+    assert fast.measures.source_row.tolist() == [9, 10]
+    assert fast.measures.status.tolist() == ["implemented", "in_progress"]
+    assert fast.measures.narrative.tolist() == ["Проведено совещание, КоАП", ""]
+
+
+BAD_ROWS = {
+    "header_differs": (3, "KZ,МВД,THB,2014,2015-02-14,1,indicator,THB02,sex=female,5,,", 5, "authority"),
+    "unknown_part": (3, f"{HEAD},indikator,THB02,sex=female,5,,", 5, "part"),
+    "status_on_indicator": (3, f"{HEAD},indicator,THB02,sex=female,5,выполнено,", 5, "status"),
+    "value_on_measure": (7, f"{HEAD},measure,01.1.1,,3,выполнено,", 9, "value"),
+    "code_missing": (3, f"{HEAD},indicator, ,sex=female,5,,", 5, "code"),
+    "decimal_value": (6, f'{HEAD},indicator,THB04,total,"1,5",,', 8, "value"),
+    "no_dimension": (3, f"{HEAD},indicator,THB02,female,5,,", 5, "disaggregation"),
+    "bad_status": (8, f"{HEAD},measure,2.1.1,,,done,", 10, "status"),
+    "mojibake": (6, f"{HEAD},indicator,THB04,total,0,,Ð¡Ð»Ð¾Ð²Ð¾", 8, "comment"),
+    "bad_date_first_row": (1, "KZ,МВД,THB,2014,31.02.2015,1,indicator,THB01,,1,,", 2, "submission_date"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_ROWS.values(), ids=BAD_ROWS.keys())
+def test_both_readers_refuse_the_same_row_for_the_same_reason(tmp_path: Path, case) -> None:
+    index, line, row, column = case
+    lines = list(GOOD)
+    lines[index] = line
+    fast, exact = read_both(tmp_path, lines)
+    assert isinstance(fast, ReportFormatError) and isinstance(exact, ReportFormatError)
+    assert (fast.row, fast.column, fast.reason) == (exact.row, exact.column, exact.reason)
+    assert (fast.row, fast.column) == (row, column)
+
+
+def test_the_first_problem_in_file_order_is_named(tmp_path: Path) -> None:
+    lines = list(GOOD)
+    lines[6] = f"{HEAD},indicator,THB04,total,abc,,"  # line 8
+    lines[3] = f"{HEAD},indicator,THB02,female,5,,"  # line 5: earlier, found by a later rule
+    for result in read_both(tmp_path, lines):
+        assert (result.row, result.column) == (5, "disaggregation")
+
+
+def test_chunk_boundaries_change_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = read_both(tmp_path, GOOD)
+    monkeypatch.setattr(template, "CSV_CHUNK_ROWS", 2)
+    for chunked, reference in zip(read_both(tmp_path, GOOD), whole, strict=True):
+        same_report(chunked, reference)  # line numbers run on across chunks and multi-line fields
+    lines = list(GOOD)
+    lines[7] = f"{HEAD},measure,01.1.1,,,maybe,"
+    for result in read_both(tmp_path, lines):
+        assert (result.row, result.column) == (9, "status")
+
+
+def test_too_many_fields_are_refused_naming_the_row_in_both_readers(tmp_path: Path) -> None:
+    lines = list(GOOD)
+    lines[6] += ",extra"
+    for result in read_both(tmp_path, lines):
+        assert (result.row, result.reason) == (8, "the row has 13 fields, the heading 12")
+
+
+def test_a_quote_left_open_is_refused_in_both_readers(tmp_path: Path) -> None:
+    lines = [*GOOD, f'{HEAD},indicator,THB05,total,1,,"not closed']
+    for result in read_both(tmp_path, lines):
+        assert isinstance(result, ReportFormatError) and "quote is not closed" in result.reason
+        assert result.row == 11
+
+
+def test_more_rows_than_the_limit_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(template, "MAX_DATA_ROWS", 5)
+    for result in read_both(tmp_path, GOOD):
+        assert isinstance(result, ReportFormatError) and "more than 5 data rows" in result.reason
+
+
+def test_canonical_disaggregations_are_exactly_what_the_parser_returns() -> None:
+    """The bulk reader keeps values matching CANONICAL_DISAGGREGATION as they are: for each
+    of them the parser must return the value unchanged."""
+    rng = random.Random(2014)
+    alphabet = string.ascii_letters + string.digits + "_= .-'\t\u00a0\u2003ёЁ\n"
+    samples = ["sex=female", "a=b=c", "route=Москва — Алматы", "x= y", "x =y", "X=y", "всего=1", "a=\u00a0b"]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(20_000)]
+    matched = 0
+    for text in samples:
+        if CANONICAL_DISAGGREGATION.fullmatch(text):
+            matched += 1
+            assert parse_disaggregation(text) == text, text
+    assert matched > 100  # the property was exercised, not vacuous

@@ -1,0 +1,377 @@
+"""Static checks of the Docker deployment (docker-compose.yml, Dockerfile, .env.example).
+
+No Docker engine is needed: the files are parsed and cross-checked against each other and
+against the environment variables the project code and the dbt profile actually read.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+ENV_EXAMPLE = ROOT / ".env.example"
+DOCKERIGNORE = ROOT / ".dockerignore"
+SETTINGS_PY = ROOT / "include" / "programme_monitoring" / "settings.py"
+DBT_PROFILES = ROOT / "dbt_project" / "profiles.yml"
+
+REQUIRED_SERVICES = {
+    "postgres",
+    "airflow-init",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+}
+AIRFLOW_SERVICES = sorted(REQUIRED_SERVICES - {"postgres"})
+LONG_RUNNING_AIRFLOW = sorted(set(AIRFLOW_SERVICES) - {"airflow-init"})
+
+# ${VAR}, ${VAR:-default}, ${VAR:?error}, $VAR -- but not the $$ escape.
+INTERPOLATION = re.compile(r"(?<!\$)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+# --------------------------------------------------------------------------- helpers
+@pytest.fixture(scope="module")
+def compose_text() -> str:
+    return COMPOSE_FILE.read_text()
+
+
+@pytest.fixture(scope="module")
+def compose(compose_text: str) -> dict:
+    data = yaml.safe_load(compose_text)
+    assert isinstance(data, dict), "docker-compose.yml is not a mapping"
+    return data
+
+
+@pytest.fixture(scope="module")
+def env_example() -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        assert "=" in line, f".env.example line is not KEY=value: {line!r}"
+        key, value = line.split("=", 1)
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> list[tuple[str, str]]:
+    """Dockerfile instructions as (INSTRUCTION, arguments), continuation lines joined."""
+    logical: list[str] = []
+    buffer = ""
+    for raw in DOCKERFILE.read_text().splitlines():
+        line = raw.strip()
+        if not buffer and (not line or line.startswith("#")):
+            continue
+        if line.endswith("\\"):
+            buffer += line[:-1] + " "
+            continue
+        logical.append(buffer + line)
+        buffer = ""
+    if buffer:
+        logical.append(buffer)
+    result = []
+    for line in logical:
+        instruction, _, args = line.partition(" ")
+        result.append((instruction.upper(), args.strip()))
+    return result
+
+
+def environment(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {str(k): "" if v is None else str(v) for k, v in env.items()}
+
+
+def interpolate(value: str, env: dict[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        return env.get(name, "")
+
+    return INTERPOLATION.sub(replace, value).replace("$$", "$")
+
+
+def env_names_read_by(text: str) -> set[str]:
+    patterns = (
+        r"os\.environ\.get\(\s*[\"']([A-Za-z_][A-Za-z0-9_]*)[\"']",
+        r"os\.environ\[\s*[\"']([A-Za-z_][A-Za-z0-9_]*)[\"']\s*\]",
+        r"os\.getenv\(\s*[\"']([A-Za-z_][A-Za-z0-9_]*)[\"']",
+    )
+    return {name for pattern in patterns for name in re.findall(pattern, text)}
+
+
+def dbt_env_vars(text: str) -> tuple[set[str], set[str]]:
+    """(all env vars read by env_var(...), those without a default)."""
+    all_names, required = set(), set()
+    for name, rest in re.findall(r"env_var\(\s*[\"']([A-Za-z_][A-Za-z0-9_]*)[\"']\s*(,?)", text):
+        all_names.add(name)
+        if not rest:
+            required.add(name)
+    return all_names, required
+
+
+def dockerfile_workdir_and_copies(dockerfile) -> tuple[dict[str, PurePosixPath], dict[str, str]]:
+    """Destination of every COPY source (relative to the context) and the final ENV values."""
+    workdir = PurePosixPath("/")
+    copies: dict[str, PurePosixPath] = {}
+    env: dict[str, str] = {}
+    for instruction, args in dockerfile:
+        if instruction == "WORKDIR":
+            workdir = workdir / args
+        elif instruction == "ENV":
+            for token in shlex.split(args):
+                if "=" in token:
+                    key, value = token.split("=", 1)
+                    env[key] = value
+        elif instruction == "COPY":
+            parts = [p for p in shlex.split(args) if not p.startswith("--")]
+            *sources, dest = parts
+            dest_path = workdir / dest
+            for source in sources:
+                src = source.rstrip("/")
+                # `COPY dir/ dest/` puts the contents of dir into dest.
+                copies[src] = dest_path if source.endswith("/") or len(sources) == 1 else dest_path / src
+    return copies, env
+
+
+# --------------------------------------------------------------------------- compose
+def test_compose_has_no_version_key_and_required_services(compose):
+    assert "version" not in compose, "the Compose specification has no top-level `version:`"
+    missing = REQUIRED_SERVICES - set(compose.get("services", {}))
+    assert not missing, f"services missing from docker-compose.yml: {sorted(missing)}"
+
+
+def test_airflow_services_share_one_image_built_from_the_dockerfile(compose):
+    services = compose["services"]
+    builds = {name: services[name].get("build") for name in AIRFLOW_SERVICES}
+    images = {services[name].get("image") for name in AIRFLOW_SERVICES}
+    for name, build in builds.items():
+        assert build, f"{name} is not built from the Dockerfile"
+        context = build if isinstance(build, str) else build.get("context", ".")
+        dockerfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+        assert (ROOT / context / dockerfile).resolve() == DOCKERFILE.resolve()
+    assert len(images) == 1 and None not in images, f"Airflow services use different images: {images}"
+
+
+def test_airflow_components_run_the_airflow_3_commands(compose):
+    services = compose["services"]
+    expected = {
+        "airflow-apiserver": "api-server",
+        "airflow-scheduler": "scheduler",
+        "airflow-dag-processor": "dag-processor",
+        "airflow-triggerer": "triggerer",
+    }
+    for name, subcommand in expected.items():
+        command = services[name]["command"]
+        command = command if isinstance(command, list) else shlex.split(command)
+        assert command[-2:] == ["airflow", subcommand] or command[-1] == subcommand, (name, command)
+    init_command = services["airflow-init"]["command"]
+    init_text = init_command if isinstance(init_command, str) else " ".join(init_command)
+    assert "airflow db migrate" in init_text
+
+
+def test_every_interpolated_variable_is_defined_in_env_example(compose_text, env_example):
+    used = {m.group(1) or m.group(2) for m in INTERPOLATION.finditer(compose_text)}
+    missing = used - set(env_example)
+    assert not missing, f"interpolated in docker-compose.yml but not in .env.example: {sorted(missing)}"
+
+
+def test_env_example_holds_placeholders_not_secrets(env_example):
+    for key, value in env_example.items():
+        if re.search(r"PASSWORD|SECRET", key):
+            assert "change-me" in value, f"{key} in .env.example should be a 'change-me' placeholder"
+
+
+def test_env_file_is_used_and_not_copied_into_the_image(compose):
+    for name in AIRFLOW_SERVICES:
+        env_files = compose["services"][name].get("env_file")
+        env_files = env_files if isinstance(env_files, list) else [env_files]
+        paths = [e if isinstance(e, str) else e.get("path") for e in env_files]
+        assert ".env" in paths, f"{name} does not read .env"
+    ignored = {line.strip() for line in DOCKERIGNORE.read_text().splitlines()}
+    for entry in (".env", ".venv", "var", ".git"):
+        assert entry in ignored, f"{entry} should be in .dockerignore"
+
+
+def test_named_volumes_are_declared(compose):
+    declared = set(compose.get("volumes") or {})
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes") or []:
+            source = volume.split(":", 1)[0] if isinstance(volume, str) else volume.get("source")
+            kind = None if isinstance(volume, str) else volume.get("type")
+            if not source or kind in ("bind", "tmpfs"):
+                continue
+            if source.startswith((".", "/", "~", "$")):
+                continue  # bind mount
+            assert source in declared, f"{name} uses named volume {source!r} not declared under volumes:"
+
+
+def test_bind_mounts_exist_or_are_runtime_folders(compose):
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes") or []:
+            source = volume.split(":", 1)[0] if isinstance(volume, str) else volume.get("source", "")
+            if not source.startswith("./"):
+                continue
+            relative = Path(source[2:])
+            if relative.parts[0] == "var":
+                continue  # git-ignored run-time folder, created by airflow-init
+            assert (ROOT / relative).exists(), f"{name} mounts {source}, which is not in the repository"
+
+
+def test_depends_on_targets_are_services_with_valid_conditions(compose):
+    services = compose["services"]
+    conditions = {"service_started", "service_healthy", "service_completed_successfully"}
+    for name, service in services.items():
+        depends = service.get("depends_on") or {}
+        targets = depends if isinstance(depends, list) else list(depends)
+        for target in targets:
+            assert target in services, f"{name} depends on unknown service {target!r}"
+            assert target != name, f"{name} depends on itself"
+            if isinstance(depends, dict):
+                condition = (depends[target] or {}).get("condition", "service_started")
+                assert condition in conditions, (name, target, condition)
+                if condition == "service_healthy":
+                    assert services[target].get("healthcheck"), f"{target} has no healthcheck"
+    assert services["airflow-init"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    for name in LONG_RUNNING_AIRFLOW:
+        depends = services[name]["depends_on"]
+        assert depends["airflow-init"]["condition"] == "service_completed_successfully", name
+
+
+def test_healthchecks(compose):
+    services = compose["services"]
+    assert "pg_isready" in str(services["postgres"]["healthcheck"]["test"])
+    for name in LONG_RUNNING_AIRFLOW:
+        assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+
+
+def test_api_server_publishes_a_port(compose, env_example):
+    ports = compose["services"]["airflow-apiserver"].get("ports") or []
+    assert ports, "airflow-apiserver publishes no port"
+    published = [interpolate(str(p if isinstance(p, str) else p.get("target")), env_example) for p in ports]
+    assert any(p.endswith(":8080") or p == "8080" for p in published), published
+
+
+def test_airflow_3_settings(compose):
+    for name in AIRFLOW_SERVICES:
+        env = environment(compose["services"][name])
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+        assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith("simple_auth_manager.SimpleAuthManager")
+        assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
+        assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
+        assert INTERPOLATION.search(env["AIRFLOW__API_AUTH__JWT_SECRET"]), "JWT secret must come from .env"
+
+
+def test_airflow_metadata_database_is_not_the_warehouse(compose, env_example):
+    for name in AIRFLOW_SERVICES:
+        env = {k: interpolate(v, env_example) for k, v in environment(compose["services"][name]).items()}
+        metadata = urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+        warehouse = urlsplit(env["WAREHOUSE_URL"])
+        assert metadata.scheme.startswith("postgresql"), metadata.scheme
+        assert warehouse.scheme in ("postgresql", "postgres"), warehouse.scheme
+        metadata_db, warehouse_db = metadata.path.lstrip("/"), warehouse.path.lstrip("/")
+        assert metadata_db and warehouse_db
+        assert metadata_db != warehouse_db, f"{name}: Airflow metadata lives in the warehouse database"
+        assert metadata_db != env["WAREHOUSE_DB"]
+        assert warehouse_db == env["WAREHOUSE_DB"], "WAREHOUSE_URL and the dbt variables name different DBs"
+        assert warehouse.hostname == env["WAREHOUSE_HOST"] == "postgres"
+        assert str(warehouse.port or 5432) == env["WAREHOUSE_PORT"]
+        assert warehouse.username == env["WAREHOUSE_USER"]
+        assert metadata.hostname == "postgres"
+
+
+def test_postgres_init_script_creates_both_databases(compose):
+    postgres = compose["services"]["postgres"]
+    mounts = [v for v in postgres.get("volumes", []) if "/docker-entrypoint-initdb.d" in str(v)]
+    assert mounts, "postgres has no init scripts mounted"
+    source = ROOT / mounts[0].split(":", 1)[0]
+    scripts = " ".join(p.read_text() for p in sorted(source.glob("*")) if p.suffix in (".sh", ".sql"))
+    assert "CREATE DATABASE" in scripts.upper()
+    env = environment(postgres)
+    for variable in ("AIRFLOW_DB_NAME", "AIRFLOW_DB_USER", "WAREHOUSE_DB", "WAREHOUSE_USER"):
+        assert variable in scripts, f"init scripts do not use {variable}"
+        assert variable in env, f"postgres service does not pass {variable} to its init scripts"
+
+
+def test_warehouse_url_matches_settings(compose):
+    names_read = env_names_read_by(SETTINGS_PY.read_text())
+    assert "WAREHOUSE_URL" in names_read, "settings.py no longer reads WAREHOUSE_URL"
+    for name in AIRFLOW_SERVICES:
+        env = environment(compose["services"][name])
+        # Set, so the embedded PostgreSQL server is never started inside a container.
+        assert env.get("WAREHOUSE_URL"), f"{name} does not set WAREHOUSE_URL"
+        for variable in ("VAR_DIR", "LANDING_DIR", "REPORTS_DIR", "LANDING_URL", "LANDING_CONN_ID"):
+            if variable in env:
+                assert variable in names_read, f"{name} sets {variable}, which settings.py does not read"
+
+
+def test_dbt_profile_variables_are_set_for_airflow(compose):
+    if not DBT_PROFILES.exists():
+        pytest.skip("dbt_project/profiles.yml does not exist yet")
+    all_names, required = dbt_env_vars(DBT_PROFILES.read_text())
+    assert required, "profiles.yml reads no env_var() without a default"
+    for name in AIRFLOW_SERVICES:
+        env = environment(compose["services"][name])
+        missing = required - set(env)
+        assert not missing, f"{name} does not set dbt profile variables {sorted(missing)}"
+        warehouse_vars = {k for k in env if k.startswith("WAREHOUSE_") and k != "WAREHOUSE_URL"}
+        unknown = warehouse_vars - all_names
+        assert not unknown, f"{name} sets {sorted(unknown)}, which dbt_project/profiles.yml does not read"
+
+
+# --------------------------------------------------------------------------- Dockerfile
+def test_dockerfile_installs_the_lock_then_the_project(dockerfile):
+    runs = [args for instruction, args in dockerfile if instruction == "RUN"]
+    lock_index = next(
+        (i for i, r in enumerate(runs) if re.search(r"pip install .*-r\s+\S*requirements\.lock", r)), None
+    )
+    project_index = next(
+        (i for i, r in enumerate(runs) if re.search(r"pip install .*--no-deps .*(-e\s+)?\.(\s|$)", r)), None
+    )
+    assert lock_index is not None, "Dockerfile does not install requirements.lock"
+    assert project_index is not None, "Dockerfile does not install the project with --no-deps"
+    assert lock_index < project_index
+    froms = [args for instruction, args in dockerfile if instruction == "FROM"]
+    assert froms and froms[0].startswith("python:3.11-slim")
+
+
+def test_dockerfile_runs_as_non_root(dockerfile):
+    users = [args for instruction, args in dockerfile if instruction == "USER"]
+    assert users and users[-1] not in ("root", "0", "0:0"), "the image must end with a non-root USER"
+
+
+def test_dockerfile_copies_the_project_folders(dockerfile):
+    copies, env = dockerfile_workdir_and_copies(dockerfile)
+    for folder in ("dags", "dbt_project", "expectations", "include", "requirements.lock", "pyproject.toml"):
+        assert folder in copies, f"Dockerfile does not copy {folder}"
+    assert env.get("AIRFLOW_HOME") == "/opt/airflow"
+    assert env.get("AIRFLOW__CORE__DAGS_FOLDER") == str(copies["dags"])
+
+
+def test_compose_paths_point_into_the_image(compose, dockerfile):
+    copies, image_env = dockerfile_workdir_and_copies(dockerfile)
+    for name in AIRFLOW_SERVICES:
+        service = compose["services"][name]
+        env = environment(service)
+        dags_folder = env.get("AIRFLOW__CORE__DAGS_FOLDER", image_env.get("AIRFLOW__CORE__DAGS_FOLDER"))
+        assert dags_folder == str(copies["dags"]), f"{name}: DAGs folder is not where the image copies dags/"
+        if "DBT_PROFILES_DIR" in env:
+            assert env["DBT_PROFILES_DIR"] == str(copies["dbt_project"])
+        targets = [str(v).split(":")[1] for v in service.get("volumes") or [] if isinstance(v, str)]
+        var_dir = env.get("VAR_DIR", image_env.get("VAR_DIR"))
+        assert var_dir in targets, f"{name}: VAR_DIR {var_dir} is not a volume"
+        for variable in ("LANDING_DIR", "REPORTS_DIR"):
+            path = PurePosixPath(env.get(variable, f"{var_dir}/{variable.split('_')[0].lower()}"))
+            assert any(path == PurePosixPath(t) or PurePosixPath(t) in path.parents for t in targets), (
+                f"{name}: {variable}={path} is not on a volume"
+            )
