@@ -35,7 +35,6 @@ ten minutes).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -50,6 +49,7 @@ import psycopg
 
 from programme_monitoring.intake.summary import Change, Conflict, ImportSummary, ReviewFinding
 from programme_monitoring.quality import validation as quality
+from programme_monitoring.report_format.file_safety import file_sha256
 from programme_monitoring.report_format.records import ParsedReport, ReportFormatError
 from programme_monitoring.report_format.template import parse_report
 from programme_monitoring.settings import paths
@@ -145,7 +145,7 @@ def ingest_files(
                 dry_run=dry_run,
             )
             continue
-        digest = _sha256(path)
+        digest = file_sha256(path)
         if _ledger_status(digest) in DONE_STATUSES:
             outcomes[path] = _duplicate(path, digest, who, dry_run)
             continue
@@ -226,13 +226,6 @@ def _describe(conflict: Conflict) -> str:
     head = f"{', '.join(where)}: " if where else ""
     return f"{head}{conflict.reason_en}{found} / {conflict.reason_ru}"
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _ledger_status(digest: str, conn: psycopg.Connection | None = None) -> str | None:

@@ -24,6 +24,7 @@ checked here bound what any later reader can be made to decompress.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import posixpath
 import re
 import zipfile
@@ -208,6 +209,16 @@ def mojibake_reason(text: str) -> str | None:
 
 # OWASP "CSV injection": a cell starting with one of these is taken for a formula by
 # Excel, LibreOffice and Google Sheets (tab and carriage return as well).
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read in 1 MB blocks: the identity of every file
+    the project takes in (ledgers, archive names, provenance)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(MB):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -47,6 +47,21 @@ class ParsedReport:
     measures: pd.DataFrame = field(repr=False)  # MEASURE_COLUMNS
 
 
+def where(sheet: str = "", row: int | None = None, column: str = "", *, bilingual: bool = False) -> str:
+    """Where in a report a problem is: "sheet 'Indicators', row 12, column 'value'" (the one
+    formatter of a place; ``bilingual`` gives "sheet/лист ..., row/строка ..., column/столбец ...").
+    Empty when nothing is known."""
+    words = ("sheet/лист", "row/строка", "column/столбец") if bilingual else ("sheet", "row", "column")
+    parts = []
+    if sheet:
+        parts.append(f"{words[0]} {sheet!r}")
+    if row is not None:
+        parts.append(f"{words[1]} {row}")
+    if column:
+        parts.append(f"{words[2]} {column!r}")
+    return ", ".join(parts)
+
+
 class ReportFormatError(ValueError):
     """A report that cannot be read as template version 1; says where and what to fix."""
 
@@ -54,11 +69,5 @@ class ReportFormatError(ValueError):
         self, file: Path | str, message: str, *, sheet: str = "", row: int | None = None, column: str = ""
     ) -> None:
         self.file, self.sheet, self.row, self.column, self.reason = str(file), sheet, row, column, message
-        where = [f"file {Path(file).name}"]
-        if sheet:
-            where.append(f"sheet {sheet!r}")
-        if row is not None:
-            where.append(f"row {row}")
-        if column:
-            where.append(f"column {column!r}")
-        super().__init__(f"{', '.join(where)}: {message}")
+        place = ", ".join(filter(None, (f"file {Path(file).name}", where(sheet, row, column))))
+        super().__init__(f"{place}: {message}")

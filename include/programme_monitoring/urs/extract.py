@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 
+from programme_monitoring.report_format.file_safety import file_sha256
 from programme_monitoring.settings import SEEDS_DIR, paths
 from programme_monitoring.warehouse import bulk_copy
 from programme_monitoring.warehouse.connection import connect, ensure_urs_tables
@@ -170,13 +171,6 @@ class UrsRekeyError(RuntimeError):
     """A re-pseudonymisation that cannot be done; nothing was changed."""
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def ingest_urs_landing(key: bytes | None = None) -> list[ExtractOutcome]:
     folder = urs_landing()
@@ -208,7 +202,7 @@ def ingest_extract(path: Path, key: bytes | None = None, block_bytes: int | None
     started = time.perf_counter()
     key = key if key is not None else pseudonym_key()
     path = Path(path)
-    extract_id = _sha256(path)
+    extract_id = file_sha256(path)
     outcome = ExtractOutcome(source_file=path.name, extract_id=extract_id, status="loaded")
     with connect() as conn:
         ensure_urs_tables(conn)
@@ -295,7 +289,7 @@ def rekey_extracts(files: list[Path], key: bytes | None = None) -> list[ExtractO
     key = key if key is not None else pseudonym_key()
     by_hash: dict[str, Path] = {}
     for f in map(Path, files):
-        by_hash.setdefault(_sha256(f), f)
+        by_hash.setdefault(file_sha256(f), f)
     outcomes = []
     with connect() as conn:
         ensure_urs_tables(conn)
