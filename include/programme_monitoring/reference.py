@@ -29,10 +29,17 @@ class Reference:
     indicators: pd.DataFrame
     indicator_programmes: pd.DataFrame
     measures: pd.DataFrame
+    headline_figures: pd.DataFrame  # headline column -> indicator codes, order, labels (RU/EN)
 
     @property
     def state_codes(self) -> set[str]:
         return set(self.states.state_code)
+
+    def headline_labels(self, lang: str) -> dict[str, str]:
+        """Headline column -> its label in ``lang`` ("ru" or "en"), in display order."""
+        rows = self.headline_figures.assign(order=self.headline_figures.display_order.astype(int))
+        rows = rows.sort_values(["order", "headline_column"]).drop_duplicates("headline_column")
+        return dict(zip(rows.headline_column, rows[f"label_{lang}"], strict=True))
 
     @property
     def programme_codes(self) -> set[str]:
@@ -88,4 +95,5 @@ def load_reference() -> Reference:
         indicators=_seed("indicators"),
         indicator_programmes=_seed("indicator_programmes"),
         measures=_seed("programme_measures"),
+        headline_figures=_seed("headline_figures"),
     )

@@ -41,8 +41,9 @@ import numpy as np
 import pandas as pd
 import psycopg
 
+from programme_monitoring.reference import load_reference
 from programme_monitoring.report_format.file_safety import file_sha256
-from programme_monitoring.settings import SEEDS_DIR, paths
+from programme_monitoring.settings import paths
 from programme_monitoring.warehouse import bulk_copy
 from programme_monitoring.warehouse.connection import connect, ensure_urs_tables
 
@@ -87,8 +88,7 @@ class UrsKeyError(RuntimeError):
 
 def host_states() -> frozenset[str]:
     """ISO2 codes a URS event may name as host state: the reporting states of the reference seed."""
-    with open(SEEDS_DIR / "member_states.csv", newline="", encoding="utf-8") as f:
-        return frozenset(row["state_code"] for row in csv.DictReader(f))
+    return frozenset(load_reference().state_codes)
 
 
 def urs_landing() -> Path:

@@ -34,14 +34,13 @@ them reads a mart, so no row-level policy is bypassed.
 
 from __future__ import annotations
 
-import csv
 import logging
 from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
 
-from programme_monitoring.settings import SEEDS_DIR
+from programme_monitoring.reference import load_reference
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +80,7 @@ TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFEREN
 
 def state_codes() -> list[str]:
     """ISO2 codes of the reporting states (the reference seed): one role each."""
-    with open(SEEDS_DIR / "member_states.csv", newline="", encoding="utf-8") as f:
-        return sorted(row["state_code"].strip().upper() for row in csv.DictReader(f))
+    return sorted(load_reference().state_codes)
 
 
 def state_role(state_code: str) -> str:
