@@ -39,7 +39,7 @@ wb = CalamineWorkbook.from_path(str(path))
 n = len(wb.get_sheet_by_name("Показатели | Indicators").to_python())
 """,
     "parse_report (pre-checks + openpyxl + row checks) -> ParsedReport": """
-from programme_monitoring.report_format.template import parse_report
+from programme_monitoring.report_format.reader import parse_report
 r = parse_report(path)
 assert len(r.indicator_values) == ROWS
 """,
@@ -60,7 +60,7 @@ print(json.dumps({{"seconds": elapsed, "max_rss_mb": hwm / 1024}}))
 
 def make_workbook(path: Path, rows: int) -> None:
     from programme_monitoring.report_format.records import ReportHeader
-    from programme_monitoring.report_format.template import write_report
+    from programme_monitoring.report_format.writer import write_report
 
     header = ReportHeader("KZ", "МВД Республики Казахстан (SYNTHETIC)", "THB", 2014, dt.date(2015, 2, 14), 1)
     values = [

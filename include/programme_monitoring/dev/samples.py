@@ -21,8 +21,9 @@ from pathlib import Path
 import openpyxl
 
 from programme_monitoring.reference import Reference, load_reference
-from programme_monitoring.report_format.records import ReportHeader
-from programme_monitoring.report_format.template import FORMATS, TOTAL, label, save_workbook, write_report
+from programme_monitoring.report_format.labels import TOTAL, label
+from programme_monitoring.report_format.records import FORMATS, ReportHeader
+from programme_monitoring.report_format.writer import save_workbook, write_report
 
 YEARS = range(2014, 2020)
 PROGRAMMES = ("THB", "IM", "CR")

@@ -13,6 +13,7 @@ Every check here runs in bounded time and memory, whatever the file holds:
   CRC here; every XML part is checked with defusedxml for a DTD (entity expansion
   "billion laughs", external entities); worksheet parts are scanned for merged cells
   and formulas. Only then does openpyxl open the workbook.
+* ``file_sha256``: a file's identity (the SHA-256 of its bytes), for every file taken in.
 * ``escape_formula`` / ``unescape_formula``: the OWASP CSV-injection escape for text
   exported to a spreadsheet-readable file, and its exact inverse for reading it back.
 
@@ -205,10 +206,6 @@ def mojibake_reason(text: str) -> str | None:
     return None
 
 
-# --- spreadsheet formula injection ----------------------------------------------------------
-
-# OWASP "CSV injection": a cell starting with one of these is taken for a formula by
-# Excel, LibreOffice and Google Sheets (tab and carriage return as well).
 def file_sha256(path: Path) -> str:
     """The SHA-256 of a file's bytes (hex), read in 1 MB blocks: the identity of every file
     the project takes in (ledgers, archive names, provenance)."""
@@ -219,6 +216,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# --- spreadsheet formula injection ----------------------------------------------------------
+
+# OWASP "CSV injection": a cell starting with one of these is taken for a formula by
+# Excel, LibreOffice and Google Sheets (tab and carriage return as well).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 

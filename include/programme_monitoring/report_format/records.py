@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 TEMPLATE_VERSION = 1
+FORMATS = ("xlsx", "csv", "json")  # the file formats a report comes in, by file suffix
 
 # "Not reported" is never 0: such a value has value NULL and is_reported False.
 INDICATOR_COLUMNS = [
@@ -41,7 +42,7 @@ class ReportHeader:
 @dataclass
 class ParsedReport:
     source_file: Path
-    file_format: str  # "xlsx", "csv" or "json"
+    file_format: str  # one of FORMATS
     header: ReportHeader
     indicator_values: pd.DataFrame = field(repr=False)  # INDICATOR_COLUMNS
     measures: pd.DataFrame = field(repr=False)  # MEASURE_COLUMNS

@@ -16,8 +16,8 @@ from programme_monitoring.dev.samples import (
     write_manifest,
 )
 from programme_monitoring.reference import load_reference
+from programme_monitoring.report_format.reader import parse_report
 from programme_monitoring.report_format.records import ParsedReport, ReportFormatError
-from programme_monitoring.report_format.template import parse_report
 
 CALIBRATED = {"THB01", "IM01", "THB04", "IM05", "CR01", "IM02", "CR02", "CR03"}
 

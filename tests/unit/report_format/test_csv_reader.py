@@ -8,20 +8,15 @@ column and reason, whatever the chunk size.
 
 from __future__ import annotations
 
-import random
-import string
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from programme_monitoring.report_format import template
+from programme_monitoring.report_format import collector, csv_reader
+from programme_monitoring.report_format.labels import CSV_COLUMNS
+from programme_monitoring.report_format.reader import parse_report
 from programme_monitoring.report_format.records import ReportFormatError
-from programme_monitoring.report_format.template import (
-    CANONICAL_DISAGGREGATION,
-    CSV_COLUMNS,
-    parse_disaggregation,
-    parse_report,
-)
+from report_files import refused
 
 HEAD = "KZ,МВД Республики Казахстан,THB,2014,2015-02-14,1"
 GOOD = [
@@ -65,9 +60,9 @@ def test_both_readers_read_the_same_report(
     tmp_path: Path, encoding: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     exact_reads = []
-    read_exact = template._CsvChunks.read_exact
+    read_exact = csv_reader._CsvChunks.read_exact
     monkeypatch.setattr(
-        template._CsvChunks,
+        csv_reader._CsvChunks,
         "read_exact",
         lambda self, *args: exact_reads.append(1) or read_exact(self, *args),
     )
@@ -88,6 +83,12 @@ def test_both_readers_read_the_same_report(
 
 BAD_ROWS = {
     "header_differs": (3, "KZ,МВД,THB,2014,2015-02-14,1,indicator,THB02,sex=female,5,,", 5, "authority"),
+    "year_differs": (
+        3,
+        f"{HEAD.replace('2014', '2015', 1)},indicator,THB02,sex=female,5,,",
+        5,
+        "reporting_year",
+    ),
     "unknown_part": (3, f"{HEAD},indikator,THB02,sex=female,5,,", 5, "part"),
     "status_on_indicator": (3, f"{HEAD},indicator,THB02,sex=female,5,выполнено,", 5, "status"),
     "value_on_measure": (7, f"{HEAD},measure,01.1.1,,3,выполнено,", 9, "value"),
@@ -121,7 +122,7 @@ def test_the_first_problem_in_file_order_is_named(tmp_path: Path) -> None:
 
 def test_chunk_boundaries_change_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     whole = read_both(tmp_path, GOOD)
-    monkeypatch.setattr(template, "CSV_CHUNK_ROWS", 2)
+    monkeypatch.setattr(csv_reader, "CSV_CHUNK_ROWS", 2)
     for chunked, reference in zip(read_both(tmp_path, GOOD), whole, strict=True):
         same_report(chunked, reference)  # line numbers run on across chunks and multi-line fields
     lines = list(GOOD)
@@ -145,21 +146,26 @@ def test_a_quote_left_open_is_refused_in_both_readers(tmp_path: Path) -> None:
 
 
 def test_more_rows_than_the_limit_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(template, "MAX_DATA_ROWS", 5)
+    monkeypatch.setattr(collector, "MAX_DATA_ROWS", 5)
     for result in read_both(tmp_path, GOOD):
         assert isinstance(result, ReportFormatError) and "more than 5 data rows" in result.reason
 
 
-def test_canonical_disaggregations_are_exactly_what_the_parser_returns() -> None:
-    """The bulk reader keeps values matching CANONICAL_DISAGGREGATION as they are: for each
-    of them the parser must return the value unchanged."""
-    rng = random.Random(2014)
-    alphabet = string.ascii_letters + string.digits + "_= .-'\t\u00a0\u2003ёЁ\n"
-    samples = ["sex=female", "a=b=c", "route=Москва — Алматы", "x= y", "x =y", "X=y", "всего=1", "a=\u00a0b"]
-    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(20_000)]
-    matched = 0
-    for text in samples:
-        if CANONICAL_DISAGGREGATION.fullmatch(text):
-            matched += 1
-            assert parse_disaggregation(text) == text, text
-    assert matched > 100  # the property was exercised, not vacuous
+def test_utf8_with_byte_order_mark(tmp_path: Path) -> None:
+    lines = [
+        ",".join(CSV_COLUMNS),
+        f'{HEAD},indicator,THB01,,"1 234",,Комментарий',
+        f"{HEAD},measure,1.1.1,,,выполняется,идёт",
+    ]
+    for report in read_both(tmp_path, lines, encoding="utf-8-sig"):
+        assert report.header.state_code == "KZ"
+        assert report.indicator_values[["value", "source_row"]].values.tolist() == [[1234, 2]]
+        assert report.measures[["measure_code", "status", "narrative", "source_row"]].values.tolist() == [
+            ["1.1.1", "in_progress", "идёт", 3]
+        ]
+
+
+def test_an_unknown_column_is_refused_with_its_name(tmp_path: Path) -> None:
+    heading = ",".join(CSV_COLUMNS).replace("value", "valeu")
+    error = refused(write(tmp_path / "r.csv", [heading, f"{HEAD},x"], final_line_break=True))
+    assert error.column == "valeu" and error.row == 1 and "valeu" in str(error) and "r.csv" in str(error)

@@ -23,8 +23,11 @@ from programme_monitoring.report_format.file_safety import (
     mojibake_reason,
     unescape_formula,
 )
-from programme_monitoring.report_format.records import ReportFormatError, ReportHeader
-from programme_monitoring.report_format.template import CSV_COLUMNS, FORMATS, parse_report, write_report
+from programme_monitoring.report_format.labels import CSV_COLUMNS
+from programme_monitoring.report_format.reader import parse_report
+from programme_monitoring.report_format.records import FORMATS, ReportHeader
+from programme_monitoring.report_format.writer import write_report
+from report_files import refused, write_csv, write_xlsx
 
 CSV_HEADING = ",".join(CSV_COLUMNS)
 AUTHORITY = "МВД Республики Казахстан"
@@ -50,25 +53,6 @@ def csv_lines() -> list[str]:
     ]
 
 
-def write_csv(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
-    path.write_bytes(("\n".join(lines) + "\n").encode(encoding, "replace"))
-    return path
-
-
-def write_xlsx(path: Path, sheets: dict[str, list[tuple]], setup=None) -> Path:
-    """sheet name -> rows; ``setup(workbook)`` may merge, hide or type cells before saving."""
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
-    for name, rows in sheets.items():
-        ws = workbook.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    if setup:
-        setup(workbook)
-    workbook.save(path)
-    return path
-
-
 def as_text(*cells: str):
     """A setup marking cells of the indicators sheet as text (openpyxl takes "=..." for a formula)."""
 
@@ -81,12 +65,6 @@ def as_text(*cells: str):
 
 def xlsx_report(path: Path, values: list[tuple], setup=None, header_rows=HEADER_ROWS, **extra) -> Path:
     return write_xlsx(path, {"Отчёт": header_rows, "Показатели": [HEADING, *values], **extra}, setup)
-
-
-def refused(path: Path) -> ReportFormatError:
-    with pytest.raises(ReportFormatError) as caught:
-        parse_report(path)
-    return caught.value
 
 
 def table(report) -> list[list]:

@@ -1,0 +1,44 @@
+"""Reading a report of template version 1: ``parse_report``, whatever the format.
+
+It picks the reader by file suffix, checks the file size before a byte is read, and hands
+the reader a fresh ``Collector``. The result is a ``ParsedReport``; anything that cannot be
+read unambiguously is refused with a ``ReportFormatError`` naming file, sheet, row and
+column. Structure only: whether codes exist, values are non-negative, the state takes part
+in the programme or rows repeat is for the content checks later (``quality``).
+
+The format is documented in ``docs/report_template_v1.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from programme_monitoring.report_format.collector import Collector
+from programme_monitoring.report_format.csv_reader import read_csv
+from programme_monitoring.report_format.file_safety import UnsafeFile, check_size
+from programme_monitoring.report_format.json_reader import read_json
+from programme_monitoring.report_format.records import FORMATS, ParsedReport, ReportHeader
+from programme_monitoring.report_format.xlsx_reader import read_xlsx
+
+READERS: dict[str, Callable[[Path, Collector], ReportHeader]] = {
+    "xlsx": read_xlsx,
+    "csv": read_csv,
+    "json": read_json,
+}
+assert tuple(READERS) == FORMATS
+
+
+def parse_report(path: Path) -> ParsedReport:
+    """Read one report file (.xlsx, .csv or .json) as template version 1."""
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    collector = Collector(path)
+    if fmt not in READERS:
+        raise collector.error(f"unsupported file type {path.suffix!r}: send .xlsx, .csv or .json")
+    try:
+        check_size(path, fmt)  # before reading a byte
+    except UnsafeFile as exc:
+        raise collector.error(str(exc)) from None
+    header = READERS[fmt](path, collector)
+    return collector.result(header, fmt)

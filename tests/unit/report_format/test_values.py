@@ -1,0 +1,115 @@
+"""The scalar parsers every reader applies: counts, codes, dates, disaggregations, statuses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import string
+
+import pytest
+from programme_monitoring.report_format.values import (
+    CANONICAL_DISAGGREGATION,
+    parse_code,
+    parse_count,
+    parse_date,
+    parse_disaggregation,
+    parse_status,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1 234", 1234), ("1,234", 1234), ("1\u00a0234", 1234), ("1\u202f234", 1234), (" 12 345 678 ", 12345678),
+     (1234.0, 1234), ("-5", -5), ("0", 0), (7, 7)],
+)  # fmt: skip
+def test_whole_numbers_with_thousands_separators(raw: object, expected: int) -> None:
+    assert parse_count(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", [None, "", "  ", "not reported", "  Не   представлено ", "Н/Д", "NOT REPORTED"]
+)
+def test_empty_and_not_reported_are_none_never_zero(raw: object) -> None:
+    assert parse_count(raw) is None
+
+
+@pytest.mark.parametrize("raw", ["abc", "1.5", 1.5, "1,5", "1,23", "12 34", "1 234,567", True, "5 штук"])
+def test_values_that_are_not_whole_numbers_are_refused(raw: object) -> None:
+    with pytest.raises(ValueError):
+        parse_count(raw)
+
+
+def test_a_formula_typed_as_text_is_refused_not_evaluated() -> None:
+    with pytest.raises(ValueError, match="formulas written as text are not evaluated"):
+        parse_count("=1+2")
+
+
+@pytest.mark.parametrize("raw", [1, 1.1, dt.date(2001, 1, 1), dt.datetime(2001, 1, 1), True])
+def test_a_code_stored_as_a_number_or_date_is_refused(raw: object) -> None:
+    with pytest.raises(ValueError, match="format the column as Text"):
+        parse_code(raw)
+
+
+def test_a_code_is_kept_as_written_without_surrounding_spaces() -> None:
+    assert parse_code(" 01.1.10 ") == "01.1.10"
+    assert parse_code(None) == ""
+
+
+@pytest.mark.parametrize(
+    "raw", ["2015-02-14", "14.02.2015", dt.date(2015, 2, 14), dt.datetime(2015, 2, 14, 9, 30)]
+)
+def test_dates_as_iso_text_russian_text_or_date_cells(raw: object) -> None:
+    assert parse_date(raw) == dt.date(2015, 2, 14)
+
+
+@pytest.mark.parametrize("raw", ["31.02.2015", "14/02/2015", "2015-2", 42000])
+def test_other_dates_are_refused(raw: object) -> None:
+    with pytest.raises(ValueError, match="is not a date"):
+        parse_date(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(None, "total"), ("", "total"), ("TOTAL", "total"), (" Всего ", "total"), ("итого", "total"),
+     (" Sex = female ", "sex=female"), ("Age Group=18-25", "age_group=18-25"), ("a=b=c", "a=b=c")],
+)  # fmt: skip
+def test_disaggregation_is_total_or_dimension_equals_value(raw: object, expected: str) -> None:
+    assert parse_disaggregation(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["female", "=female", "sex=", " = "])
+def test_disaggregation_without_dimension_or_value_is_refused(raw: str) -> None:
+    with pytest.raises(ValueError, match="dimension=value"):
+        parse_disaggregation(raw)
+
+
+def test_canonical_disaggregations_are_exactly_what_the_parser_returns() -> None:
+    """The bulk reader keeps values matching CANONICAL_DISAGGREGATION as they are: for each
+    of them the parser must return the value unchanged."""
+    rng = random.Random(2014)
+    alphabet = string.ascii_letters + string.digits + "_= .-'\t\u00a0\u2003ёЁ\n"
+    samples = ["sex=female", "a=b=c", "route=Москва — Алматы", "x= y", "x =y", "X=y", "всего=1", "a=\u00a0b"]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(20_000)]
+    matched = 0
+    for text in samples:
+        if CANONICAL_DISAGGREGATION.fullmatch(text):
+            matched += 1
+            assert parse_disaggregation(text) == text, text
+    assert matched > 100  # the property was exercised, not vacuous
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("Выполнено", "implemented"), (" не  выполнено ", "not_implemented"), ("ПЕРЕНЕСЕНО", "postponed"),
+     ("in progress", "in_progress"), ("выполнено / implemented", "implemented"),
+     ("not_implemented", "not_implemented")],
+)  # fmt: skip
+def test_status_in_russian_english_or_both(raw: str, expected: str) -> None:
+    assert parse_status(raw) == expected
+
+
+def test_unknown_status_is_refused_listing_the_allowed_ones() -> None:
+    with pytest.raises(
+        ValueError, match="'done' is not a measure status: write one of выполнено / implemented"
+    ):
+        parse_status("done")
