@@ -133,10 +133,11 @@ def add_urs_extract(conn: psycopg.Connection, extract_id: str, month: int, event
 def add_urs(url: str, events: int, extracts: int = 12) -> tuple[psycopg.Connection, int]:
     """``events`` URS events in ``extracts`` monthly extracts of 2017; returns the open session
     (it holds the synthetic persons, a temporary table, for one more extract later)."""
-    from programme_monitoring.warehouse.connection import ensure_urs_tables
+    from programme_monitoring.warehouse.schema import init
+
     persons = max(1, events // 3)
     conn = psycopg.connect(url, autocommit=True)
-    ensure_urs_tables(conn)
+    init(url)
     conn.execute("select setseed(0.2005)")
     conn.execute(
         """create temporary table bench_persons as
@@ -297,12 +298,13 @@ def main() -> None:
     url = server.ensure_running()
     os.environ["WAREHOUSE_URL"] = url
     os.environ["VAR_DIR"] = str(base / "var")
-    from programme_monitoring.warehouse.connection import ensure_raw_tables
+    from programme_monitoring.warehouse.schema import init
     from programme_monitoring.warehouse.transform import build_warehouse, run_dbt
+
     target = base / "target"
     urs = None
     try:
-        ensure_raw_tables()
+        init(url)
         load_fixture(url)
         scale_up(url, args.versions)
         if args.annex_rows:

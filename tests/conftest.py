@@ -39,11 +39,14 @@ def statement_2014() -> dict[str, int]:
 
 @pytest.fixture(scope="session")
 def warehouse_url() -> str:
-    """URL of the session's embedded PostgreSQL, started on first use."""
+    """URL of the session's embedded PostgreSQL, started on first use, with the raw and audit schemas."""
     from programme_monitoring.warehouse.connection import embedded_server
+    from programme_monitoring.warehouse.schema import init
+
     server = embedded_server()
     url = server.ensure_running()
     os.environ["WAREHOUSE_URL"] = url
+    init(url)
     yield url
     if "airflow.settings" in sys.modules:  # close Airflow's pooled connections first
         sys.modules["airflow.settings"].dispose_orm()
@@ -54,9 +57,11 @@ def warehouse_url() -> str:
 def own_warehouse(tmp_path_factory, request):
     """A PostgreSQL server of the test module's own, for modules that build, break and
     rebuild whole schemas with dbt: VAR_DIR, WAREHOUSE_URL and dbt's WAREHOUSE_* variables
-    point at it and the raw tables exist. Yields (url, the module's temp folder)."""
-    from programme_monitoring.warehouse.connection import connection_parts, ensure_raw_tables
+    point at it and the raw and audit schemas exist. Yields (url, the module's temp folder)."""
+    from programme_monitoring.warehouse.connection import connection_parts
     from programme_monitoring.warehouse.embedded import EmbeddedPostgres
+    from programme_monitoring.warehouse.schema import init
+
     base = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
     server = EmbeddedPostgres(base / "pgdata")
     url = server.ensure_running()
@@ -67,7 +72,7 @@ def own_warehouse(tmp_path_factory, request):
         patch.setenv("WAREHOUSE_" + {"dbname": "DB"}.get(part, part.upper()), value)
     patch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     try:
-        ensure_raw_tables()
+        init(url)
         yield url, base
     finally:
         patch.undo()
@@ -77,6 +82,7 @@ def own_warehouse(tmp_path_factory, request):
 @pytest.fixture(scope="session")
 def airflow_ready(warehouse_url: str) -> None:
     from programme_monitoring.warehouse.airflow_metadata import configure_airflow, migrate_airflow_metadata
+
     configure_airflow()
     migrate_airflow_metadata()
 

@@ -68,7 +68,7 @@
 {#- int_urs_indicators_monthly: the months (ISO dates) to recompute: those with events of
     a loaded extract that none of the table's months lists yet. -#}
 {% macro urs_months_to_rebuild(events, ledger) -%}
-    {%- if not (execute and is_incremental()) or urs_events_relation() is none -%}
+    {%- if not (execute and is_incremental()) -%}
         {{ return([]) }}
     {%- endif -%}
     {%- set new_extracts = run_query(

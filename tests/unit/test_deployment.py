@@ -178,6 +178,7 @@ def test_airflow_components_run_the_airflow_3_commands(compose):
     init_command = services["airflow-init"]["command"]
     init_text = init_command if isinstance(init_command, str) else " ".join(init_command)
     assert "airflow db migrate" in init_text
+    assert "python -m programme_monitoring warehouse init" in init_text  # the raw and audit schemas
 
 
 def test_every_interpolated_variable_is_defined_in_env_example(compose_text, env_example):

@@ -41,6 +41,8 @@ import psycopg
 from psycopg import sql
 
 from programme_monitoring.reference import load_reference
+from programme_monitoring.warehouse.connection import warehouse_url
+from programme_monitoring.warehouse.schema import init as init_schema
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +127,7 @@ def intended_grants() -> list[Grant]:
 
 def apply_access(url: str | None = None) -> dict:
     """Create the roles and apply every grant and policy, in one transaction; return a summary."""
-    from programme_monitoring.warehouse.connection import ensure_raw_tables, ensure_urs_tables, warehouse_url
-    ensure_raw_tables()
-    ensure_urs_tables()
+    init_schema(url)
     with psycopg.connect(url or warehouse_url()) as conn:
         summary = apply_access_policies(conn)
     log.info("access applied: %s", summary)

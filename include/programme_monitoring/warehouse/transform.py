@@ -29,6 +29,7 @@ import psycopg
 from psycopg import sql
 
 from programme_monitoring.settings import DBT_PROJECT_DIR
+from programme_monitoring.warehouse.access import apply_access_policies
 from programme_monitoring.warehouse.connection import connection_parts, warehouse_url
 
 log = logging.getLogger(__name__)
@@ -193,16 +194,8 @@ def publish_marts(build_schema: str = BUILD_SCHEMA, schema: str = MARTS_SCHEMA) 
                 )
         # Fresh tables carry no grants, row-level security or policies: re-apply them in
         # the same transaction, so no reader ever sees the new marts without them.
-        _apply_access(conn, schema)
+        apply_access_policies(conn, marts_schema=schema)
     log.info("published %s (%d dependent views kept)", schema, len(views))
-
-
-def _apply_access(conn: psycopg.Connection, schema: str) -> None:
-    try:
-        from programme_monitoring.warehouse.access import apply_access_policies
-    except ImportError:  # access management not part of this installation
-        return
-    apply_access_policies(conn, marts_schema=schema)
 
 
 def generate_docs(target_path: Path | None = None) -> Path:

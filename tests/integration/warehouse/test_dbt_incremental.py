@@ -23,11 +23,9 @@ INCREMENTAL = ("int_indicator_values_accepted", "int_urs_indicators_monthly")
 
 @pytest.fixture(scope="module")
 def warehouse(own_warehouse):
-    from programme_monitoring.warehouse.connection import ensure_urs_tables
     url, base = own_warehouse
     load_fixture(url)
     with psycopg.connect(url) as conn:
-        ensure_urs_tables(conn)
         for month in (1, 2, 3):
             load_urs_extract(conn, f"urs-2016-{month:02d}", month)
     return url, base / "target"

@@ -21,6 +21,7 @@ from programme_monitoring.dev.warehouse_fixture import (
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 
+
 @pytest.fixture(scope="module")
 def built_warehouse(own_warehouse):
     """The module's own PostgreSQL with the raw tables, the fixture rows and a dbt build."""

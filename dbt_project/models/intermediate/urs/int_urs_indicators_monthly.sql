@@ -1,5 +1,4 @@
--- depends_on: {{ source('urs', 'urs_events') }}
--- depends_on: {{ source('urs_audit', 'urs_extract_ledger') }}
+-- depends_on: {{ source('audit', 'urs_extract_ledger') }}
 {#-
     URS counts by indicator x month x host state, in two kinds of rows:
       cell   one citizenship x purpose of visit: events and distinct persons;
@@ -23,9 +22,8 @@
     )
 }}
 
-{%- set raw_events = urs_events_relation() %}
 {%- set months_to_build = urs_months_condition(
-    'event_month', source('urs', 'urs_events'), source('urs_audit', 'urs_extract_ledger')
+    'event_month', source('raw', 'urs_events'), source('audit', 'urs_extract_ledger')
 ) if is_incremental() else 'true' %}
 
 with
@@ -37,14 +35,12 @@ events as (
 
 ),
 
-{%- if raw_events is not none %}
-
 event_extracts as (
 
     select
         date_trunc('month', event_date)::date as event_month,
         extract_id
-    from {{ source('urs', 'urs_events') }}
+    from {{ source('raw', 'urs_events') }}
 
 ),
 
@@ -61,19 +57,6 @@ month_extracts as (
     group by event_month
 
 ),
-
-{%- else %}
-
-month_extracts as (
-
-    select
-        null::date as event_month,
-        null::text [] as source_extract_ids
-    where false
-
-),
-
-{%- endif %}
 
 counted as (
 

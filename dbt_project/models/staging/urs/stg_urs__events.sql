@@ -1,18 +1,13 @@
--- depends_on: {{ source('urs', 'urs_events') }}
 {#-
     URS events, one row per distinct event: an event delivered again in a later extract
-    counts once. The raw table is created by the first URS intake (or `access apply`);
-    until then this view is empty, so the rest of the project builds without the feed.
+    counts once.
 -#}
-{%- set events = urs_events_relation() -%}
-
-{%- if events is not none %}
 
 with
 
 source as (
 
-    select * from {{ source('urs', 'urs_events') }}
+    select * from {{ source('raw', 'urs_events') }}
 
 ),
 
@@ -32,17 +27,3 @@ renamed as (
 )
 
 select * from renamed
-
-{%- else %}
-
-select
-    null::text as event_type,
-    null::text as person_pseudonym,
-    null::text as citizenship_code,
-    null::text as purpose_of_visit,
-    null::text as state_code,
-    null::text as border_crossing_point,
-    null::date as event_date
-where false
-
-{%- endif %}
