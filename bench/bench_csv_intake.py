@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
 from bench_common import Stopwatch, best, emit, machine_load, run_phase, scratch_database  # noqa: E402
-from programme_monitoring.intake.ingest import INDICATOR_FIELDS  # noqa: E402
+from programme_monitoring.intake.ledger import INDICATOR_FIELDS  # noqa: E402
 
 DATABASE = "csv_intake_bench"
 TODAY = dt.date(2026, 11, 23)
@@ -49,7 +49,7 @@ VALUE_COLUMNS = ("report_id", "source_file", *INDICATOR_FIELDS)  # as the intake
 def write_annex(path: Path, rows: int, seed: int = 1) -> None:
     """A synthetic IM 2016 report of Kazakhstan: training participants per training event
     (TRN01, "event=..."), the shape of a large annex; the total row is the sum of the parts."""
-    from programme_monitoring.report_format.template import CSV_COLUMNS
+    from programme_monitoring.report_format.labels import CSV_COLUMNS
 
     rng = random.Random(seed)
     head = ["KZ", "МВД Республики Казахстан (SYNTHETIC)", "IM", "2016", "2017-02-20", "1"]
@@ -122,16 +122,18 @@ def clear_values(url: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        if conn.execute("select to_regclass('audit.file_ledger')").fetchone()[0]:  # after the first intake
-            conn.execute("truncate raw.indicator_values, raw.report_headers, audit.file_ledger cascade")
-            conn.execute("vacuum analyze")
+        conn.execute("truncate raw.indicator_values, raw.report_headers, audit.file_ledger cascade")
+        conn.execute("vacuum analyze")
 
 
 def run(rows: int, to_sql_rows: int | None, repeat: int) -> dict:
     import psycopg
     from programme_monitoring.warehouse.connection import warehouse_url
+    from programme_monitoring.warehouse.schema import init
+
     results: dict = {"rows": rows, "repeat": repeat, "load_before": machine_load()}
     with scratch_database(warehouse_url(), DATABASE) as scratch, tempfile.TemporaryDirectory() as tmp:
+        init(scratch)
         env = dict(os.environ, WAREHOUSE_URL=scratch, VAR_DIR=str(Path(tmp) / "var"))
         report, rows_file = Path(tmp) / "annex.csv", Path(tmp) / "rows.copy"
         write_annex(report, rows)

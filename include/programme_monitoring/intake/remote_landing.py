@@ -48,10 +48,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from programme_monitoring.intake import ledger
 from programme_monitoring.intake.ingest import DONE_STATUSES, FileOutcome, ingest_files, ingest_landing
 from programme_monitoring.report_format.file_safety import MB, size_limit, size_refusal
 from programme_monitoring.settings import landing_conn_id_from_env, landing_url_from_env, paths
-from programme_monitoring.warehouse.connection import connect
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,7 @@ def open_landing(url: str, conn_id: str | None = None):
         # Outside Airflow (the ingest command): this project's Airflow settings, so that
         # LANDING_CONN_ID is looked up where the project's connections live.
         from programme_monitoring.warehouse.airflow_metadata import configure_airflow
+
         configure_airflow()
     from airflow.sdk import ObjectStoragePath
     from airflow.sdk.io import attach, has_fs
@@ -413,12 +414,7 @@ def download(obj: RemoteObject, spool: Path) -> tuple[Path, str]:
 def remove_decided(spooled: dict[Path, tuple[RemoteObject, str]]) -> list[RemoteObject]:
     """Delete from the store the objects whose content the intake decided; returns them."""
     digests = sorted({digest for _, digest in spooled.values()})
-    with connect() as conn:
-        status = dict(
-            conn.execute(
-                "select file_sha256, status from audit.file_ledger where file_sha256 = any(%s)", (digests,)
-            ).fetchall()
-        )
+    status = ledger.statuses(digests)
     decided = []
     for local, (obj, digest) in spooled.items():
         if local.exists():

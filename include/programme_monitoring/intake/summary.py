@@ -4,8 +4,9 @@ Counts of indicator values: ``imported`` (new: no value under that indicator and
 disaggregation in the version it supersedes), ``updated`` (a different value or
 reported-ness than the superseded version), ``unchanged`` (the same), ``removed`` (in
 the superseded version, absent from this one), ``ignored`` (read from the file but not
-loaded: the file was refused). Every conflict (a reason values were kept out) names
-the sheet, row and column to fix; a correction lists its changes cell by cell.
+loaded: the file was refused). Conflicts (why the file was refused) and warnings (loaded,
+for review) are both ``quality.findings.Finding``; each names the sheet, row and column to
+fix (``records.where``). A correction lists its changes cell by cell.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from programme_monitoring.quality.findings import Finding
 
 STATUS_TEXT = {
     "loaded": ("LOADED", "ЗАГРУЖЕН"),
@@ -26,26 +29,6 @@ STATUS_TEXT = {
 
 
 @dataclass
-class Conflict:
-    reason_en: str
-    reason_ru: str
-    source_sheet: str = ""
-    source_row: int | None = None
-    column: str = ""
-    value: Any = None
-
-    def where(self) -> str:
-        parts = []
-        if self.source_sheet:
-            parts.append(f"sheet/лист {self.source_sheet!r}")
-        if self.source_row is not None:
-            parts.append(f"row/строка {self.source_row}")
-        if self.column:
-            parts.append(f"column/столбец {self.column!r}")
-        return ", ".join(parts) or "file/файл"
-
-
-@dataclass
 class Change:
     indicator_code: str
     disaggregation: str
@@ -54,17 +37,6 @@ class Change:
     new_value: int | None
     old_reported: bool | None
     new_reported: bool | None
-
-
-@dataclass
-class ReviewFinding:
-    suite: str
-    rule: str
-    reason_en: str
-    reason_ru: str
-    source_sheet: str = ""
-    source_row: int | None = None
-    involved: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -87,9 +59,9 @@ class ImportSummary:
     unchanged: int = 0
     removed: int = 0
     ignored: int = 0
-    conflicts: list[Conflict] = field(default_factory=list)
+    conflicts: list[Finding] = field(default_factory=list)  # severity error: why the file was refused
     changes: list[Change] = field(default_factory=list)
-    warnings: list[ReviewFinding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)  # severity warning: loaded, for review
 
     # -- output -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -126,12 +98,12 @@ class ImportSummary:
             f"{self.measures_read} measure statuses)"
         )
         lines.append(f"Conflicts: {len(self.conflicts)}")
-        lines += [f"  - {c.where()}: {c.reason_en}{_found(c.value)}" for c in self.conflicts]
+        lines += [f"  - {_conflict_place(c)}: {c.reason_en}{_found(c.value)}" for c in self.conflicts]
         if self.changes:
             lines.append(f"Changes against the superseded version: {len(self.changes)}")
             lines += _listed(self.changes, "  ... and {} more: every change is in audit.import_changes")
         lines.append(f"Warnings for review (the file is loaded): {len(self.warnings)}")
-        lines += [f"  - {_where(w)}: {w.reason_en} {_involved(w)}" for w in self.warnings]
+        lines += [f"  - {_warning_place(w)}: {w.reason_en} {w.involved_text()}" for w in self.warnings]
         return "\n".join(lines) + "\n"
 
     def text_ru(self) -> str:
@@ -154,12 +126,12 @@ class ImportSummary:
             f"{self.values_read}; статусов мероприятий {self.measures_read})"
         )
         lines.append(f"Конфликты: {len(self.conflicts)}")
-        lines += [f"  - {c.where()}: {c.reason_ru}{_found(c.value)}" for c in self.conflicts]
+        lines += [f"  - {_conflict_place(c)}: {c.reason_ru}{_found(c.value)}" for c in self.conflicts]
         if self.changes:
             lines.append(f"Изменения по сравнению с заменённой версией: {len(self.changes)}")
             lines += _listed(self.changes, "  ... и ещё {}: все изменения в audit.import_changes")
         lines.append(f"Предупреждения для проверки (файл загружен): {len(self.warnings)}")
-        lines += [f"  - {_where(w)}: {w.reason_ru} {_involved(w)}" for w in self.warnings]
+        lines += [f"  - {_warning_place(w)}: {w.reason_ru} {w.involved_text()}" for w in self.warnings]
         return "\n".join(lines) + "\n"
 
     def text(self) -> str:
@@ -178,15 +150,12 @@ def _found(value: Any) -> str:
     return "" if value is None else f" (found/указано {value!r})"
 
 
-def _where(w: ReviewFinding) -> str:
-    parts = [p for p in (w.source_sheet and f"sheet/лист {w.source_sheet!r}",) if p]
-    if w.source_row is not None:
-        parts.append(f"row/строка {w.source_row}")
-    return ", ".join(parts) or w.suite
+def _conflict_place(c: Finding) -> str:
+    return c.where(bilingual=True) or "file/файл"
 
 
-def _involved(w: ReviewFinding) -> str:
-    return "(" + ", ".join(f"{k}={v}" for k, v in w.involved.items()) + ")" if w.involved else ""
+def _warning_place(w: Finding) -> str:
+    return w.where(bilingual=True) or w.suite
 
 
 def _value(value: int | None, reported: bool | None) -> str:

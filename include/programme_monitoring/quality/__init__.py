@@ -1,5 +1,7 @@
-"""Great Expectations: the blocking and warning suites that guard every load, and how they run.
+"""Great Expectations: the rules that guard every load of a member-state report.
 
-Imports ``report_format`` (the parsed report it checks) and ``reference``; never the
-database or the intake.
+``suites`` defines the blocking and warning suites (and writes the committed JSON under
+``expectations/``), ``validation`` runs them on parsed reports and builds the Data Docs,
+``findings`` is the one finding type every check reports in. Imports ``report_format``
+(the parsed report it checks) and ``reference``; never the database or the intake.
 """

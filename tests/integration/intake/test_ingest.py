@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from programme_monitoring.report_format.records import ReportHeader
-from programme_monitoring.report_format.template import write_report
+from programme_monitoring.report_format.writer import write_report
 from programme_monitoring.settings import paths
 
 BASE_VALUES = [
@@ -257,20 +257,30 @@ def test_warnings_are_stored_for_review_while_the_file_loads(fresh):
     assert q(fresh, "select count(*) from raw.indicator_values") == [(len(values),)]
 
 
-def test_a_year_over_year_jump_is_flagged_against_the_previous_accepted_report(fresh):
+def test_a_partial_sex_breakdown_or_age_parts_above_the_total_are_judged_on_the_report_alone(fresh):
+    """Parts by sex must add up only when all are reported; parts by age may not exceed the total.
+    Year-over-year jumps are not the intake's: the warehouse judges them across reports."""
     ingest(write(landing() / "KZ_THB_2014_v1.csv"))
-    jumped = [("THB01", "total", 400), ("THB04", "total", 41), ("THB05", "total", 30)]
-    (outcome,) = ingest(write(landing() / "KZ_THB_2015_v1.csv", year=2015, values=jumped))
-    assert outcome.status == "loaded"
+    values = [
+        ("THB01", "total", 400),  # 4x the 2014 figure: for the warehouse's review list, not here
+        ("THB02", "total", 50),
+        ("THB02", "sex=female", 30),
+        ("THB02", "sex=male", None),  # not reported: 30 of 50 is no contradiction
+        ("THB02", "age_group=0-17", 40),
+        ("THB02", "age_group=18+", 20),  # 60 > 50
+    ]
+    (outcome,) = ingest(write(landing() / "KZ_THB_2015_v1.csv", year=2015, values=values))
+    assert outcome.status == "loaded", outcome.reasons
     findings = q(
         fresh,
-        "select rule, values_involved from audit.validation_findings where file_sha256 = %s",
+        "select suite, rule, values_involved from audit.validation_findings where file_sha256 = %s",
         outcome.sha256,
     )
     assert findings == [
         (
-            "year_over_year_jump",
-            {"indicator_code": "THB01", "previous_year": 2014, "previous_value": 100, "value": 400},
+            "age_parts.warning",
+            "age_parts_not_above_total",
+            {"indicator_code": "THB02", "total": 50, "age_sum": 60},
         )
     ]
 
@@ -287,9 +297,9 @@ def test_marts_input_takes_the_latest_loaded_version(fresh):
 def test_a_large_csv_is_read_in_chunks_and_loaded_row_for_row(fresh, monkeypatch):
     """Many chunks (CSV_CHUNK_ROWS made small): every row arrives with its own line number;
     a bad value in a late chunk refuses the whole file, naming its line, and loads nothing."""
-    from programme_monitoring.report_format import template
+    from programme_monitoring.report_format import csv_reader
 
-    monkeypatch.setattr(template, "CSV_CHUNK_ROWS", 4_000)
+    monkeypatch.setattr(csv_reader, "CSV_CHUNK_ROWS", 4_000)
     parts = [("THB02", f"citizenship=C{n:05d}", None if n % 1000 == 7 else n % 97) for n in range(30_000)]
     reported = sum(v for _, _, v in parts if v is not None)
     values = [("THB02", "total", reported), *parts]

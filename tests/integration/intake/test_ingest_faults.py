@@ -30,7 +30,7 @@ from test_ingest import BASE_VALUES, write
 
 LOADER = (
     "import datetime as dt, sys; from pathlib import Path; "
-    "from programme_monitoring.intake import ingest_files; "
+    "from programme_monitoring.intake.ingest import ingest_files; "
     "(o,) = ingest_files([Path(sys.argv[1])], today=dt.date(2020, 1, 1)); print(o.status, o.sha256)"
 )
 
@@ -155,7 +155,7 @@ def own_server(tmp_path):
 def test_a_loader_killed_mid_load_leaves_nothing_and_the_rerun_equals_a_clean_run(
     warehouse_url, run_dir, monkeypatch
 ):
-    from programme_monitoring.intake.ingest import _sha256
+    from programme_monitoring.report_format.file_safety import file_sha256 as _sha256
 
     url = new_database(warehouse_url)
     report = write(paths().landing / "KZ_THB_2014_v1.csv")
@@ -183,7 +183,7 @@ def test_a_loader_killed_mid_load_leaves_nothing_and_the_rerun_equals_a_clean_ru
 def test_postgres_stopped_mid_load_leaves_nothing_and_the_rerun_equals_a_clean_run(
     own_server, run_dir, monkeypatch
 ):
-    from programme_monitoring.intake.ingest import _sha256
+    from programme_monitoring.report_format.file_safety import file_sha256 as _sha256
 
     server_url = own_server.url()
     url = new_database(server_url)
@@ -283,16 +283,17 @@ def test_a_full_disk_fails_the_load_clearly_keeps_nothing_and_the_load_succeeds_
 ):
     import pwd
 
-    from programme_monitoring.intake.ingest import _sha256
-    from programme_monitoring.warehouse.connection import ensure_raw_tables
+    from programme_monitoring.report_format.file_safety import file_sha256 as _sha256
     from programme_monitoring.warehouse.embedded import SERVICE_USER
+    from programme_monitoring.warehouse.schema import init
+
     small = run_dir / "small-disk"
     owner = pwd.getpwnam(SERVICE_USER)
     _mount_small_tmpfs(small, owner.pw_uid, owner.pw_gid)
     try:
         url = new_database(own_server.url())
         monkeypatch.setenv("WAREHOUSE_URL", url)
-        ensure_raw_tables()
+        init()
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f"create tablespace small_disk location '{small}'")
             conn.execute("alter table raw.indicator_values set tablespace small_disk")
@@ -307,7 +308,7 @@ def test_a_full_disk_fails_the_load_clearly_keeps_nothing_and_the_load_succeeds_
             for c, d, v in [("CR01", "total", 5), ("CR02", "total", len(operations)), *operations]
         ]
         from programme_monitoring.report_format.records import ReportHeader
-        from programme_monitoring.report_format.template import write_report
+        from programme_monitoring.report_format.writer import write_report
 
         header = ReportHeader("KZ", "Test authority (SYNTHETIC)", "CR", 2014, dt.date(2015, 2, 1), 1)
         paths().landing.mkdir(parents=True, exist_ok=True)

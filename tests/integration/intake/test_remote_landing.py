@@ -20,7 +20,7 @@ from programme_monitoring.intake import remote_landing as landing
 from programme_monitoring.intake.ingest import IntakeLoadError, ingest_files
 from programme_monitoring.report_format import file_safety
 from programme_monitoring.settings import paths
-from programme_monitoring.warehouse.connection import ensure_raw_tables
+from programme_monitoring.warehouse.schema import init as init_schema
 from test_ingest import q, write
 from test_ingest_faults import new_database
 
@@ -209,7 +209,7 @@ def test_an_oversized_object_is_refused_from_its_listed_size_before_any_download
     huge = store / "KZ_THB_2014_v1.csv"
     with open(huge, "wb") as handle:  # sparse: no disk used
         handle.truncate(file_safety.MAX_FILE_BYTES["csv"] + 1)
-    ensure_raw_tables()
+    init_schema()
     (outcome,) = run(store.as_uri())
     assert outcome.status == "rejected" and outcome.sha256 == ""
     limit = file_safety.MAX_FILE_BYTES["csv"]
@@ -239,7 +239,7 @@ def test_a_failed_load_stays_in_the_store_and_loads_on_the_next_run(remote, loca
     url, root = remote
     put(root, "kz-mvd/KZ_THB_2014_v1.csv", write(local / "KZ_THB_2014_v1.csv"))
     put(root, "kz-mvd/KZ_THB_2015_v1.csv", write(local / "KZ_THB_2015_v1.csv", year=2015))
-    ensure_raw_tables()
+    init_schema()
     with psycopg.connect(fresh) as conn:  # a real failure inside the load's transaction
         conn.execute(
             """create function raw.test_fail_2015() returns trigger language plpgsql as $$
@@ -326,6 +326,7 @@ def test_the_url_never_carries_credentials_and_logs_show_none():
 def test_the_ingest_dag_takes_a_remote_landing_area(fresh, tmp_path, monkeypatch):
     from programme_monitoring.orchestration.local_runs import load_dags
     from programme_monitoring.orchestration.names import INGEST_DAG
+
     store = tmp_path / "remote-store"
     write(store / "kz-mvd" / "KZ_THB_2014_v1.csv")
     write(store / "KZ_THB_2015_v1.json", year=2015, values=BAD_VALUES)

@@ -1,0 +1,255 @@
+"""Every SQL statement of the intake: the file ledger, the import tables and the raw rows.
+
+``audit.file_ledger`` (one row per file seen, keyed by the SHA-256 of its bytes),
+``audit.import_summary`` / ``import_conflicts`` / ``import_changes`` /
+``validation_findings`` (what the import summary says, as rows), and ``raw.report_headers``
+/ ``indicator_values`` / ``measure_status`` (the report as loaded, by COPY). What to write
+and when is decided in ``ingest``; this module only knows how, and hands back named rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+import psycopg
+
+from programme_monitoring.intake.summary import ImportSummary
+from programme_monitoring.report_format.records import ParsedReport, ReportHeader
+from programme_monitoring.warehouse.bulk_copy import copy_into, copy_text
+from programme_monitoring.warehouse.connection import connect
+
+COPY_CHUNK_ROWS = 100_000
+INDICATOR_FIELDS = ("source_sheet", "source_row", "indicator_code", "disaggregation", "value", "is_reported",
+                    "comment")  # fmt: skip
+MEASURE_FIELDS = ("source_sheet", "source_row", "measure_code", "status", "narrative")
+CHANGE_FIELDS = ("indicator_code", "disaggregation", "change", "old_value", "new_value", "old_reported",
+                 "new_reported")  # fmt: skip
+
+
+class LoadedVersion(NamedTuple):
+    """The version of a state x programme x year report that is loaded now."""
+
+    sha256: str
+    version: int
+    file_name: str
+
+
+class Cell(NamedTuple):
+    """One indicator value of a loaded report, as compared with its correction."""
+
+    value: int | None
+    reported: bool
+
+
+@contextmanager
+def load_transaction(*, rollback: bool = False) -> Iterator[psycopg.Connection]:
+    """One transaction for everything a load writes; ``rollback`` (a dry run) keeps none of it."""
+    with connect() as conn, conn.transaction(force_rollback=rollback):
+        yield conn
+
+
+def status(digest: str, conn: psycopg.Connection | None = None) -> str | None:
+    """The ledger status of a file, or None if never seen; inside ``conn``'s transaction, locked."""
+    sql = "select status from audit.file_ledger where file_sha256 = %s"
+    if conn is not None:
+        row = conn.execute(sql + " for update", (digest,)).fetchone()
+    else:
+        with connect() as own:
+            row = own.execute(sql, (digest,)).fetchone()
+    return row[0] if row else None
+
+
+def statuses(digests: list[str]) -> dict[str, str]:
+    """The ledger status of each of these files that the ledger knows."""
+    with connect() as conn:
+        rows = conn.execute(
+            "select file_sha256, status from audit.file_ledger where file_sha256 = any(%s)", (digests,)
+        ).fetchall()
+    return dict(rows)
+
+
+def mark_received(path: Path, digest: str, sender: str) -> None:
+    """A file seen and being processed (taken again from the landing area if left in this status)."""
+    with connect() as conn:
+        conn.execute(
+            """insert into audit.file_ledger (file_sha256, file_name, file_format, file_bytes, status, sender)
+               values (%s, %s, %s, %s, 'received', %s)
+               on conflict (file_sha256) do update
+                   set file_name = excluded.file_name, sender = excluded.sender, received_at = now()
+                   where audit.file_ledger.status = 'received'""",
+            (digest, path.name, path.suffix.lower().lstrip("."), path.stat().st_size, sender),
+        )
+
+
+def record_rejected(
+    path: Path, digest: str, sender: str, header: ReportHeader | None, reasons: list[str], stored: Path,
+    summary: ImportSummary,
+) -> None:  # fmt: skip
+    """A refused file: its ledger row (unless another run decided it meanwhile) and its summary."""
+    with connect() as conn, conn.transaction():
+        conn.execute(
+            """insert into audit.file_ledger (file_sha256, file_name, file_format, file_bytes, status,
+                   sender, state_code, programme_code, reporting_year, report_version, reason, stored_path,
+                   decided_at)
+               values (%s, %s, %s, %s, 'rejected', %s, %s, %s, %s, %s, %s, %s, now())
+               on conflict (file_sha256) do update set
+                   status = 'rejected', file_name = excluded.file_name, sender = excluded.sender,
+                   state_code = excluded.state_code, programme_code = excluded.programme_code,
+                   reporting_year = excluded.reporting_year, report_version = excluded.report_version,
+                   reason = excluded.reason, stored_path = excluded.stored_path, decided_at = now()
+               where audit.file_ledger.status = 'received'""",
+            (
+                digest,
+                path.name,
+                path.suffix.lower().lstrip("."),
+                stored.stat().st_size,
+                sender,
+                header and header.state_code,
+                header and header.programme_code,
+                header and header.reporting_year,
+                header and header.version,
+                "\n".join(reasons),
+                str(stored),
+            ),
+        )
+        record_summary(conn, summary)
+
+
+def lock_report(conn: psycopg.Connection, h: ReportHeader) -> None:
+    """Until the transaction ends, one loader per state x programme x year: a second one waits here."""
+    conn.execute(
+        "select pg_advisory_xact_lock(hashtextextended(%s, 0))",
+        (f"file_ledger:{h.state_code}:{h.programme_code}:{h.reporting_year}",),
+    )
+
+
+def loaded_version(conn: psycopg.Connection, h: ReportHeader) -> LoadedVersion | None:
+    """The loaded version of the report this header belongs to, locked for update."""
+    row = conn.execute(
+        """select file_sha256, report_version, file_name from audit.file_ledger
+           where status = 'loaded' and state_code = %s and programme_code = %s and reporting_year = %s
+           for update""",
+        (h.state_code, h.programme_code, h.reporting_year),
+    ).fetchone()
+    return LoadedVersion(*row) if row else None
+
+
+def loaded_cells(conn: psycopg.Connection, report_id: str) -> dict[tuple[str, str], Cell]:
+    """The indicator values of a loaded report, by (indicator code, disaggregation)."""
+    rows = conn.execute(
+        """select indicator_code, disaggregation, value, is_reported from raw.indicator_values
+           where report_id = %s order by source_row""",
+        (report_id,),
+    )
+    return {(code, dis): Cell(value, reported) for code, dis, value, reported in rows}
+
+
+def record_loaded(
+    conn: psycopg.Connection,
+    path: Path,
+    digest: str,
+    sender: str,
+    report: ParsedReport,
+    supersedes: str | None,
+) -> None:
+    """The ledger row of a loaded file and its rows in raw (header, then values and measures by COPY)."""
+    h = report.header
+    values, measures = report.indicator_values, report.measures
+    conn.execute(
+        """insert into audit.file_ledger (file_sha256, file_name, file_format, file_bytes, status,
+               sender, state_code, programme_code, reporting_year, report_version, indicator_rows,
+               measure_rows, supersedes, decided_at)
+           values (%s, %s, %s, %s, 'loaded', %s, %s, %s, %s, %s, %s, %s, %s, now())
+           on conflict (file_sha256) do update set
+               status = 'loaded', file_name = excluded.file_name, file_format = excluded.file_format,
+               sender = excluded.sender, state_code = excluded.state_code,
+               programme_code = excluded.programme_code, reporting_year = excluded.reporting_year,
+               report_version = excluded.report_version, indicator_rows = excluded.indicator_rows,
+               measure_rows = excluded.measure_rows, supersedes = excluded.supersedes,
+               decided_at = now()""",
+        (digest, path.name, report.file_format, path.stat().st_size, sender, h.state_code, h.programme_code,
+         h.reporting_year, h.version, len(values), len(measures), supersedes),
+    )  # fmt: skip
+    conn.execute(
+        """insert into raw.report_headers (report_id, source_file, file_format, state_code, authority,
+               programme_code, reporting_year, submission_date, report_version)
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+        (digest, path.name, report.file_format, h.state_code, h.authority, h.programme_code,
+         h.reporting_year, h.submission_date, h.version),
+    )  # fmt: skip
+    _copy_frame(conn, "raw.indicator_values", digest, path.name, values, INDICATOR_FIELDS)
+    _copy_frame(conn, "raw.measure_status", digest, path.name, measures, MEASURE_FIELDS)
+
+
+def mark_superseded(conn: psycopg.Connection, superseded: str, by: str) -> None:
+    conn.execute(
+        """update audit.file_ledger set status = 'superseded', superseded_by = %s, decided_at = now()
+           where file_sha256 = %s""",
+        (by, superseded),
+    )
+
+
+def set_stored_path(conn: psycopg.Connection, digest: str, stored: Path) -> None:
+    conn.execute(
+        "update audit.file_ledger set stored_path = %s where file_sha256 = %s", (str(stored), digest)
+    )
+
+
+def record_summary(conn: psycopg.Connection, s: ImportSummary) -> None:
+    """The import summary as rows (replacing any earlier one of the same file): counts and texts,
+    conflicts, warnings for review, and the cell-by-cell changes of a correction."""
+    for table in ("import_summary", "import_conflicts", "import_changes", "validation_findings"):
+        conn.execute(f"delete from audit.{table} where file_sha256 = %s", (s.sha256,))
+    conn.execute(
+        """insert into audit.import_summary (file_sha256, file_name, sender, status, state_code,
+               programme_code, reporting_year, report_version, supersedes, imported, updated, unchanged,
+               removed, ignored, conflicts, warnings, summary_en, summary_ru)
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+        (s.sha256, s.file_name, s.sender, s.status, s.state_code, s.programme_code, s.reporting_year,
+         s.report_version, s.supersedes, s.imported, s.updated, s.unchanged, s.removed, s.ignored,
+         len(s.conflicts), len(s.warnings), s.text_en(), s.text_ru()),
+    )  # fmt: skip
+    with conn.cursor() as cur:
+        cur.executemany(
+            """insert into audit.import_conflicts (file_sha256, source_sheet, source_row, column_name,
+                   reason_en, reason_ru, value) values (%s, %s, %s, %s, %s, %s, %s)""",
+            [(s.sha256, c.source_sheet, c.source_row, c.column, c.reason_en, c.reason_ru,
+              None if c.value is None else str(c.value)) for c in s.conflicts],
+        )  # fmt: skip
+        cur.executemany(
+            """insert into audit.validation_findings (file_sha256, suite, severity, rule, source_sheet,
+                   source_row, values_involved, reason_en, reason_ru)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            [(s.sha256, w.suite, w.severity, w.rule, w.source_sheet, w.source_row,
+              json.dumps(w.involved, ensure_ascii=False, default=str), w.reason_en, w.reason_ru)
+             for w in s.warnings],
+        )  # fmt: skip
+    _copy_changes(conn, s)
+
+
+def _copy_changes(conn: psycopg.Connection, s: ImportSummary) -> None:
+    """The cell-by-cell changes of a correction (a million for a corrected large annex) by COPY."""
+    if not s.changes:
+        return
+    with copy_into(
+        conn, "audit.import_changes", ["file_sha256", "superseded_sha256", *CHANGE_FIELDS]
+    ) as copy:
+        for start in range(0, len(s.changes), COPY_CHUNK_ROWS):
+            part = s.changes[start : start + COPY_CHUNK_ROWS]
+            columns = [[getattr(c, name) for c in part] for name in CHANGE_FIELDS]
+            copy.write(copy_text([s.sha256, s.supersedes, *columns], len(part)))
+
+
+def _copy_frame(
+    conn: psycopg.Connection, table: str, report_id: str, source_file: str, frame: pd.DataFrame, fields
+) -> None:
+    """COPY the rows in chunks, each rendered column by column (bulk_copy: no Python per row)."""
+    with copy_into(conn, table, ["report_id", "source_file", *fields]) as copy:
+        for start in range(0, len(frame), COPY_CHUNK_ROWS):
+            part = frame.iloc[start : start + COPY_CHUNK_ROWS]
+            copy.write(copy_text([report_id, source_file, *(part[name] for name in fields)], len(part)))

@@ -1,0 +1,45 @@
+"""The one finding type: a problem found in a member-state report, wherever it was found.
+
+A blocking Great Expectations rule, a warning rule, a file the reader cannot parse and a
+version that is not newer than the loaded one all end up as a ``Finding``: the intake
+refuses the file on any finding of severity ``error`` and lists it as a conflict in the
+import summary; a ``warning`` loads the file and goes on the review list
+(``audit.validation_findings``). Where in the report it is, is always said by
+``records.where``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from programme_monitoring.report_format.records import where
+
+
+@dataclass(frozen=True)
+class Finding:
+    reason_en: str
+    reason_ru: str
+    severity: str = "error"  # "error" refuses the file; "warning" loads it and goes on the review list
+    rule: str = ""  # e.g. "known_indicator", "sex_parts_sum_to_total", "version_not_newer"
+    suite: str = ""  # the Great Expectations suite that found it ("" for reader and version checks)
+    table: str = ""  # the frame the suite checked (header, indicator_values, sex_parts, ...)
+    column: str = ""  # the report's column to fix ("" when the rule compares several values)
+    source_sheet: str = ""
+    source_row: int | None = None
+    value: Any = None  # the value found in that column
+    involved: dict[str, Any] = field(default_factory=dict, compare=False)  # the values a warning compares
+
+    def where(self, *, bilingual: bool = False) -> str:
+        """Sheet, row and column of the report, or "" when the finding concerns the whole file."""
+        return where(self.source_sheet, self.source_row, self.column, bilingual=bilingual)
+
+    def describe(self) -> str:
+        """One line for a refusal's reasons: place, English reason, value found, Russian reason."""
+        found = f" (found {self.value!r})" if self.value is not None else ""
+        head = f"{self.where()}: " if self.where() else ""
+        return f"{head}{self.reason_en}{found} / {self.reason_ru}"
+
+    def involved_text(self) -> str:
+        """The values a warning compares, e.g. "(indicator_code=THB02, total=50, sex_sum=40)"."""
+        return "(" + ", ".join(f"{k}={v}" for k, v in self.involved.items()) + ")" if self.involved else ""
