@@ -8,7 +8,7 @@ On the warehouse's server (WAREHOUSE_URL or the embedded one) it creates a scrat
 (bench_common.run_phase), so its peak resident memory is its own; the three phases run in
 turn, ``--repeat`` times, and the fastest run of each is reported:
 
-* intake: ``urs.ingest_extract`` on the N-event extract: hash the file, parse, check every
+* intake: ``urs.extract.ingest_extract`` on the N-event extract: hash the file, parse, check every
   value, HMAC-SHA256 pseudonyms, COPY into raw.urs_events and the ledger row, one transaction;
 * bare COPY: the very rows the intake loaded (pseudonymised, COPY text, exported once with
   COPY TO) streamed from a file in 1 MB blocks with ``COPY ... FROM STDIN`` into an identical
@@ -44,10 +44,10 @@ KEY = b"bench-key-" + b"0" * 40  # a benchmark key, not a secret
 
 
 def phase_intake(extract: str) -> None:
-    from programme_monitoring.urs import extract as urs
+    from programme_monitoring.urs.extract import ingest_extract
 
     with Stopwatch() as watch:
-        outcome = urs.ingest_extract(Path(extract), key=KEY)
+        outcome = ingest_extract(Path(extract), key=KEY)
     assert outcome.status == "loaded", outcome.reasons
     emit(seconds=watch.seconds, cpu_seconds=watch.cpu_seconds, rows=outcome.event_rows)
 
@@ -76,6 +76,7 @@ def phase_to_sql(rows_file: str, limit: int) -> None:
     import pandas as pd
     import sqlalchemy
     from programme_monitoring.urs.extract import RAW_COLUMNS
+
     frame = pd.read_csv(
         rows_file,
         sep="\t",
@@ -107,9 +108,11 @@ def phase_to_sql(rows_file: str, limit: int) -> None:
 
 def _reset_intake(url: str) -> None:
     import psycopg
+    from programme_monitoring.warehouse.schema import init as init_schema
 
+    init_schema(url)
     with psycopg.connect(url) as conn:
-        conn.execute("drop table if exists raw.urs_events, audit.urs_extract_ledger")
+        conn.execute("truncate raw.urs_events, audit.urs_extract_ledger")
 
 
 def main() -> int:
@@ -128,8 +131,9 @@ def main() -> int:
         return 0
 
     import psycopg
-    from programme_monitoring.urs import extract as urs
+    from programme_monitoring.dev.urs_extracts import write_synthetic_extract
     from programme_monitoring.warehouse.connection import warehouse_url
+
     load_before = machine_load()
     print(f"before: {load_before}")
     runs: dict[str, list[dict]] = {"intake": [], "copy": [], "to_sql": []}
@@ -140,7 +144,7 @@ def main() -> int:
         env = dict(os.environ, WAREHOUSE_URL=url)
         extract = Path(tmp) / "urs_extract.csv"
         with Stopwatch() as watch:
-            urs.write_synthetic_extract(extract, args.events, seed=1)
+            write_synthetic_extract(extract, args.events, seed=1)
         print(
             f"extract: {args.events:,} events, {extract.stat().st_size / 1e6:.0f} MB ({watch.seconds:.1f} s)"
         )

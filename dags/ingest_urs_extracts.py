@@ -26,6 +26,7 @@ def ingest_urs_extracts():
     @task(outlets=[Asset(URS_EVENTS_URI)])
     def pseudonymise_and_load() -> dict:
         from programme_monitoring.orchestration.tasks import urs_ingest_task
+
         return urs_ingest_task()
 
     pseudonymise_and_load()

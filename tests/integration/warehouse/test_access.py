@@ -42,11 +42,13 @@ def warehouse(request, warehouse_url, tmp_path_factory) -> str:
 def _load_urs_sample(folder: Path) -> None:
     import os
 
+    from programme_monitoring.dev.urs_extracts import write_synthetic_extract
     from programme_monitoring.urs import extract as urs
+    from programme_monitoring.urs.pseudonym import KEY_ENV
     from programme_monitoring.warehouse.transform import run_dbt
 
-    os.environ.setdefault(urs.KEY_ENV, "test-key-" + "0" * 40)
-    extract = urs.write_synthetic_extract(folder / "urs_access.csv", 3000, seed=11, persons=400)
+    os.environ.setdefault(KEY_ENV, "test-key-" + "0" * 40)
+    extract = write_synthetic_extract(folder / "urs_access.csv", 3000, seed=11, persons=400)
     assert urs.ingest_extract(extract).status in ("loaded", "duplicate")
     run_dbt("build", "--select", "+path:models/marts/urs")
 

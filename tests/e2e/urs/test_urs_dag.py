@@ -1,15 +1,15 @@
-"""URS statistics feed: no identifier survives intake, pseudonyms are keyed, small counts are suppressed.
+"""URS end to end: no identifier survives intake, pseudonyms are keyed, small counts are suppressed.
 
 The extracts carry sentinel identifiers; after a real Airflow run of ingest_urs_extracts
-(dag.test()) and a dbt build of the URS models, every text column of every table of the
-warehouse and of Airflow's metadata database, PostgreSQL's server log, the Airflow task
-logs and the captured console output are searched for them.
+(dag.test(), its task run by Airflow's supervisor as a worker runs it) and a dbt build of
+the URS models, every text column of every table of the warehouse and of Airflow's metadata
+database, PostgreSQL's server log, the Airflow task logs and the captured console output are
+searched for them. The marts of that run are checked too: exact counts, suppression.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import os
 import sys
@@ -20,44 +20,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from programme_monitoring.orchestration.tasks import urs_ingest_task
-from programme_monitoring.urs import extract as urs
+from programme_monitoring.urs.pseudonym import KEY_ENV, pseudonym
 from psycopg import sql
-
-PASSPORT = "ZQSENTINEL918273"
-NAME = "Sentinelova Zqxjwy"
-BIRTH = "1901-02-03"
-KEY = "KEYSENTINEL-zq-" + "7" * 40
-PASSWORD = "PWSENTINEL-zq-4431"
-SENTINELS = (PASSPORT, "Sentinelova", "Zqxjwy", BIRTH, "KEYSENTINEL", "PWSENTINEL")
-
-HEADER = urs.REQUIRED_COLUMNS
-
-
-def _row(
-    event_type, passport, citizenship, purpose, day, name="Synthetic Person", birth="1980-01-01", host="KZ"
-):
-    return (event_type, passport, name, birth, citizenship, purpose, host, "KZ-ALMATY-AIR", day)
-
-
-def deterministic_rows() -> list[tuple]:
-    """KZ, January 2016, entries (URS01): CHN/work 10 persons, IND/work 7, VNM/work 2 (+ the sentinel: 3)."""
-    rows = []
-    for citizenship, persons in (("CHN", 10), ("IND", 7), ("VNM", 2)):
-        for i in range(persons):
-            rows.append(_row("entry", f"T{citizenship}{i:05d}", citizenship, "work", f"2016-01-{1 + i:02d}"))
-    # The sentinel person: VNM, entering twice (two spellings of the same passport) and offending once.
-    rows.append(_row("entry", PASSPORT, "VNM", "work", "2016-01-20", NAME, BIRTH))
-    rows.append(_row("entry", PASSPORT[:6] + " " + PASSPORT[6:], "vnm", "work", "2016-01-25", NAME, BIRTH))
-    rows.append(_row("offence", PASSPORT, "VNM", "work", "2016-01-26", NAME, BIRTH))
-    return rows
-
-
-def write_csv(path: Path, rows) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
-    return path
+from urs_samples import BIRTH, KEY, NAME, PASSPORT, PASSWORD, SENTINELS, deterministic_rows, row, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -83,15 +48,16 @@ def urs_run(airflow_ready, urs_url, tmp_path_factory):
     write_csv(
         landing / "urs_2016_02_bad.csv",
         [
-            _row("entry", PASSPORT, NAME, "work", "2016-02-01", NAME, BIRTH),
+            row("entry", PASSPORT, NAME, "work", "2016-02-01", NAME, BIRTH),
             ("entry", PASSPORT, NAME, BIRTH, "VNM", "work", "KZ", "2016-02-02"),
         ],
     )
     sentinel_url = urs_url.replace("postgresql://postgres@", f"postgresql://postgres:{PASSWORD}@", 1)
-    saved = {k: os.environ.get(k) for k in ("WAREHOUSE_URL", urs.KEY_ENV, "URS_LANDING_DIR")}
-    os.environ.update({"WAREHOUSE_URL": sentinel_url, urs.KEY_ENV: KEY, "URS_LANDING_DIR": str(landing)})
+    saved = {k: os.environ.get(k) for k in ("WAREHOUSE_URL", KEY_ENV, "URS_LANDING_DIR")}
+    os.environ.update({"WAREHOUSE_URL": sentinel_url, KEY_ENV: KEY, "URS_LANDING_DIR": str(landing)})
     try:
         from programme_monitoring.orchestration.local_runs import load_dags
+
         with capture_output() as console:
             run, exit_code, task_log = run_task_as_a_worker(load_dags().dags["ingest_urs_extracts"])
             # The same landing area again through the command line's path, in this process:
@@ -258,6 +224,7 @@ def test_no_identifier_or_secret_in_any_table_of_the_warehouse_or_airflow(urs_ru
 
 def test_no_identifier_or_secret_in_the_postgresql_log(urs_run):
     from programme_monitoring.warehouse.connection import embedded_server
+
     log = embedded_server().log_file.read_text(errors="replace")
     assert log  # the server writes there
     assert not [s for s in SENTINELS if s.lower() in log.lower()]
@@ -301,28 +268,7 @@ def test_no_identifier_or_secret_in_airflow_task_logs_or_xcom(urs_run, warehouse
     assert not [s for s in SENTINELS if any(s.lower() in v.lower() for v in values.values())]  # ... clean
 
 
-def test_the_task_registers_the_key_and_the_password_with_airflows_masker(
-    airflow_ready, monkeypatch, tmp_path
-):
-    """urs_ingest_task (the DAG's task body) masks both secrets: anything Airflow logs shows ***."""
-    try:
-        from airflow.sdk._shared.secrets_masker import redact
-    except ImportError:  # pragma: no cover - older layout
-        from airflow.sdk.execution_time.secrets_masker import redact
-
-    monkeypatch.setenv(urs.KEY_ENV, KEY)
-    monkeypatch.setenv("URS_LANDING_DIR", str(tmp_path))  # empty: nothing to load
-    url = os.environ["WAREHOUSE_URL"]
-    monkeypatch.setenv(
-        "WAREHOUSE_URL", url.replace("postgresql://postgres@", f"postgresql://postgres:{PASSWORD}@", 1)
-    )
-    urs_ingest_task()
-    redacted = str(redact(f"connecting with {PASSWORD}, key {KEY}"))
-    assert "PWSENTINEL" not in redacted and "KEYSENTINEL" not in redacted
-    assert "***" in redacted
-
-
-# -- pseudonyms ---------------------------------------------------------------------------
+# -- pseudonyms and the marts of that run ---------------------------------------------
 
 
 def test_pseudonyms_in_the_warehouse_are_the_keyed_hmac(urs_run, urs_url):
@@ -333,37 +279,9 @@ def test_pseudonyms_in_the_warehouse_are_the_keyed_hmac(urs_run, urs_url):
                 "select person_pseudonym from raw.urs_events where source_file = 'urs_2016_01.csv'"
             )
         }
-    expected = {urs.pseudonym(KEY.encode(), r[1], r[4]) for r in deterministic_rows()}
+    expected = {pseudonym(KEY.encode(), r[1], r[4]) for r in deterministic_rows()}
     assert stored == expected
     assert len(stored) == 10 + 7 + 2 + 1  # the sentinel's two passport spellings are one person
-
-
-def test_a_changed_key_changes_every_pseudonym():
-    rows = deterministic_rows()
-    first = {urs.pseudonym(KEY.encode(), r[1], r[4]) for r in rows}
-    second = {urs.pseudonym(b"another-key-" + b"1" * 40, r[1], r[4]) for r in rows}
-    assert len(first) == len(second) == 20
-    assert first.isdisjoint(second)
-
-
-def test_pseudonym_normalises_the_passport_and_citizenship():
-    key = b"k" * 32
-    assert urs.pseudonym(key, "ab 123-45.67", "chn") == urs.pseudonym(key, "AB1234567", "CHN")
-    assert urs.pseudonym(key, "AB1234567", "CHN") != urs.pseudonym(key, "AB1234567", "VNM")
-    assert len(urs.pseudonym(key, "AB1234567", "CHN")) == 64
-
-
-def test_a_missing_or_short_key_is_refused(monkeypatch):
-    monkeypatch.delenv(urs.KEY_ENV, raising=False)
-    monkeypatch.delenv("AIRFLOW_VAR_URS_PSEUDONYM_KEY", raising=False)
-    with pytest.raises(urs.UrsKeyError):
-        urs.pseudonym_key()
-    monkeypatch.setenv(urs.KEY_ENV, "short")
-    with pytest.raises(urs.UrsKeyError, match="at least 32 bytes"):
-        urs.pseudonym_key()
-
-
-# -- the marts ----------------------------------------------------------------------------
 
 
 def _shared(conn, month=date(2016, 1, 1), state="KZ", indicator="URS01"):
@@ -437,193 +355,3 @@ def test_no_small_count_is_visible_and_no_lone_suppressed_cell(urs_run, urs_url)
         cells = conn.execute("select count(*) from marts.rpt_urs_indicators_shared").fetchone()[0]
     assert cells > 0
     assert (small, lone, recoverable) == (0, 0, 0)
-
-
-# -- reading extracts: the fast (pandas C) and exact (csv module) readers agree -----------
-
-
-@pytest.fixture
-def scratch_url(warehouse_url, monkeypatch):
-    """An empty database of its own for the intake (WAREHOUSE_URL points at it)."""
-    admin = warehouse_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("drop database if exists urs_scratch with (force)")
-        conn.execute("create database urs_scratch")
-    url = warehouse_url.rsplit("/", 1)[0] + "/urs_scratch"
-    monkeypatch.setenv("WAREHOUSE_URL", url)
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("drop database if exists urs_scratch with (force)")
-
-
-CSV_HEADER = ",".join(HEADER) + "\n"
-GOOD = "entry,AB 1234567,Ivanov Ivan,1980-02-01,CHN,work,KZ,KZ-ALMATY-AIR,2017-03-14\n"
-GOOD2 = "work_permit,AB1234567,Ivanov Ivan,1980-02-01,chn,,kz,,2017-03-20\n"
-EXTRACTS = {  # name -> (text, expected (event_type, citizenship, purpose, host, checkpoint, date) rows)
-    "plain": (CSV_HEADER + GOOD + GOOD2, 2),
-    "quoted": (
-        CSV_HEADER
-        + 'entry,AB1,"Ivanov, Ivan",1980-02-01,CHN,work,KZ,"BCP,1",2017-03-14\n'
-        + 'exit,AB2,"Two\nlines ""quoted""",1980,VNM,,RU,,2017-04-01\n'
-        + GOOD,
-        3,
-    ),
-    "crlf_blank_lines": ((CSV_HEADER + GOOD + "\n" + GOOD2 + "\n").replace("\n", "\r\n"), 2),
-    "no_final_line_break": (CSV_HEADER + GOOD + GOOD2.rstrip("\n"), 2),
-    "header_order_bom_extra_column": (
-        "\ufeffHOST_STATE,Event_Type,citizenship,passport_number,extra,full_name,date_of_birth,"
-        "purpose_of_visit,border_crossing_point,event_date\nKZ,entry,CHN,ab-123.4,x,N,D,work,B1,2017-01-01\n",
-        1,
-    ),
-    "tab_and_backslash": (CSV_HEADER + 'entry,AB1,N,D,CHN,work,KZ,"B\\1\tX",2017-03-14\n', 1),
-}
-
-
-def _events(url):
-    with psycopg.connect(url) as conn:
-        return conn.execute(
-            """select event_type, person_pseudonym, citizenship, purpose_of_visit, host_state,
-                      border_crossing_point, event_date::text
-               from raw.urs_events order by 1, 2, 3, 4, 5, 6, 7"""
-        ).fetchall()
-
-
-def test_both_readers_load_the_same_rows_at_any_block_size(scratch_url, tmp_path):
-    """Default blocks (pandas' C reader where a block allows) vs 64-byte blocks (most go through
-    the csv module): the same rows, values exactly as written (quoted commas, tabs, backslashes)."""
-    key = b"k" * 40
-    for name, (text, count) in EXTRACTS.items():
-        path = tmp_path / f"{name}.csv"
-        path.write_text(text, encoding="utf-8", newline="")
-        loaded = []
-        for block_bytes in (None, 64):
-            with psycopg.connect(scratch_url) as conn:
-                conn.execute("drop table if exists raw.urs_events, audit.urs_extract_ledger")
-            outcome = urs.ingest_extract(path, key=key, block_bytes=block_bytes)
-            assert (outcome.status, outcome.event_rows) == ("loaded", count), (name, outcome.reasons)
-            loaded.append(_events(scratch_url))
-        assert loaded[0] == loaded[1], name
-    rows = {r[5] for r in _events(scratch_url)}  # the last file: tab and backslash kept
-    assert rows == {"B\\1\tX"}
-    assert urs.pseudonym(key, "ab-123.4", "chn") == urs.pseudonym(key, "AB1234", "CHN")
-
-
-def test_a_large_extract_loads_the_same_through_both_readers(scratch_url, tmp_path):
-    key = b"k" * 40
-    extract = urs.write_synthetic_extract(tmp_path / "big.csv", 20_000, seed=3)
-    loaded = []
-    for block_bytes in (None, 50_000):
-        with psycopg.connect(scratch_url) as conn:
-            conn.execute("drop table if exists raw.urs_events, audit.urs_extract_ledger")
-        assert urs.ingest_extract(extract, key=key, block_bytes=block_bytes).event_rows == 20_000
-        loaded.append(_events(scratch_url))
-    # The slow reader, forced: a quote in a column the intake drops sends every block through it.
-    text = extract.read_text().replace("Synthetic Person", '"Synthetic, Person"')
-    quoted = tmp_path / "big_quoted.csv"
-    quoted.write_text(text)
-    with psycopg.connect(scratch_url) as conn:
-        conn.execute("drop table if exists raw.urs_events, audit.urs_extract_ledger")
-    assert urs.ingest_extract(quoted, key=key).event_rows == 20_000
-    loaded.append(_events(scratch_url))
-    assert loaded[0] == loaded[1] == loaded[2]
-    with open(extract, newline="") as f:
-        expected = {urs.pseudonym(key, r["passport_number"], r["citizenship"]) for r in csv.DictReader(f)}
-    assert {r[1] for r in loaded[0]} == expected
-
-
-@pytest.mark.parametrize("block_bytes", [None, 64])
-def test_bad_lines_are_refused_by_line_and_column_never_by_value(scratch_url, tmp_path, block_bytes):
-    path = tmp_path / "bad.csv"
-    path.write_bytes(
-        (
-            CSV_HEADER
-            + GOOD
-            + f"visit,{PASSPORT},N,D,CHINA,fun,XX,B,2017-13-01\n"  # line 3
-            + "entry,,N,D,CHN,work,KZ,B,2017-02-30\n"  # line 4: no passport, no such day
-            + "entry,X1,N,D,CHN,work,KZ,2017-01-01\n"  # line 5: a field short
-            + "entry,X1,N,D,CHN,work,KZ,B,2017-01-01,extra\n"  # line 6: one too many
-            + GOOD
-        ).encode()
-        + b"entry,AB\xff1,N,D,CHN,work,KZ,B,2017-01-01\n"  # line 8: not UTF-8
-    )
-    outcome = urs.ingest_extract(path, key=b"k" * 40, block_bytes=block_bytes)
-    assert outcome.status == "rejected"
-    assert outcome.reasons == [
-        "line 3: invalid event_type, citizenship, purpose_of_visit, host_state, event_date",
-        "line 4: invalid passport_number, event_date",
-        "line 5: 8 fields, the header has 9",
-        "line 6: 10 fields, the header has 9",
-        "line 8: not UTF-8 text",
-    ]
-    assert PASSPORT not in "".join(outcome.reasons)
-    with psycopg.connect(scratch_url) as conn:
-        assert conn.execute("select count(*) from raw.urs_events").fetchone()[0] == 0
-        assert conn.execute("select status from audit.urs_extract_ledger").fetchall() == [("rejected",)]
-
-
-@pytest.mark.parametrize("length", [1, 32, 64, 65, 200])
-def test_the_fast_hmac_is_hmac_sha256(length):
-    import hmac
-
-    key = bytes(range(256))[:length] * 1
-    messages = [b"", b"AB1234567|CHN", b"x" * 300, "ЖК1234567|KAZ".encode()]
-    assert urs.hmac_sha256(key)(messages) == [hmac.digest(key, m, "sha256") for m in messages]
-
-
-# -- a changed key ------------------------------------------------------------------------
-
-KEY_1 = b"first-key-" + b"1" * 40
-KEY_2 = b"second-key-" + b"2" * 40
-
-
-def _ledger(url):
-    with psycopg.connect(url) as conn:
-        return conn.execute(
-            "select source_file, status, pseudonym_key_id from audit.urs_extract_ledger order by 1"
-        ).fetchall()
-
-
-def test_an_extract_made_with_another_key_is_refused(scratch_url, tmp_path):
-    first = write_csv(tmp_path / "a.csv", deterministic_rows()[:5])
-    second = write_csv(tmp_path / "b.csv", deterministic_rows()[5:10])
-    assert urs.ingest_extract(first, key=KEY_1).status == "loaded"
-    refused = urs.ingest_extract(second, key=KEY_2)
-    assert refused.status == "rejected"
-    assert "another pseudonym key" in refused.reasons[0] and urs.key_id(KEY_1) in refused.reasons[0]
-    assert _ledger(scratch_url) == [
-        ("a.csv", "loaded", urs.key_id(KEY_1)),
-        ("b.csv", "rejected", urs.key_id(KEY_2)),
-    ]
-    assert {r[1] for r in _events(scratch_url)} == {
-        urs.pseudonym(KEY_1, r[1], r[4]) for r in deterministic_rows()[:5]
-    }
-    assert urs.ingest_extract(second, key=KEY_1).status == "loaded"  # with the same key: fine
-
-
-def test_rekey_needs_every_loaded_extract_and_replaces_every_pseudonym(scratch_url, tmp_path):
-    rows = deterministic_rows()
-    first = write_csv(tmp_path / "a.csv", rows[:10])
-    second = write_csv(tmp_path / "b.csv", rows[10:])
-    for path in (first, second):
-        assert urs.ingest_extract(path, key=KEY_1).status == "loaded"
-    before = _events(scratch_url)
-
-    with pytest.raises(urs.UrsRekeyError, match=r"a\.csv"):  # a loaded extract's source is missing
-        urs.rekey_extracts([second], key=KEY_2)
-    assert _events(scratch_url) == before  # nothing changed
-
-    outcomes = urs.rekey_extracts([first, second, first], key=KEY_2)
-    assert sorted((o.source_file, o.status, o.event_rows) for o in outcomes) == [
-        ("a.csv", "loaded", 10),
-        ("b.csv", "loaded", len(rows) - 10),
-    ]
-    after = {r[1] for r in _events(scratch_url)}
-    assert after == {urs.pseudonym(KEY_2, r[1], r[4]) for r in rows}
-    assert after.isdisjoint({r[1] for r in before})  # no pseudonym of the old key is left
-    assert {(f, s, k) for f, s, k in _ledger(scratch_url)} == {
-        ("a.csv", "loaded", urs.key_id(KEY_2)),
-        ("b.csv", "loaded", urs.key_id(KEY_2)),
-    }
-    assert urs.ingest_extract(first, key=KEY_1).status == "duplicate"  # same bytes: nothing to do
-    third = write_csv(tmp_path / "c.csv", rows[:3])
-    assert urs.ingest_extract(third, key=KEY_1).status == "rejected"  # the old key is refused now

@@ -1,0 +1,128 @@
+"""The pseudonym of a URS person: the key, its public fingerprint and the keyed HMAC.
+
+``passport_number`` + ``citizenship`` become HMAC-SHA256(key, normalised passport number
+"|" citizenship), lower-case hex. The key comes from the environment
+(``URS_PSEUDONYM_KEY``, or Airflow's ``AIRFLOW_VAR_URS_PSEUDONYM_KEY`` / a secrets backend
+through ``Variable.get``), is registered with Airflow's secrets masker and is never written
+anywhere; only its fingerprint (:func:`key_id`) is stored, in the extract ledger. Whoever
+holds the key and a passport number can recompute that person's pseudonym, so the key stays
+with the URS operator (docs/urs_extract_format.md, *The key*).
+
+Pure Python: imports nothing of the project; Airflow only when it is there.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import hmac
+import os
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+KEY_ENV = "URS_PSEUDONYM_KEY"
+AIRFLOW_VARIABLE = "urs_pseudonym_key"
+MIN_KEY_BYTES = 32
+# The label HMAC'd into a key's fingerprint. Fingerprints of keys already stored in
+# audit.urs_extract_ledger depend on these very bytes: never change them.
+_KEY_ID_LABEL = b"programme_monitoring.urs key id"
+_PASSPORT_DROP = str.maketrans("", "", " \t-./")
+
+
+class UrsKeyError(RuntimeError):
+    pass
+
+
+def pseudonym_key() -> bytes:
+    """The HMAC key from the environment (or Airflow's secrets backend); refuses a missing or short key."""
+    value = os.environ.get(KEY_ENV) or os.environ.get("AIRFLOW_VAR_" + AIRFLOW_VARIABLE.upper())
+    if not value:
+        try:  # inside an Airflow task: Variables resolve through the configured secrets backend
+            from airflow.sdk import Variable
+
+            value = Variable.get(AIRFLOW_VARIABLE, default=None)
+        except Exception:  # noqa: BLE001 - no Airflow, or not in a task
+            value = None
+    if not value:
+        raise UrsKeyError(
+            f"no pseudonymisation key: set {KEY_ENV} (at least {MIN_KEY_BYTES} bytes, e.g. "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`) or the Airflow Variable "
+            f"{AIRFLOW_VARIABLE} in a secrets backend"
+        )
+    key = value.encode("utf-8")
+    if len(key) < MIN_KEY_BYTES:
+        raise UrsKeyError(f"the pseudonymisation key must be at least {MIN_KEY_BYTES} bytes long")
+    mask_in_airflow(value)
+    return key
+
+
+def key_id(key: bytes) -> str:
+    """A short public fingerprint of the key: tells which extracts share a key, reveals nothing of it."""
+    return hmac.digest(key, _KEY_ID_LABEL, "sha256").hex()[:16]
+
+
+def normalise_passport(passport_number: str) -> str:
+    return passport_number.translate(_PASSPORT_DROP).upper()
+
+
+def pseudonym(key: bytes, passport_number: str, citizenship: str) -> str:
+    """HMAC-SHA256(key, normalised passport number | citizenship), lower-case hex (64 characters)."""
+    message = f"{normalise_passport(passport_number)}|{citizenship.strip().upper()}".encode()
+    return hmac.digest(key, message, "sha256").hex()
+
+
+def mask_in_airflow(*secrets: str) -> None:
+    """Register secrets with Airflow's secrets masker (task logs show ***); no-op without Airflow."""
+    try:
+        from airflow.sdk.log import mask_secret
+    except Exception:  # noqa: BLE001 - Airflow not installed or not importable here
+        return
+    for secret in secrets:
+        if secret:
+            mask_secret(secret)
+
+
+# -- many pseudonyms at once (the intake) -------------------------------------------------
+
+Digests = Callable[[Iterable[bytes]], list[bytes]]  # messages -> their HMAC-SHA256 digests
+
+
+def hmac_sha256(key: bytes) -> Digests:
+    """HMAC-SHA256 with this key, as a function of many messages (RFC 2104).
+
+    The hash states after the key's padded inner and outer blocks are computed once and
+    copied for each message: about twice as fast per message as ``hmac.digest``, which
+    sets up OpenSSL's hash context anew every time; the same digests.
+    """
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\x00")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def digests(messages: Iterable[bytes]) -> list[bytes]:
+        inner_copy, outer_copy = inner.copy, outer.copy
+        result = []
+        append = result.append
+        for message in messages:
+            inner_hash = inner_copy()
+            inner_hash.update(message)
+            outer_hash = outer_copy()
+            outer_hash.update(inner_hash.digest())
+            append(outer_hash.digest())
+        return result
+
+    return digests
+
+
+def hex_pseudonyms(digests: Digests, messages: list[str]) -> np.ndarray:
+    """64 lower-case hex characters per message (already normalised), as numpy bytes (COPY text as it is).
+
+    Called with the distinct persons of a block, with no memory of earlier blocks: a person
+    met again in a later block costs one more HMAC, which measured cheaper than looking the
+    person up in a dict of the extract's persons (and memory stays flat).
+    """
+    # one encode for all: no message holds a NUL (the passport and citizenship rules refuse it)
+    encoded = "\x00".join(messages).encode().split(b"\x00") if messages else []
+    return np.frombuffer(binascii.hexlify(b"".join(digests(encoded))), dtype="S64")

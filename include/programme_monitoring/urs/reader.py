@@ -1,0 +1,190 @@
+"""Reading a URS extract: its columns, the rule each value must meet, and blocks of checked rows.
+
+An extract is a CSV file, one row per event (entry, exit, work permit, offence) with the
+person's identifiers beside the statistical attributes (docs/urs_extract_format.md). It is
+read in blocks of whole records (``urs.csv_blocks``: pandas' C reader where a
+block allows, the csv module elsewhere); ``full_name`` and ``date_of_birth`` are never
+kept. Each column of a block is normalised and checked once per distinct value, the result
+spread to the rows by their codes. A problem names its line and its columns, never a value.
+
+Imports ``reference``, ``report_format`` and ``urs.pseudonym``; no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from programme_monitoring.reference import load_reference
+from programme_monitoring.urs import csv_blocks
+from programme_monitoring.urs.pseudonym import normalise_passport
+
+EVENT_TYPES = frozenset({"entry", "exit", "work_permit", "offence"})
+PURPOSES = frozenset({"tourism", "business", "work", "study", "private", "transit", "official", "other"})
+REQUIRED_COLUMNS = (
+    "event_type",
+    "passport_number",
+    "full_name",
+    "date_of_birth",
+    "citizenship",
+    "purpose_of_visit",
+    "host_state",
+    "border_crossing_point",
+    "event_date",
+)
+MAX_REASONS = 20
+BLOCK_BYTES = 8 << 20
+# The columns kept (the identifiers full_name and date_of_birth are not), in the order of reasons.
+_USED = (
+    "event_type",
+    "passport_number",
+    "citizenship",
+    "purpose_of_visit",
+    "host_state",
+    "border_crossing_point",
+    "event_date",
+)
+_CATEGORICAL = frozenset(_USED) - {"passport_number"}  # few distinct values: parsed as categories
+
+
+class ExtractRefused(Exception):
+    """The extract cannot be loaded; ``reasons`` name lines and columns, never values."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+def host_states() -> frozenset[str]:
+    """ISO2 codes a URS event may name as host state: the reporting states of the reference seed."""
+    return frozenset(load_reference().state_codes)
+
+
+def read_header(f: BinaryIO) -> tuple[list[str], int]:
+    """The header's column names (lower case) and the lines it spans; ExtractRefused if unusable."""
+    try:
+        header, lines = csv_blocks.read_header(f)
+    except UnicodeDecodeError:
+        raise ExtractRefused(["line 1: not UTF-8 text"]) from None
+    header = [h.strip().lower() for h in header]
+    if not header:
+        raise ExtractRefused(["the file is empty: no header row"])
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ExtractRefused([f"missing column(s): {', '.join(missing)}"])
+    return header, lines
+
+
+@dataclass
+class CheckedBlock:
+    rows: int  # well-formed records
+    problems: list[tuple[int, str]]  # (line, what is wrong), at most MAX_REASONS invalid rows
+    columns: dict[str, tuple[np.ndarray, list]]  # kept column -> (row codes, distinct normalised values)
+
+
+def checked_blocks(
+    f: BinaryIO, header: list[str], header_lines: int, block_bytes: int = BLOCK_BYTES
+) -> Iterator[CheckedBlock]:
+    """The records after the header, block by block, normalised and checked."""
+    rules = _rules(host_states())
+    for first_line, block in csv_blocks.blocks(f, header_lines + 1, block_bytes):
+        parsed = csv_blocks.parse_block(block, first_line, header, _USED, _CATEGORICAL)
+        del block
+        yield _checked(parsed, rules)
+
+
+def refusal(problems: list[tuple[int, str]]) -> ExtractRefused:
+    """The refusal of an extract with these problems: the first MAX_REASONS in line order."""
+    reasons = [f"line {line}: {what}" for line, what in sorted(problems)[:MAX_REASONS]]
+    if len(problems) >= MAX_REASONS:
+        reasons.append("... (stopped after the first errors)")
+    return ExtractRefused(reasons)
+
+
+# -- the checks: each written once, applied to each distinct value of a block -------------
+
+
+def _strip_lower(value: str) -> str:
+    return value.strip().lower()
+
+
+def _strip_upper(value: str) -> str:
+    return value.strip().upper()
+
+
+def _is_alpha3(value: str) -> bool:
+    return len(value) == 3 and value.isascii() and value.isalpha()
+
+
+def _is_date(value: str) -> bool:
+    if len(value) != 10 or not value.isascii() or value[4] != "-" or value[7] != "-":
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _rules(states: frozenset[str]) -> dict[str, tuple]:
+    """Column -> (normalise, is valid) for every column kept; the order is the order of reasons."""
+    return {
+        "event_type": (_strip_lower, EVENT_TYPES.__contains__),
+        "passport_number": (normalise_passport, lambda v: bool(v) and "\x00" not in v),
+        "citizenship": (_strip_upper, _is_alpha3),
+        "purpose_of_visit": (_strip_lower, lambda v: not v or v in PURPOSES),
+        "host_state": (_strip_upper, states.__contains__),
+        "border_crossing_point": (str.strip, lambda v: "\x00" not in v),
+        "event_date": (str.strip, _is_date),
+    }
+
+
+def _normalised(values, normalise) -> tuple[np.ndarray, list[str]]:
+    """Row codes into the distinct normalised values (each distinct raw value normalised once)."""
+    if isinstance(values, pd.Categorical):
+        codes, raw = values.codes, list(values.categories)
+    else:
+        codes, raw = pd.factorize(values)
+        raw = list(raw)
+    if normalise is normalise_passport and len(raw) > 1000:
+        # Per-character rules: one call on all distinct values at once, NUL-separated. The csv
+        # module passes a NUL through, so a value may hold one: then the join would shift
+        # every later value, and each value is normalised on its own (the rule refuses it).
+        joined = "\x00".join(raw)
+        if joined.count("\x00") != len(raw) - 1:
+            normalised = np.array([normalise(v) for v in raw], dtype=object)
+        else:
+            normalised_joined = normalise(joined)
+            if normalised_joined == joined:  # already normalised: the distinct values stay distinct
+                return codes, raw
+            normalised = np.array(normalised_joined.split("\x00"), dtype=object)
+    else:
+        normalised = np.array([normalise(v) for v in raw], dtype=object)
+    to_unique, uniques = pd.factorize(normalised)
+    return to_unique[codes], list(uniques)
+
+
+def _checked(parsed: csv_blocks.ParsedBlock, rules: dict) -> CheckedBlock:
+    """Normalise and check every kept column of a parsed block; the invalid rows become problems."""
+    problems = list(parsed.problems)
+    n = len(parsed.lines)
+    if not n:
+        return CheckedBlock(0, problems, {})
+    coded, bad = {}, {}
+    for name, (normalise, valid) in rules.items():
+        codes, uniques = _normalised(parsed.columns[name], normalise)
+        ok = np.fromiter(map(valid, uniques), dtype=bool, count=len(uniques))  # C speed for builtins
+        coded[name] = codes, uniques
+        if not ok.all():
+            bad[name] = ~ok[codes]
+    if bad:
+        rows = np.flatnonzero(np.logical_or.reduce(list(bad.values())))
+        for row in rows[:MAX_REASONS].tolist():
+            names = [name for name in rules if name in bad and bad[name][row]]
+            problems.append((int(parsed.lines[row]), "invalid " + ", ".join(names)))
+    return CheckedBlock(n, problems, coded)

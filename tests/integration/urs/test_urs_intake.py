@@ -1,0 +1,196 @@
+"""URS intake into a real PostgreSQL: what is loaded, what is refused, one key at a time, the change of key.
+
+Each test loads into an empty database of its own (``scratch_url``). The readers alone (no
+database) are tested in tests/unit/urs; the DAG run and the marts in tests/e2e/urs.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+
+import psycopg
+import pytest
+from programme_monitoring.dev.urs_extracts import write_synthetic_extract
+from programme_monitoring.orchestration.tasks import urs_ingest_task
+from programme_monitoring.urs.extract import UrsRekeyError, ingest_extract, rekey_extracts
+from programme_monitoring.urs.pseudonym import KEY_ENV, key_id, pseudonym
+from programme_monitoring.warehouse.schema import init as init_schema
+from urs_samples import (
+    BAD_EXTRACT,
+    BAD_EXTRACT_REASONS,
+    EXTRACTS,
+    KEY,
+    PASSPORT,
+    PASSWORD,
+    deterministic_rows,
+    write_csv,
+)
+
+
+@pytest.fixture
+def scratch_url(warehouse_url, monkeypatch):
+    """An empty database of its own for the intake (WAREHOUSE_URL points at it), its schema made."""
+    admin = warehouse_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("drop database if exists urs_scratch with (force)")
+        conn.execute("create database urs_scratch")
+    url = warehouse_url.rsplit("/", 1)[0] + "/urs_scratch"
+    monkeypatch.setenv("WAREHOUSE_URL", url)
+    init_schema(url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("drop database if exists urs_scratch with (force)")
+
+
+def _empty(url):
+    with psycopg.connect(url) as conn:
+        conn.execute("truncate raw.urs_events, audit.urs_extract_ledger")
+
+
+def _events(url):
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            """select event_type, person_pseudonym, citizenship, purpose_of_visit, host_state,
+                      border_crossing_point, event_date::text
+               from raw.urs_events order by 1, 2, 3, 4, 5, 6, 7"""
+        ).fetchall()
+
+
+# -- the fast (pandas C) and exact (csv module) readers load the same rows ----------------
+
+
+def test_both_readers_load_the_same_rows_at_any_block_size(scratch_url, tmp_path):
+    """Default blocks (pandas' C reader where a block allows) vs 64-byte blocks (most go through
+    the csv module): the same rows, values exactly as written (quoted commas, tabs, backslashes)."""
+    key = b"k" * 40
+    for name, (text, count) in EXTRACTS.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_text(text, encoding="utf-8", newline="")
+        loaded = []
+        for block_bytes in (None, 64):
+            _empty(scratch_url)
+            outcome = ingest_extract(path, key=key, block_bytes=block_bytes)
+            assert (outcome.status, outcome.event_rows) == ("loaded", count), (name, outcome.reasons)
+            loaded.append(_events(scratch_url))
+        assert loaded[0] == loaded[1], name
+    rows = {r[5] for r in _events(scratch_url)}  # the last file: tab and backslash kept
+    assert rows == {"B\\1\tX"}
+    assert pseudonym(key, "ab-123.4", "chn") == pseudonym(key, "AB1234", "CHN")
+
+
+def test_a_large_extract_loads_the_same_through_both_readers(scratch_url, tmp_path):
+    key = b"k" * 40
+    extract = write_synthetic_extract(tmp_path / "big.csv", 20_000, seed=3)
+    loaded = []
+    for block_bytes in (None, 50_000):
+        _empty(scratch_url)
+        assert ingest_extract(extract, key=key, block_bytes=block_bytes).event_rows == 20_000
+        loaded.append(_events(scratch_url))
+    # The slow reader, forced: a quote in a column the intake drops sends every block through it.
+    text = extract.read_text().replace("Synthetic Person", '"Synthetic, Person"')
+    quoted = tmp_path / "big_quoted.csv"
+    quoted.write_text(text)
+    _empty(scratch_url)
+    assert ingest_extract(quoted, key=key).event_rows == 20_000
+    loaded.append(_events(scratch_url))
+    assert loaded[0] == loaded[1] == loaded[2]
+    with open(extract, newline="") as f:
+        expected = {pseudonym(key, r["passport_number"], r["citizenship"]) for r in csv.DictReader(f)}
+    assert {r[1] for r in loaded[0]} == expected
+
+
+@pytest.mark.parametrize("block_bytes", [None, 64])
+def test_bad_lines_are_refused_by_line_and_column_never_by_value(scratch_url, tmp_path, block_bytes):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(BAD_EXTRACT)
+    outcome = ingest_extract(path, key=b"k" * 40, block_bytes=block_bytes)
+    assert outcome.status == "rejected"
+    assert outcome.reasons == BAD_EXTRACT_REASONS
+    assert PASSPORT not in "".join(outcome.reasons)
+    with psycopg.connect(scratch_url) as conn:
+        assert conn.execute("select count(*) from raw.urs_events").fetchone()[0] == 0
+        assert conn.execute("select status from audit.urs_extract_ledger").fetchall() == [("rejected",)]
+
+
+# -- a changed key ------------------------------------------------------------------------
+
+KEY_1 = b"first-key-" + b"1" * 40
+KEY_2 = b"second-key-" + b"2" * 40
+
+
+def _ledger(url):
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select source_file, status, pseudonym_key_id from audit.urs_extract_ledger order by 1"
+        ).fetchall()
+
+
+def test_an_extract_made_with_another_key_is_refused(scratch_url, tmp_path):
+    first = write_csv(tmp_path / "a.csv", deterministic_rows()[:5])
+    second = write_csv(tmp_path / "b.csv", deterministic_rows()[5:10])
+    assert ingest_extract(first, key=KEY_1).status == "loaded"
+    refused = ingest_extract(second, key=KEY_2)
+    assert refused.status == "rejected"
+    assert "another pseudonym key" in refused.reasons[0] and key_id(KEY_1) in refused.reasons[0]
+    assert _ledger(scratch_url) == [
+        ("a.csv", "loaded", key_id(KEY_1)),
+        ("b.csv", "rejected", key_id(KEY_2)),
+    ]
+    assert {r[1] for r in _events(scratch_url)} == {
+        pseudonym(KEY_1, r[1], r[4]) for r in deterministic_rows()[:5]
+    }
+    assert ingest_extract(second, key=KEY_1).status == "loaded"  # with the same key: fine
+
+
+def test_rekey_needs_every_loaded_extract_and_replaces_every_pseudonym(scratch_url, tmp_path):
+    rows = deterministic_rows()
+    first = write_csv(tmp_path / "a.csv", rows[:10])
+    second = write_csv(tmp_path / "b.csv", rows[10:])
+    for path in (first, second):
+        assert ingest_extract(path, key=KEY_1).status == "loaded"
+    before = _events(scratch_url)
+
+    with pytest.raises(UrsRekeyError, match=r"a\.csv"):  # a loaded extract's source is missing
+        rekey_extracts([second], key=KEY_2)
+    assert _events(scratch_url) == before  # nothing changed
+
+    outcomes = rekey_extracts([first, second, first], key=KEY_2)
+    assert sorted((o.source_file, o.status, o.event_rows) for o in outcomes) == [
+        ("a.csv", "loaded", 10),
+        ("b.csv", "loaded", len(rows) - 10),
+    ]
+    after = {r[1] for r in _events(scratch_url)}
+    assert after == {pseudonym(KEY_2, r[1], r[4]) for r in rows}
+    assert after.isdisjoint({r[1] for r in before})  # no pseudonym of the old key is left
+    assert {(f, s, k) for f, s, k in _ledger(scratch_url)} == {
+        ("a.csv", "loaded", key_id(KEY_2)),
+        ("b.csv", "loaded", key_id(KEY_2)),
+    }
+    assert ingest_extract(first, key=KEY_1).status == "duplicate"  # same bytes: nothing to do
+    third = write_csv(tmp_path / "c.csv", rows[:3])
+    assert ingest_extract(third, key=KEY_1).status == "rejected"  # the old key is refused now
+
+
+# -- the task body masks the secrets ------------------------------------------------------
+
+
+def test_the_task_registers_the_key_and_the_password_with_airflows_masker(
+    airflow_ready, monkeypatch, tmp_path
+):
+    """urs_ingest_task (the DAG's task body) masks both secrets: anything Airflow logs shows ***."""
+    try:
+        from airflow.sdk._shared.secrets_masker import redact
+    except ImportError:  # pragma: no cover - older layout
+        from airflow.sdk.execution_time.secrets_masker import redact
+
+    monkeypatch.setenv(KEY_ENV, KEY)
+    monkeypatch.setenv("URS_LANDING_DIR", str(tmp_path))  # empty: nothing to load
+    url = os.environ["WAREHOUSE_URL"]
+    monkeypatch.setenv(
+        "WAREHOUSE_URL", url.replace("postgresql://postgres@", f"postgresql://postgres:{PASSWORD}@", 1)
+    )
+    urs_ingest_task()
+    redacted = str(redact(f"connecting with {PASSWORD}, key {KEY}"))
+    assert "PWSENTINEL" not in redacted and "KEYSENTINEL" not in redacted
+    assert "***" in redacted
