@@ -1,3 +1,8 @@
 """What goes out: the headline figures (``headline``) and the yearly report to the Council of
-Heads of State (``council``), read from the marts only. May import ``warehouse``.
+Heads of State (``council``), read from the marts only. May import ``warehouse``,
+``report_format`` and ``reference``.
+
+Shared by both: ``labels`` (the headline columns and labels, from the seed), ``formatting``
+(numbers and dates in Russian and English, by Babel) and ``html`` (the one Jinja
+environment, templates in ``templates/``).
 """

@@ -1,0 +1,196 @@
+"""Editions of the yearly report to the Council of Heads of State: what one is and how it is written.
+
+One edition per reporting year, in Russian (primary) and English with the same figures,
+in ``reports/council_report_<year>/``: ``{ru,en}.pdf``, ``{ru,en}.html`` (the HTML the PDF
+is rendered from, charts embedded), ``annex.xlsx`` (every table, as the mart rows) and
+``edition.json`` (the figures used, the as-of date and the report versions, so that a
+published edition can be reproduced and compared later). Every figure is read from the
+marts (``queries``); this module compares them with the previous edition's stored
+figures ("revised since the last edition"), keeps the previous ``edition.json`` under
+``editions/`` and writes the files through ``render`` and ``annex``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from programme_monitoring.publishing.council.annex import write_annex
+from programme_monitoring.publishing.council.queries import MartData, Section, read_marts
+from programme_monitoring.publishing.council.render import build_context, render_html, write_pdf
+from programme_monitoring.publishing.council.text import LANGUAGES
+from programme_monitoring.settings import paths
+
+# Provenance columns (which report, file, row a figure came from, and remarks): never
+# compared as figures between editions. A presentation choice of the comparison.
+PROVENANCE = {
+    "report_id",
+    "source_file",
+    "source_files",
+    "source_sheet",
+    "source_row",
+    "comment",
+    "finding_key",
+    "report_version",
+}
+
+
+@dataclass
+class Edition:
+    year: int
+    data: MartData
+    generated_at: str
+    revisions: list[dict]
+    previous_edition: str | None  # generated_at of the edition this one replaced
+    output_dir: Path
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def sections(self) -> dict[str, Section]:
+        return self.data.sections
+
+    @property
+    def as_of(self) -> str | None:
+        return self.data.as_of.isoformat() if self.data.as_of else None
+
+    @property
+    def report_versions(self) -> list[dict]:
+        return [{k: plain(v) for k, v in r.items()} for r in self.data.report_versions]
+
+
+def plain(value):
+    """A mart value as JSON holds it: decimals as text, dates as ISO text."""
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def stored_figures(sections: dict[str, Section]) -> dict:
+    """Every table of an edition as ``edition.json`` keeps it."""
+    return {
+        key: {
+            "mart": s.mart,
+            "sql": s.sql,
+            "key_columns": s.key_columns,
+            "columns": s.columns,
+            "rows": [[plain(v) for v in row] for row in s.rows],
+        }
+        for key, s in sections.items()
+    }
+
+
+def compare_editions(previous: dict, sections: dict[str, Section]) -> list[dict]:
+    """Figures whose value differs from the one the previous edition published."""
+    revisions = []
+    for key, section in sections.items():
+        old = previous.get("figures", {}).get(key)
+        if not old or not old.get("rows"):
+            continue
+        keys = [k for k in section.key_columns if k in old["columns"]]
+        if keys:
+            revisions += _revised_rows(key, keys, old, section)
+    return revisions
+
+
+def _revised_rows(table: str, keys: list[str], old: dict, section: Section) -> list[dict]:
+    def index(columns, rows):
+        return {tuple(r[columns.index(k)] for k in keys): dict(zip(columns, r, strict=True)) for r in rows}
+
+    before = index(old["columns"], old["rows"])
+    after = index(section.columns, [[plain(v) for v in row] for row in section.rows])
+    revised = []
+    for row_key in sorted(set(before) | set(after), key=str):
+        a, b = before.get(row_key), after.get(row_key)
+        for column in section.columns:
+            if column in keys or column in PROVENANCE:
+                continue
+            if a is not None and b is not None and column not in a:
+                continue  # a column the previous edition did not have
+            old_value = a.get(column) if a else None
+            new_value = b.get(column) if b else None
+            if old_value != new_value:
+                revised.append(
+                    {
+                        "table": table,
+                        "key": dict(zip(keys, row_key, strict=True)),
+                        "column": column,
+                        "previous": old_value,
+                        "current": new_value,
+                    }
+                )
+    return revised
+
+
+def _previous_edition(output_dir: Path) -> dict:
+    """The stored previous edition (kept under ``editions/`` as well), or {} if none."""
+    stored = output_dir / "edition.json"
+    if not stored.exists():
+        return {}
+    text = stored.read_text(encoding="utf-8")
+    previous = json.loads(text)
+    history = output_dir / "editions"
+    history.mkdir(exist_ok=True)
+    stamp = (previous.get("generated_at") or "unknown").replace(":", "").replace("+", "_")
+    (history / f"edition_{stamp}.json").write_text(text, encoding="utf-8")
+    return previous
+
+
+def _edition_record(edition: Edition, languages: tuple[str, ...]) -> dict:
+    year = edition.year
+    return {
+        "reporting_year": year,
+        "as_of": edition.as_of,
+        "generated_at": edition.generated_at,
+        "languages": list(languages),
+        "previous_edition": edition.previous_edition,
+        "headline": {
+            str(r["reporting_year"]): {k: plain(v) for k, v in r.items()}
+            for r in edition.sections["headline"].records()
+            if r["reporting_year"] in (year, year - 1)
+        },
+        "report_versions": edition.report_versions,
+        "revisions": edition.revisions,
+        "figures": stored_figures(edition.sections),
+    }
+
+
+def write_council_report(
+    year: int, languages: tuple[str, ...] = LANGUAGES, output_dir: Path | None = None
+) -> Edition:
+    """Render the edition for ``year`` into reports/council_report_<year>/."""
+    for lang in languages:
+        if lang not in LANGUAGES:
+            raise ValueError(f"language {lang!r}: expected one of {LANGUAGES}")
+    output_dir = output_dir or paths().reports / f"council_report_{year}"
+    output_dir.mkdir(parents=True, exist_ok=True)
+    data = read_marts(year)
+    if not any(r["reporting_year"] == year for r in data.sections["headline"].records()):
+        raise ValueError(f"marts.rpt_headline_figures has no figures for {year}")
+
+    previous = _previous_edition(output_dir)
+    edition = Edition(
+        year=year,
+        data=data,
+        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        revisions=compare_editions(previous, data.sections) if previous else [],
+        previous_edition=previous.get("generated_at"),
+        output_dir=output_dir,
+    )
+    for lang in languages:
+        html = render_html(build_context(edition, lang))
+        edition.files[f"{lang}.html"] = output_dir / f"{lang}.html"
+        edition.files[f"{lang}.html"].write_text(html, encoding="utf-8")
+        edition.files[f"{lang}.pdf"] = output_dir / f"{lang}.pdf"
+        write_pdf(html, edition.files[f"{lang}.pdf"])
+    edition.files["annex.xlsx"] = output_dir / "annex.xlsx"
+    write_annex(edition, edition.files["annex.xlsx"])
+    edition.files["edition.json"] = output_dir / "edition.json"
+    edition.files["edition.json"].write_text(
+        json.dumps(_edition_record(edition, languages), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    return edition

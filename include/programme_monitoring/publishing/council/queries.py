@@ -1,0 +1,153 @@
+"""What the Council report reads from the marts: one query per table, and nothing else.
+
+Each table of the report (and sheet of its annex) is a ``Section``: one query of one mart,
+with the reporting year as the parameter ``%(year)s`` and the key columns that identify a
+row when two editions are compared. The marts are built by dbt before anything is
+published, so every relation named here exists; a missing one is an error, not a
+section left out. ``read_marts`` also reads the report versions behind the figures,
+the as-of date (the last load among them) and the names of states, programmes and
+indicators from the dimension marts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from programme_monitoring.warehouse.connection import connect
+
+
+@dataclass
+class Section:
+    """One table of the report: the rows of one mart query, as the annex sheet holds them."""
+
+    key: str  # annex sheet name
+    mart: str  # marts.<name>
+    sql: str
+    key_columns: list[str]
+    columns: list[str] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)
+
+    def records(self) -> list[dict]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def source_files(self) -> list[str]:
+        if "source_file" not in self.columns:
+            return []
+        i = self.columns.index("source_file")
+        return sorted({r[i] for r in self.rows if r[i]})
+
+
+def sections() -> dict[str, Section]:
+    """The report's tables in the annex's order, each one mart query."""
+    return {
+        s.key: s
+        for s in (
+            Section(
+                "headline",
+                "rpt_headline_figures",
+                "select * from marts.rpt_headline_figures order by reporting_year",
+                ["reporting_year"],
+            ),
+            Section(
+                "implementation",
+                "rpt_programme_implementation",
+                "select * from marts.rpt_programme_implementation where reporting_year = %(year)s "
+                "order by programme_code, state_code",
+                ["state_code", "programme_code", "reporting_year"],
+            ),
+            Section(
+                "indicators",
+                "fct_indicator_values",
+                "select state_code, programme_code, reporting_year, indicator_code, value, is_reported, "
+                "comment, report_id, source_file, report_version from marts.fct_indicator_values "
+                "where reporting_year = %(year)s and disaggregation = 'total' "
+                "order by programme_code, indicator_code, state_code",
+                ["state_code", "programme_code", "reporting_year", "indicator_code"],
+            ),
+            Section(
+                "not_reported",
+                "fct_indicator_values",
+                "select state_code, programme_code, reporting_year, indicator_code, disaggregation, "
+                "comment, report_id, source_file, report_version from marts.fct_indicator_values "
+                "where reporting_year = %(year)s and not is_reported "
+                "order by programme_code, state_code, indicator_code, disaggregation",
+                ["state_code", "programme_code", "reporting_year", "indicator_code", "disaggregation"],
+            ),
+            Section(
+                "completeness",
+                "rpt_reporting_completeness",
+                "select state_code, programme_code, reporting_year, is_expected, is_received, "
+                "report_deadline, first_submission_date, reports_on_time, versions_received, report_id, "
+                "source_file from marts.rpt_reporting_completeness where reporting_year = %(year)s "
+                "order by programme_code, state_code",
+                ["state_code", "programme_code", "reporting_year"],
+            ),
+            Section(
+                "findings",
+                "rpt_validation_findings",
+                "select finding_key, state_code, programme_code, reporting_year, indicator_code, severity, "
+                "rule_code, message_ru, message_en, report_id, source_file, source_row "
+                "from marts.rpt_validation_findings where reporting_year = %(year)s "
+                "order by programme_code, state_code, severity, rule_code, indicator_code, finding_key",
+                ["finding_key"],
+            ),
+        )
+    }
+
+
+REPORT_VERSIONS_SQL = """
+select distinct reporting_year, state_code, programme_code, source_file, report_id, report_version
+from marts.fct_indicator_values
+union
+select distinct reporting_year, state_code, programme_code, source_file, report_id, report_version
+from marts.fct_measure_implementation
+order by reporting_year, programme_code, state_code, report_version
+"""
+
+# As of: the last load among the reports the marts were built from.
+AS_OF_SQL = """
+select max(h.loaded_at) from raw.report_headers h where h.report_id in
+    (select report_id from marts.fct_indicator_values
+     union select report_id from marts.fct_measure_implementation)
+"""
+
+# kind -> (code, Russian name, English name) of the dimension mart.
+NAMES_SQL = {
+    "state": "select state_code, state_name_ru, state_name_en from marts.dim_member_state",
+    "programme": "select programme_code, programme_title_ru, programme_title_en from marts.dim_programme",
+    "indicator": "select indicator_code, indicator_name_ru, indicator_name_en from marts.dim_indicator",
+}
+
+
+@dataclass
+class MartData:
+    """Everything an edition is made of, as read in one connection."""
+
+    sections: dict[str, Section]
+    report_versions: list[dict]
+    as_of: dt.datetime | None
+    names: dict[str, dict[str, dict[str, str]]]  # kind -> code -> lang -> name
+
+    def name(self, kind: str, code: str, lang: str) -> str:
+        """The name of a state, programme or indicator in ``lang``; its code if it has none."""
+        return self.names[kind].get(code, {}).get(lang, code)
+
+
+def read_marts(year: int) -> MartData:
+    """Every table for ``year``, the report versions behind them, the as-of date and the names."""
+    with connect() as conn:
+        tables = sections()
+        for section in tables.values():
+            cursor = conn.execute(section.sql, {"year": year})
+            section.columns = [c.name for c in cursor.description]
+            section.rows = [tuple(r) for r in cursor.fetchall()]
+        cursor = conn.execute(REPORT_VERSIONS_SQL)
+        columns = [c.name for c in cursor.description]
+        versions = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+        (as_of,) = conn.execute(AS_OF_SQL).fetchone()
+        names = {
+            kind: {code: {"ru": ru, "en": en} for code, ru, en in conn.execute(sql)}
+            for kind, sql in NAMES_SQL.items()
+        }
+    return MartData(tables, versions, as_of, names)

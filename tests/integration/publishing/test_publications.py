@@ -1,0 +1,190 @@
+"""The headline figures and the Council report read from real marts: a fresh embedded
+PostgreSQL with the small hand-made fixture (``dev.warehouse_fixture``) built by dbt.
+
+No DAG runs here (those are in ``tests/e2e/publishing``): what the publications read,
+store and compare, against the marts they were read from.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+from programme_monitoring.dev.warehouse_fixture import load_fixture
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
+
+
+@pytest.fixture(scope="module")
+def marts(own_warehouse):
+    """The module's own PostgreSQL with the fixture rows and the marts built by dbt."""
+    from dbt.cli.main import dbtRunner
+
+    url, base = own_warehouse
+    load_fixture(url)
+    result = dbtRunner().invoke([
+        "build", "--exclude", "resource_type:test", "resource_type:unit_test",
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(base / "target"),
+        "--log-path", str(base / "logs"),
+    ])  # fmt: skip
+    assert result.exception is None and result.success, result.exception
+    return url, base
+
+
+@pytest.fixture(scope="module")
+def edition(marts):
+    from programme_monitoring.publishing.council.editions import write_council_report
+
+    _, base = marts
+    return write_council_report(2014, output_dir=base / "council_2014")
+
+
+def _query(url: str, sql: str, params=None):
+    with psycopg.connect(url) as conn:
+        cursor = conn.execute(sql, params)
+        return [c.name for c in cursor.description], cursor.fetchall()
+
+
+def test_headline_report_is_the_mart_with_the_seed_s_columns(marts):
+    from programme_monitoring.publishing.headline import write_headline_report
+    from programme_monitoring.reference import load_reference
+
+    url, base = marts
+    report = write_headline_report(base / "headline")
+    columns, rows = _query(url, "select * from marts.rpt_headline_figures order by reporting_year")
+    with report.csv_path.open(encoding="utf-8") as stream:
+        written = list(csv.DictReader(stream))
+    assert list(written[0]) == ["reporting_year", *load_reference().headline_labels("en"), "reports_used"]
+    assert set(written[0]) == set(columns)
+    assert [r["crimes_identified"] for r in written] == [
+        str(r[columns.index("crimes_identified")]) for r in rows
+    ]
+    html = report.html_path.read_text(encoding="utf-8")
+    assert "<td>2014</td>" in html and "<td>1,075</td>" in html  # 700 + 300 + 50 + 25
+    assert "Выявлено преступлений, связанных с торговлей людьми и незаконной миграцией" in html
+
+
+def _normal(value):
+    """One comparable form for a mart value and its spreadsheet cell."""
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    return value
+
+
+def _same(a, b) -> bool:
+    a, b = _normal(a), _normal(b)
+    if a == "" and b is None:  # a spreadsheet keeps no empty text: an empty comment reads back empty
+        return True
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and abs(float(a) - float(b)) < 1e-9
+    return a == b
+
+
+def test_annex_equals_the_marts(edition, marts):
+    from openpyxl import load_workbook
+
+    url, _ = marts
+    workbook = load_workbook(edition.files["annex.xlsx"], read_only=True)
+    expected = ["headline", "implementation", "indicators", "not_reported", "completeness", "findings"]
+    assert workbook.sheetnames == ["edition", *expected, "report_versions", "revisions"]
+    compared = 0
+    for key in expected:
+        columns, rows = _query(url, edition.sections[key].sql, {"year": 2014})
+        cells = list(workbook[key].iter_rows(values_only=True))
+        assert list(cells[0]) == columns, key
+        assert len(cells) - 1 == len(rows), key
+        for mart_row, sheet_row in zip(rows, cells[1:], strict=True):
+            for column, a, b in zip(columns, mart_row, sheet_row, strict=True):
+                assert _same(a, b), (key, column, a, b)
+                compared += 1
+    assert compared > 100
+    assert len(list(workbook["completeness"].iter_rows())) > 1  # every mart exists: no optional sections
+
+    columns, rows = _query(
+        url,
+        """select distinct reporting_year, state_code, programme_code, source_file, report_id,
+                  report_version from marts.fct_indicator_values
+           union select distinct reporting_year, state_code, programme_code, source_file, report_id,
+                  report_version from marts.fct_measure_implementation""",
+    )
+    versions = list(workbook["report_versions"].iter_rows(values_only=True))
+    assert list(versions[0]) == columns
+    assert sorted(versions[1:]) == sorted(tuple(r) for r in rows)
+
+
+def test_edition_records_as_of_and_report_versions(edition, marts):
+    url, _ = marts
+    stored = json.loads(edition.files["edition.json"].read_text(encoding="utf-8"))
+    _, [(loaded_at,)] = _query(url, "select max(loaded_at) from raw.report_headers")
+    assert dt.datetime.fromisoformat(stored["as_of"]) == loaded_at
+    used_2014 = {v["source_file"] for v in stored["report_versions"] if v["reporting_year"] == 2014}
+    # the superseded RU THB v1 is not behind any figure
+    assert used_2014 == {f"{r}.xlsx" for r in ("ru-thb-2014-v2", "kz-thb-2014-v1")} | {
+        f"{s}-cr-2014-v1.xlsx" for s in ("ru", "kz", "by")
+    }
+    assert stored["headline"]["2014"]["crimes_identified"] == 1075
+    html = edition.files["ru.html"].read_text(encoding="utf-8")
+    assert html.count("Данные по состоянию на") >= 6  # every table states the as-of date ...
+    assert html.count("Использованные версии отчётов") >= 5  # ... and the versions it used
+    assert "ru-thb-2014-v2.xlsx" in html and "ru-thb-2014-v1.xlsx" not in html
+    assert "1\u00a0075" in html  # figures grouped the Russian way
+
+
+def test_completeness_and_findings_sections_read_their_marts(edition):
+    english = edition.files["en.html"].read_text(encoding="utf-8")
+    assert "Did not report:" in english and "Reported late:" in english
+    assert "not available in this warehouse build" not in english.lower()
+    assert "Validation findings under review" in english
+
+
+def test_a_new_edition_lists_the_figures_revised_since_the_last(edition):
+    from programme_monitoring.publishing.council.editions import write_council_report
+
+    stored_path = edition.files["edition.json"]
+    stored = json.loads(stored_path.read_text(encoding="utf-8"))
+    # As if the previous edition had published 1000 crimes and had not had THB01 of Russia.
+    headline = stored["figures"]["headline"]
+    column = headline["columns"].index("crimes_identified")
+    for row in headline["rows"]:
+        if row[0] == 2014:
+            row[column] = 1000
+    indicators = stored["figures"]["indicators"]
+    i = indicators["columns"]
+    indicators["rows"] = [
+        r
+        for r in indicators["rows"]
+        if not (r[i.index("state_code")] == "RU" and r[i.index("indicator_code")] == "THB01")
+    ]
+    stored_path.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+
+    again = write_council_report(2014, languages=("ru",), output_dir=edition.output_dir)
+    revised = {(r["table"], r["column"]): r for r in again.revisions}
+    assert revised[("headline", "crimes_identified")]["previous"] == 1000
+    assert revised[("headline", "crimes_identified")]["current"] == 1075
+    assert revised[("indicators", "value")]["key"]["state_code"] == "RU"
+    assert revised[("indicators", "value")]["previous"] is None
+    assert len(again.revisions) == 3  # the crimes, and Russia's THB01 value and is_reported
+    assert list((again.output_dir / "editions").glob("edition_*.json"))
+    russian = again.files["ru.html"].read_text(encoding="utf-8")
+    assert "Изменённые показатели по сравнению с изданием" in russian
+    # The edition after that one, on the same marts, has nothing revised.
+    assert write_council_report(2014, languages=("en",), output_dir=edition.output_dir).revisions == []
+
+
+def test_a_year_without_figures_is_refused(marts):
+    from programme_monitoring.publishing.council.editions import write_council_report
+
+    _, base = marts
+    with pytest.raises(ValueError, match="no figures for 2030"):
+        write_council_report(2030, output_dir=base / "council_2030")

@@ -1,0 +1,133 @@
+"""A hand-made edition of the Council report (no database): the marts' rows as
+``council.queries.read_marts`` would return them for 2014, in the marts' column order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+import pytest
+
+
+def _section(key: str, columns: list[str], rows: list[tuple]):
+    from programme_monitoring.publishing.council.queries import sections
+
+    section = sections()[key]
+    section.columns, section.rows = columns, rows
+    return section
+
+
+@pytest.fixture(scope="module")
+def mart_data():
+    from programme_monitoring.publishing.council.queries import MartData
+    from programme_monitoring.publishing.labels import headline_labels
+
+    headline_columns = list(headline_labels("en"))
+    headline = [
+        (2014, 2731, 1618, 98, 53, 13, 2, 1200, None, 30),
+        (2015, 2500, 1500, 90, 50, 12, 3, 1100, 40, 31),
+    ]
+    ru, kz = "RU_THB_2014_v1.xlsx", "KZ_THB_2014_v1.xlsx"
+    tables = {
+        "headline": _section("headline", headline_columns, headline),
+        "implementation": _section(
+            "implementation",
+            [
+                "state_code",
+                "programme_code",
+                "reporting_year",
+                "measures_due",
+                "measures_implemented",
+                "measures_in_progress",
+                "measures_not_implemented",
+                "measures_postponed",
+                "implementation_rate",
+                "source_file",
+            ],
+            [("RU", "THB", 2014, 5, 3, 1, 0, 1, decimal.Decimal("0.6"), ru)],
+        ),
+        "indicators": _section(
+            "indicators",
+            ["state_code", "programme_code", "reporting_year", "indicator_code", "value", "is_reported"]
+            + ["comment", "report_id", "source_file", "report_version"],
+            [
+                ("KZ", "THB", 2014, "THB01", 731, True, "", "k" * 64, kz, 1),
+                ("RU", "THB", 2014, "THB01", 2000, True, "=HYPERLINK(1)", "r" * 64, ru, 1),
+                ("RU", "THB", 2014, "THB05", None, False, "not available", "r" * 64, ru, 1),
+            ],
+        ),
+        "not_reported": _section(
+            "not_reported",
+            ["state_code", "programme_code", "reporting_year", "indicator_code", "disaggregation"]
+            + ["comment", "report_id", "source_file", "report_version"],
+            [("RU", "THB", 2014, "THB05", "total", "not available", "r" * 64, ru, 1)],
+        ),
+        "completeness": _section(
+            "completeness",
+            ["state_code", "programme_code", "reporting_year", "is_expected", "is_received"]
+            + ["report_deadline", "first_submission_date", "reports_on_time", "versions_received"]
+            + ["report_id", "source_file"],
+            [
+                (
+                    "KZ",
+                    "THB",
+                    2014,
+                    True,
+                    True,
+                    dt.date(2015, 4, 1),
+                    dt.date(2015, 4, 20),
+                    0,
+                    1,
+                    "k" * 64,
+                    kz,
+                ),
+                (
+                    "RU",
+                    "THB",
+                    2014,
+                    True,
+                    True,
+                    dt.date(2015, 4, 1),
+                    dt.date(2015, 2, 10),
+                    1,
+                    1,
+                    "r" * 64,
+                    ru,
+                ),
+                ("BY", "THB", 2014, True, False, dt.date(2015, 4, 1), None, None, 0, None, None),
+            ],
+        ),
+        "findings": _section(
+            "findings",
+            ["finding_key", "state_code", "programme_code", "reporting_year", "indicator_code", "severity"]
+            + ["rule_code", "message_ru", "message_en", "report_id", "source_file", "source_row"],
+            [("f1", "RU", "THB", 2014, "THB04", "warning", "W01", "Скачок", "A jump", "r" * 64, ru, 7)],
+        ),
+    }
+    versions = [
+        {
+            "reporting_year": 2014,
+            "state_code": s,
+            "programme_code": "THB",
+            "source_file": f,
+            "report_id": s[0].lower() * 64,
+            "report_version": 1,
+        }
+        for s, f in (("KZ", kz), ("RU", ru))
+    ]
+    names = {
+        "state": {
+            "RU": {"ru": "Российская Федерация", "en": "Russian Federation"},
+            "KZ": {"ru": "Республика Казахстан", "en": "Republic of Kazakhstan"},
+        },
+        "programme": {"THB": {"ru": "Программа ТЛ", "en": "THB programme"}},
+        "indicator": {"THB01": {"ru": "выявлено преступлений", "en": "crimes identified"}},
+    }
+    return MartData(tables, versions, dt.datetime(2015, 4, 2, 9, 30, tzinfo=dt.UTC), names)
+
+
+@pytest.fixture
+def edition(mart_data, tmp_path):
+    from programme_monitoring.publishing.council.editions import Edition
+
+    return Edition(2014, mart_data, "2026-11-28T06:00:00+00:00", [], None, tmp_path)
