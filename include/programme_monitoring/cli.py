@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from programme_monitoring.reference import load_reference
 from programme_monitoring.settings import EXPECTATIONS_DIR, paths
 
 
@@ -31,9 +32,12 @@ def demo(args: argparse.Namespace) -> int:
     from programme_monitoring.orchestration.local_runs import run_chain
     from programme_monitoring.warehouse.airflow_metadata import configure_airflow, migrate_airflow_metadata
     from programme_monitoring.warehouse.connection import warehouse_url
+    from programme_monitoring.warehouse.schema import init
+
     where = paths()
     url = warehouse_url()
     print(f"Warehouse: {_redacted(url)}")
+    init(url)
     configure_airflow()
     migrate_airflow_metadata()
 
@@ -62,20 +66,20 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def _print_headline(row: dict | None) -> None:
-    from programme_monitoring.publishing.headline import HEADLINE_LABELS
+    from programme_monitoring.publishing.labels import headline_labels
 
     if row is None:
         print("\nNo headline figures for 2014.")
         return
     print("\nHeadline figures for 2014 (CIS-wide, from marts.rpt_headline_figures):")
-    for column, (english, _) in HEADLINE_LABELS.items():
+    for column, english in headline_labels("en").items():
         if column != "reporting_year":
             value = row[column]
             print(f"  {english:<80} {value if value is not None else 'not reported':>8}")
 
 
 def template(args: argparse.Namespace) -> int:
-    from programme_monitoring.report_format.template import write_blank_template
+    from programme_monitoring.report_format.writer import write_blank_template
 
     write_blank_template(args.programme, args.year, Path(args.output))
     print(f"Blank report template for {args.programme} {args.year}: {args.output}")
@@ -92,6 +96,7 @@ def samples(args: argparse.Namespace) -> int:
 
 def server(args: argparse.Namespace) -> int:
     from programme_monitoring.warehouse.connection import embedded_server
+
     embedded = embedded_server()
     if args.action == "stop":
         embedded.stop()
@@ -101,15 +106,24 @@ def server(args: argparse.Namespace) -> int:
     return 0
 
 
+def warehouse(args: argparse.Namespace) -> int:
+    from programme_monitoring.warehouse.schema import init
+
+    applied = init()
+    print("Warehouse schema: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+    return 0
+
+
 def ingest(args: argparse.Namespace) -> int:
     from programme_monitoring.orchestration.tasks import ingest_task
+
     summary = ingest_task(files=args.files, dry_run=args.dry_run, sender=args.sender)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 1 if summary["rejected"] else 0
 
 
 def quality(args: argparse.Namespace) -> int:
-    from programme_monitoring.quality.validation import write_suites
+    from programme_monitoring.quality.suites import write_suites
 
     write_suites()
     print(f"Suites written under {EXPECTATIONS_DIR}")
@@ -117,7 +131,7 @@ def quality(args: argparse.Namespace) -> int:
 
 
 def council_report(args: argparse.Namespace) -> int:
-    from programme_monitoring.publishing.council.report import LANGUAGES, write_council_report
+    from programme_monitoring.publishing.council.editions import LANGUAGES, write_council_report
 
     languages = (args.lang,) if args.lang else LANGUAGES
     edition = write_council_report(args.year, languages=languages)
@@ -144,6 +158,7 @@ def access(args: argparse.Namespace) -> int:
 def urs_ingest(args: argparse.Namespace) -> int:
     from programme_monitoring.orchestration.tasks import urs_ingest_task
     from programme_monitoring.urs.extract import UrsRekeyError
+
     try:
         summary = urs_ingest_task(files=args.files, rekey=args.rekey)
     except UrsRekeyError as error:
@@ -173,6 +188,7 @@ def dbt_docs(args: argparse.Namespace) -> int:
 def airflow(args: argparse.Namespace) -> int:
     """Run any Airflow command with this project's settings (e.g. ``airflow standalone``)."""
     from programme_monitoring.warehouse.airflow_metadata import configure_airflow
+
     configure_airflow()
     executable = Path(sys.executable).with_name("airflow")
     os.execv(executable, [str(executable), *args.airflow_args])
@@ -187,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(handler=demo)
 
     p = commands.add_parser("template", help="write a blank XLSX report template")
-    p.add_argument("--programme", required=True, choices=["THB", "IM", "CR"])
+    p.add_argument("--programme", required=True, choices=sorted(load_reference().programme_codes))
     p.add_argument("--year", required=True, type=int)
     p.add_argument("--output", required=True)
     p.set_defaults(handler=template)
@@ -200,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("server", help="start, show or stop the embedded PostgreSQL")
     p.add_argument("action", choices=["start", "url", "stop"])
     p.set_defaults(handler=server)
+
+    p = commands.add_parser("warehouse", help="create or upgrade the raw and audit schemas")
+    p.add_argument("action", choices=["init"])
+    p.set_defaults(handler=warehouse)
 
     p = commands.add_parser(
         "ingest", help="ingest the landing area (or the given files) once, without Airflow"

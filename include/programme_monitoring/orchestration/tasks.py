@@ -68,7 +68,7 @@ def council_report_task(year: int | None = None, languages: tuple[str, ...] = ("
     """Render the Council report edition for ``year`` (default: the previous calendar year)."""
     import datetime as dt
 
-    from programme_monitoring.publishing.council.report import write_council_report
+    from programme_monitoring.publishing.council.editions import write_council_report
 
     year = int(year) if year else dt.date.today().year - 1
     edition = write_council_report(year, languages=tuple(languages))
@@ -86,14 +86,10 @@ def urs_ingest_task(files: list[str] | None = None, rekey: bool = False) -> dict
     ``rekey``: re-pseudonymise everything with the current key (:func:`rekey_extracts`); the
     files must include the source of every loaded extract.
     """
-    from programme_monitoring.urs.extract import (
-        ingest_extract,
-        ingest_urs_landing,
-        mask_in_airflow,
-        pseudonym_key,
-        rekey_extracts,
-    )
+    from programme_monitoring.urs.extract import ingest_extract, ingest_urs_landing, rekey_extracts
+    from programme_monitoring.urs.pseudonym import mask_in_airflow, pseudonym_key
     from programme_monitoring.warehouse.connection import connection_parts
+
     mask_in_airflow(connection_parts()["password"])
     key = pseudonym_key()
     if rekey:
