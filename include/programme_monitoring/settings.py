@@ -19,11 +19,6 @@ SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 DAGS_DIR = PROJECT_ROOT / "dags"
 
-# Warehouse layers, one PostgreSQL schema each.
-RAW_SCHEMA = "raw"
-AUDIT_SCHEMA = "audit"
-REFERENCE_SCHEMA = "reference"
-
 
 @dataclass(frozen=True)
 class Paths:

@@ -14,7 +14,8 @@ of one of them, see README "Access and roles"):
                     ``state_code`` column only the rows of its own state (row-level security)
 ==================  ==========================================================================
 
-The checked-in matrix ``docs/privileges.csv`` says the same; tests/test_access.py compares
+The checked-in matrix ``docs/privileges.csv`` says the same;
+tests/integration/warehouse/test_access.py compares
 it with what PostgreSQL actually grants. Everything here is idempotent: ``apply_access()``
 (``python -m programme_monitoring access apply``) creates missing roles and re-applies
 every grant and policy; ``apply_access_policies(conn)`` does the same inside the caller's

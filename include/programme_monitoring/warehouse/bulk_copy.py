@@ -136,10 +136,3 @@ def copy_into(conn: psycopg.Connection, table: str, columns: Sequence[str]) -> I
     cursor = conn.cursor()
     with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
         yield copy
-
-
-def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame) -> int:
-    """Load a whole DataFrame into ``table`` (columns by name) with one COPY; returns the row count."""
-    with copy_into(conn, table, list(frame.columns)) as copy:
-        copy.write(copy_text([frame[c] for c in frame.columns], len(frame)))
-    return len(frame)
