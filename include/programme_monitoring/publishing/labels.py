@@ -2,30 +2,46 @@
 
 The headline figures, their order and their labels are the ``headline_figures`` seed's
 (``programme_monitoring.reference``): the dbt model pivots the same seed into the mart's
-columns. The mart has two more columns that are not figures of the statement, the year
-and the number of reports used; their labels are the publications' own words and live
-here, once, for the headline table and the Council report alike.
+columns. The mart's two other columns, the year and the number of reports used, are not
+figures of the statement: their labels are the ones the mart documents for BI tools
+(``label_en`` / ``label_ru`` in its .yml), read from there, so the headline table, the
+Council report and a BI tool say the same words.
 """
 
 from __future__ import annotations
 
-from programme_monitoring.reference import load_reference
+from functools import cache
 
+import yaml
+
+from programme_monitoring.reference import load_reference
+from programme_monitoring.settings import DBT_PROJECT_DIR
+
+MART = "rpt_headline_figures"
+MART_DOCS = DBT_PROJECT_DIR / "models" / "marts" / f"{MART}.yml"
 YEAR_COLUMN = "reporting_year"
 REPORTS_USED_COLUMN = "reports_used"
-_OWN_LABELS = {
-    YEAR_COLUMN: {"en": "Year", "ru": "Год"},
-    REPORTS_USED_COLUMN: {"en": "Member-state reports used", "ru": "Использовано отчётов государств"},
-}
+
+
+@cache
+def mart_column_labels() -> dict[str, dict[str, str]]:
+    """Column -> {"en": ..., "ru": ...} as documented in the mart's .yml."""
+    models = yaml.safe_load(MART_DOCS.read_text(encoding="utf-8"))["models"]
+    (model,) = [m for m in models if m["name"] == MART]
+    return {
+        c["name"]: {"en": c["config"]["meta"]["label_en"], "ru": c["config"]["meta"]["label_ru"]}
+        for c in model["columns"]
+    }
 
 
 def headline_labels(lang: str) -> dict[str, str]:
     """Every column of the mart -> its label in ``lang``, in the statement's order: the
     year, the seed's figures, the reports used."""
+    documented = mart_column_labels()
     return {
-        YEAR_COLUMN: _OWN_LABELS[YEAR_COLUMN][lang],
+        YEAR_COLUMN: documented[YEAR_COLUMN][lang],
         **load_reference().headline_labels(lang),
-        REPORTS_USED_COLUMN: _OWN_LABELS[REPORTS_USED_COLUMN][lang],
+        REPORTS_USED_COLUMN: documented[REPORTS_USED_COLUMN][lang],
     }
 
 
