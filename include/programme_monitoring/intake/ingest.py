@@ -194,7 +194,7 @@ def _parse(path: Path) -> tuple[ParsedReport | None, list[Finding]]:
     except ReportFormatError as error:
         return None, [
             Finding(
-                str(error),
+                error.reason,
                 f"файл не читается как шаблон отчёта (версия 1): {error.reason}",
                 rule="report_format",
                 source_sheet=error.sheet,
