@@ -79,6 +79,27 @@ def own_warehouse(tmp_path_factory, request):
         server.stop(mode="immediate")
 
 
+@pytest.fixture(scope="module")
+def run_dbt_in_process(own_warehouse):
+    """dbt(*args) -> dbt's result: dbt in this process on the module's own warehouse, with its
+    target and logs in the module's folder (dbt's programmatic API, as the dbt tests use it)."""
+    from dbt.cli.main import dbtRunner
+    from programme_monitoring.settings import DBT_PROJECT_DIR
+
+    _, base = own_warehouse
+
+    def dbt(*args: str):
+        return dbtRunner().invoke([
+            *args,
+            "--project-dir", str(DBT_PROJECT_DIR),
+            "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(base / "target"),
+            "--log-path", str(base / "logs"),
+        ])  # fmt: skip
+
+    return dbt
+
+
 @pytest.fixture(scope="session")
 def airflow_ready(warehouse_url: str) -> None:
     from programme_monitoring.warehouse.airflow_metadata import configure_airflow, migrate_airflow_metadata

@@ -11,29 +11,18 @@ import csv
 import datetime as dt
 import decimal
 import json
-from pathlib import Path
 
 import psycopg
 import pytest
 from programme_monitoring.dev.warehouse_fixture import load_fixture
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
-
 
 @pytest.fixture(scope="module")
-def marts(own_warehouse):
+def marts(own_warehouse, run_dbt_in_process):
     """The module's own PostgreSQL with the fixture rows and the marts built by dbt."""
-    from dbt.cli.main import dbtRunner
-
     url, base = own_warehouse
     load_fixture(url)
-    result = dbtRunner().invoke([
-        "build", "--exclude", "resource_type:test", "resource_type:unit_test",
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(base / "target"),
-        "--log-path", str(base / "logs"),
-    ])  # fmt: skip
+    result = run_dbt_in_process("build", "--exclude", "resource_type:test", "resource_type:unit_test")
     assert result.exception is None and result.success, result.exception
     return url, base
 

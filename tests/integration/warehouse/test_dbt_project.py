@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -19,24 +18,13 @@ from programme_monitoring.dev.warehouse_fixture import (
     load_fixture,
 )
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
-
 
 @pytest.fixture(scope="module")
-def built_warehouse(own_warehouse):
+def built_warehouse(own_warehouse, run_dbt_in_process):
     """The module's own PostgreSQL with the raw tables, the fixture rows and a dbt build."""
-    from dbt.cli.main import dbtRunner
-
-    url, base = own_warehouse
+    url, _ = own_warehouse
     load_fixture(url)
-    result = dbtRunner().invoke([
-        "build",
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(base / "target"),
-        "--log-path", str(base / "logs"),
-    ])  # fmt: skip
-    return url, result
+    return url, run_dbt_in_process("build")
 
 
 def _rows(url: str, sql: str, *params) -> list[tuple]:

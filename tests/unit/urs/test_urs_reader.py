@@ -18,7 +18,8 @@ from programme_monitoring.urs.reader import (
 )
 from urs_samples import BAD_EXTRACT, BAD_EXTRACT_REASONS, CSV_HEADER, EXTRACTS, GOOD, PASSPORT
 
-# The columns the intake keeps, in this order (full_name and date_of_birth are never kept).
+# The columns the intake keeps, in this order (full_name and date_of_birth are never kept):
+# written here, not imported, so the test checks the reader.
 KEPT = (
     "event_type",
     "passport_number",
