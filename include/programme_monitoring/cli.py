@@ -12,7 +12,6 @@ import os
 import sys
 from pathlib import Path
 
-from programme_monitoring.reference import load_reference
 from programme_monitoring.settings import EXPECTATIONS_DIR, paths
 
 
@@ -194,6 +193,16 @@ def airflow(args: argparse.Namespace) -> int:
     os.execv(executable, [str(executable), *args.airflow_args])
 
 
+def _programme_code(text: str) -> str:
+    """A programme code of the seed; read only when a command asks for one (pandas is slow to import)."""
+    from programme_monitoring.reference import load_reference
+
+    codes = sorted(load_reference().programme_codes)
+    if text.strip().upper() not in codes:
+        raise argparse.ArgumentTypeError(f"unknown programme {text!r}: choose from {', '.join(codes)}")
+    return text.strip().upper()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="programme_monitoring", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -203,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(handler=demo)
 
     p = commands.add_parser("template", help="write a blank XLSX report template")
-    p.add_argument("--programme", required=True, choices=sorted(load_reference().programme_codes))
+    p.add_argument("--programme", required=True, type=_programme_code, help="THB, IM or CR")
     p.add_argument("--year", required=True, type=int)
     p.add_argument("--output", required=True)
     p.set_defaults(handler=template)
