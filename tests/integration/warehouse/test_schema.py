@@ -203,7 +203,7 @@ TABLES = {
     "raw.report_headers",
     "raw.urs_events",
 }
-FILES = ["0001_raw_and_audit.sql", "0002_urs.sql"]
+FILES = ["0001_raw_and_audit.sql", "0002_urs.sql", "0003_report_key_per_statement.sql"]
 SHIPPED = schema.MIGRATIONS_DIR
 
 
@@ -348,6 +348,6 @@ def test_a_changed_applied_migration_is_refused_and_a_new_file_is_applied(
     assert shape(empty_database) == before
 
     shutil.copy(SHIPPED / "0001_raw_and_audit.sql", copy)
-    (copy / "0003_test_column.sql").write_text("alter table raw.urs_events add column test_note text;\n")
-    assert schema.init(empty_database) == ["0003_test_column.sql"]
+    (copy / "9999_test_column.sql").write_text("alter table raw.urs_events add column test_note text;\n")
+    assert schema.init(empty_database) == ["9999_test_column.sql"]
     assert ("raw", "urs_events", "test_note", "text", "YES", None) in shape(empty_database)["columns"]
