@@ -135,12 +135,17 @@ def apply_access(url: str | None = None) -> dict:
     return summary
 
 
-def apply_access_policies(conn: psycopg.Connection, marts_schema: str = MARTS) -> dict:
+def apply_access_policies(
+    conn: psycopg.Connection, marts_schema: str = MARTS, rls_tables: list[str] | None = None
+) -> dict:
     """Roles, grants, RLS and view options for the objects as they are now, in ``conn``'s transaction.
 
     Call it after anything that creates or replaces warehouse objects (dbt build, the marts
     swap); it does not commit. ``marts_schema`` is the schema just published: ``marts``, or
     a history schema such as ``marts_as_of``, which then gets the marts' grants and policies.
+    ``rls_tables`` limits the row-level security re-applied in ``marts_schema`` to those tables
+    (the ones just published; the others keep theirs): enabling it and re-creating the policies
+    lock a table exclusively, which a reader of a mart that was not replaced should not wait for.
     """
     conn.execute("select pg_advisory_xact_lock(hashtextextended('programme_monitoring.access', 0))")
     created = _ensure_roles(conn)
@@ -212,7 +217,7 @@ def apply_access_policies(conn: psycopg.Connection, marts_schema: str = MARTS) -
                     )
                 )
     _default_privileges(conn)
-    protected = _row_level_security(conn, schemas[MARTS])
+    protected = _row_level_security(conn, schemas[MARTS], rls_tables if marts_schema == MARTS else None)
     for actual in extra_marts + ([MARTS_BUILD] if MARTS_BUILD in schemas else []):
         protected += _row_level_security(conn, actual)
     invoker_views = _security_invoker_views(
@@ -256,17 +261,19 @@ def _default_privileges(conn: psycopg.Connection) -> None:
         )
 
 
-def _row_level_security(conn: psycopg.Connection, schema: str) -> list[str]:
+def _row_level_security(conn: psycopg.Connection, schema: str, only: list[str] | None = None) -> list[str]:
+    # ``only``: those tables, and any other that lacks its row-level security.
     tables = [
         r[0]
         for r in conn.execute(
-            """select c.relname from pg_class c
+            """select c.relname, c.relrowsecurity and c.relforcerowsecurity from pg_class c
                join pg_namespace n on n.oid = c.relnamespace
                join pg_attribute a on a.attrelid = c.oid and a.attname = %s and not a.attisdropped
                where n.nspname = %s and c.relkind in ('r', 'p')
                order by c.relname""",
             (STATE_COLUMN, schema),
         )
+        if only is None or r[0] in only or not r[1]
     ]
     states = sql.SQL(", ").join(sql.Identifier(state_role(c)) for c in state_codes())
     # The states whose role the current user holds (no error for a state without a role).
