@@ -162,10 +162,14 @@ def build_warehouse(
         conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(build_schema)))
         state = None if as_of else current_state(conn)
         selection = None if as_of or full_refresh else changed_selection(conn, state)
+        # A history build reads the reference data the live builds loaded; it never reloads
+        # the seeds into the live reference schema (unless they were never loaded).
+        seeded = conn.execute("select to_regclass('reference.member_states') is not null").fetchone()[0]
     if selection == []:
         log.info("nothing changed since the marts were last published: nothing to build")
         return "nothing changed since the last publication"
-    args = ["build", "--vars", json.dumps(values), "--exclude", *PRODUCTION_EXCLUDE]
+    exclude = [*PRODUCTION_EXCLUDE, *(["resource_type:seed"] if as_of and seeded else [])]
+    args = ["build", "--vars", json.dumps(values), "--exclude", *exclude]
     args += ["--select", *selection] if selection else []
     args += ["--full-refresh"] if full_refresh else []
     try:
@@ -177,7 +181,7 @@ def build_warehouse(
             _forget_published_state(("reports", "urs") if selection else ("code",))
         raise
     if as_of:
-        publish_marts(build_schema, build_schema.removesuffix("_build"))
+        publish_marts(build_schema, build_schema.removesuffix("_build"), as_of=as_of)
     else:
         publish_tables(build_schema, MARTS_SCHEMA, state=state, replace_all=selection is None)
     return output
@@ -412,8 +416,11 @@ def publish_tables(
     raise AssertionError("unreachable")
 
 
-def publish_marts(build_schema: str = BUILD_SCHEMA, schema: str = MARTS_SCHEMA) -> None:
-    """Swap ``marts_build`` in for ``marts`` in one transaction (readers never see a gap)."""
+def publish_marts(
+    build_schema: str = BUILD_SCHEMA, schema: str = MARTS_SCHEMA, as_of: str | None = None
+) -> None:
+    """Swap ``marts_build`` in for ``marts`` in one transaction (readers never see a gap); a
+    history build's moment (``as_of``) is recorded as the schema's COMMENT."""
     previous_schema = schema + "_previous"
     with psycopg.connect(warehouse_url()) as conn, conn.transaction():
         exists = conn.execute("select count(*) from pg_namespace where nspname = %s", (schema,)).fetchone()[0]
@@ -435,6 +442,11 @@ def publish_marts(build_schema: str = BUILD_SCHEMA, schema: str = MARTS_SCHEMA) 
         # Fresh tables carry no grants, row-level security or policies: re-apply them in
         # the same transaction, so no reader ever sees the new marts without them.
         apply_access_policies(conn, marts_schema=schema)
+        if as_of:
+            comment = json.dumps({"as_of": as_of})
+            conn.execute(
+                sql.SQL("comment on schema {} is {}").format(sql.Identifier(schema), sql.Literal(comment))
+            )
     log.info("published %s (%d dependent views kept)", schema, len(views))
 
 

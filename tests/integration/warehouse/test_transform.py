@@ -7,6 +7,7 @@ DAG does) on its own embedded PostgreSQL with the fixture rows of test_dbt_proje
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import psycopg
 import pytest
@@ -103,8 +104,18 @@ def test_figures_as_they_stood_on_a_past_date(warehouse):
     from programme_monitoring.warehouse.transform import build_warehouse
 
     url, target = warehouse
+    seeds = "select xmin::text, * from reference.member_states order by 2"
+    with psycopg.connect(url) as conn:
+        live_seeds = conn.execute(seeds).fetchall()
     build_warehouse(as_of="2015-03-15 00:00:00+00", target_path=target)
     assert _value(url, "marts_as_of") == 600  # version 2 had not arrived yet
+    with psycopg.connect(url) as conn:
+        # The moment is recorded on the schema; the live reference data was not reloaded.
+        (comment,) = conn.execute(
+            "select obj_description('marts_as_of'::regnamespace, 'pg_namespace')"
+        ).fetchone()
+        assert conn.execute(seeds).fetchall() == live_seeds
+    assert json.loads(comment) == {"as_of": "2015-03-15 00:00:00+00"}
     build_warehouse(target_path=target)
     assert _value(url) == 700  # the live marts are untouched by the history build
     build_warehouse(as_of="2015-04-02 00:00:00+00", target_path=target)
