@@ -62,4 +62,7 @@ def _size_ru(reason: str, fmt: str) -> str:
     if "empty" in reason:
         return "файл пуст"
     limit = MAX_FILE_BYTES[fmt] // MB
-    return f"файл больше предельного размера {limit} МБ для .{fmt}: годовой отчёт намного меньше; проверьте, тот ли это файл"
+    return (
+        f"файл больше предельного размера {limit} МБ для .{fmt}: годовой отчёт намного меньше; "
+        "проверьте, тот ли это файл"
+    )

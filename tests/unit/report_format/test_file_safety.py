@@ -296,8 +296,9 @@ def test_a_number_that_is_no_plausible_date_is_refused(tmp_path: Path, cell) -> 
 
 
 def test_numbers_typed_as_text(tmp_path: Path) -> None:
-    values = [("THB01", "article=a", "1,234", ""), ("THB01", "article=b", "1 234", ""), ("THB01", "article=c", "-5", ""),
-              ("THB01", "article=d", "12\u00a0345", ""), ("THB01", "article=e", 3.0, "")]  # fmt: skip
+    values = [("THB01", "article=a", "1,234", ""), ("THB01", "article=b", "1 234", ""),
+              ("THB01", "article=c", "-5", ""), ("THB01", "article=d", "12\u00a0345", ""),
+              ("THB01", "article=e", 3.0, "")]  # fmt: skip
     assert [row[2] for row in table(parse_report(xlsx_report(tmp_path / "r.xlsx", values)))] == [
         1234, 1234, -5, 12345, 3,
     ]  # fmt: skip
