@@ -67,17 +67,30 @@ def _depth(data: bytes) -> int:
     return int(np.cumsum(steps).max(initial=0))
 
 
-def _repeated_keys(node: object, path: str = "") -> list[str]:
-    """Paths of the keys given twice in one object, e.g. "header.state", "measures[2].status"."""
-    found: list[str] = []
+def _repeated_keys(node: object, path: tuple = ()) -> list[tuple]:
+    """Paths of the keys given twice in one object, e.g. ("header", "state"),
+    ("measures", 2, "status")."""
+    found: list[tuple] = []
     if isinstance(node, _Object):
-        found += [f"{path}.{key}" if path else key for key in node.repeated]
+        found += [(*path, key) for key in node.repeated]
         for key, value in node.items():
-            found += _repeated_keys(value, f"{path}.{key}" if path else key)
+            found += _repeated_keys(value, (*path, key))
     elif isinstance(node, list):
         for i, value in enumerate(node, start=1):
-            found += _repeated_keys(value, f"{path}[{i}]")
+            found += _repeated_keys(value, (*path, i))
     return found
+
+
+def _place(path: tuple) -> tuple[str, int | None, str]:
+    """(section, entry, key) of a key path as a place in the report: the sheet, row and column
+    of the other formats; a path of another shape is named whole as the column."""
+    if len(path) == 1:
+        return "", None, str(path[0])[:60]
+    if len(path) == 2 and path[0] == "header":
+        return "header", None, str(path[1])[:60]
+    if len(path) == 3 and isinstance(path[1], int):
+        return str(path[0])[:60], path[1], str(path[2])[:60]
+    return "", None, "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")[:120]
 
 
 def _load(path: Path, out: Collector) -> object:
@@ -115,13 +128,13 @@ def _load(path: Path, out: Collector) -> object:
 def read_json(path: Path, out: Collector) -> ReportHeader:
     """Hand the document's header and entries to ``out``; returns the header."""
     doc = _load(path, out)
-    if repeated := _repeated_keys(doc):
-        shown = ", ".join(repeated[:10]) + (f" (+{len(repeated) - 10})" if len(repeated) > 10 else "")
-        raise out.error(
-            f"a key appears twice in one object ({shown}): only one value may be given; keep one",
-            f"ключ повторяется в одном объекте ({shown}): допускается одно значение; оставьте одно",
-            column=repeated[0],
+    for path in _repeated_keys(doc):
+        out.problem(
+            "the key appears more than once in its object, with only one value kept: give it once",
+            "ключ указан в объекте несколько раз, а сохраняется лишь одно значение: укажите его один раз",
+            *_place(path),
         )
+    out.stop_if_problems()  # the document is ambiguous: nothing in it can be trusted
     if not isinstance(doc, dict):
         raise out.error(
             f"the JSON must be an object with {', '.join(SECTIONS)}",

@@ -203,11 +203,11 @@ def _not_latin(text: str, what_en: str, what_ru: str, example: str) -> Refusal |
     odd = [ch for ch in dict.fromkeys(text) if not (ch.isascii() and (ch.isalnum() or ch in "-_.+"))]
     if not odd:
         return None
-    points = ", ".join(f"{ch!r} is {code_point(ch)}" for ch in odd[:5])
+    points = ", ".join(f"{ch!r} = {code_point(ch)}" for ch in odd[:5])
     return Refusal(
-        f"{what_en} {text!r} holds characters that are not Latin letters or digits ({points}): "
+        f"{what_en} {text[:40]!r} holds characters that are not Latin letters or digits ({points}): "
         f"type it again in Latin letters, e.g. {example}",
-        f"{what_ru} {text!r} содержит символы, не являющиеся латинскими буквами или цифрами "
+        f"{what_ru} {text[:40]!r} содержит символы, не являющиеся латинскими буквами или цифрами "
         f"({points}): наберите его заново латиницей, например {example}",
     )
 
