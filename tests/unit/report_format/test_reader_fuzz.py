@@ -41,7 +41,7 @@ def _mutate_text(text: str, rng: random.Random) -> str:
             text = text[:at]  # cut short
         else:
             token = rng.choice(TOKENS)
-            text = re.sub(r"\d+", lambda _: token, text, count=rng.randint(1, 3))
+            text = re.sub(r"\d+", lambda _, token=token: token, text, count=rng.randint(1, 3))
     return text
 
 
@@ -66,14 +66,14 @@ def _mutate_xlsx(path: Path, rng: random.Random) -> bytes:
                     choice = rng.random()
                     if choice < 0.3:
                         token = rng.choice(TOKENS)
-                        text = re.sub(r"<v>[^<]*</v>", lambda _: f"<v>{token}</v>", text, count=1)
+                        text = re.sub(r"<v>[^<]*</v>", lambda _, t=token: f"<v>{t}</v>", text, count=1)
                     elif choice < 0.5:
                         text = text.replace(
                             't="s"', rng.choice(['t="n"', 't="d"', 't="e"', 't="b"', 't="x"']), 1
                         )
                     elif choice < 0.65:
                         text = re.sub(
-                            r'r="([A-Z]+)(\d+)"', rf'r="{rng.choice(["XFD", "AA", "A"])}\2"', text, 1
+                            r'r="([A-Z]+)(\d+)"', rf'r="{rng.choice(["XFD", "AA", "A"])}\2"', text, count=1
                         )
                     elif choice < 0.8:
                         text = text.replace("<row ", '<row hidden="1" ', 1)
