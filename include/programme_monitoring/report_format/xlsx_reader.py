@@ -183,6 +183,8 @@ def _rows(sheet: _Sheet, out: Collector, read_columns: int) -> Iterator[tuple[in
                     number,
                     letter,
                 )
+        while row and row[-1] is None:  # openpyxl pads every row to XLSX_MAX_COLUMNS
+            row = row[:-1]
         if not any(cell_text(cell) for cell in row):
             continue
         if number in sheet.hidden_rows:
@@ -195,7 +197,7 @@ def _rows(sheet: _Sheet, out: Collector, read_columns: int) -> Iterator[tuple[in
                 number,
             )
             continue
-        for index, cell in enumerate(row[:read_columns]):
+        for index, cell in enumerate(row[:read_columns] if sheet.hidden_columns else ()):
             if sheet.column_hidden(index + 1) and cell_text(cell):
                 bad = True
                 letter = get_column_letter(index + 1)
