@@ -16,7 +16,6 @@ from pathlib import Path
 
 import openpyxl
 from openpyxl.styles import Font
-
 from programme_monitoring.report_format.reader import parse_report
 
 HEADER_ROWS = [
