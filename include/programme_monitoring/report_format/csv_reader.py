@@ -425,11 +425,8 @@ class _CsvChunks:
         """Values above the ceiling of their indicator's unit (seed ``units``)."""
         lists = code_lists()
         ceilings = code.spread([lists.value_ceilings.get(c, lists.max_value) for c in codes], indicator)
-        over = np.fromiter(
-            (v is not None and v > c for v, c in zip(values, ceilings, strict=True)),
-            dtype=bool,
-            count=len(values),
-        )
+        reported = pd.array(values, dtype="Int64")  # at most 18 digits each: fits
+        over = (reported > ceilings.astype(np.int64)).fillna(False).to_numpy(dtype=bool)
         rows = np.zeros(len(indicator), dtype=bool)
         rows[np.flatnonzero(indicator)[over]] = True
         position = {int(at): i for i, at in enumerate(np.flatnonzero(indicator))}
