@@ -427,12 +427,12 @@ class _CsvChunks:
         ceilings = code.spread([lists.value_ceilings.get(c, lists.max_value) for c in codes], indicator)
         reported = pd.array(values, dtype="Int64")  # at most 18 digits each: fits
         over = (reported > ceilings.astype(np.int64)).fillna(False).to_numpy(dtype=bool)
+        positions = np.flatnonzero(indicator)
         rows = np.zeros(len(indicator), dtype=bool)
-        rows[np.flatnonzero(indicator)[over]] = True
-        position = {int(at): i for i, at in enumerate(np.flatnonzero(indicator))}
+        rows[positions[over]] = True
 
         def message(at: int) -> Message:
-            index = position[at]
+            index = int(np.searchsorted(positions, at))
             try:
                 check_ceiling(codes[code.codes[at]], values[index])
             except Refusal as exc:

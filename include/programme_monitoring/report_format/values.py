@@ -78,6 +78,8 @@ def parse_count(raw: object) -> int | None:
             f"{raw!r} — не целое число: в значении не может быть дробной части",
         )
     if isinstance(raw, str):
+        if raw.isdigit() and raw.isascii() and len(raw) <= MAX_COUNT_DIGITS:
+            return int(raw)  # the common case, at once
         text = re.sub(r"[\s\u00a0\u202f\u2009]+", " ", raw).replace("\u2212", "-").strip()
         if not text or means_not_reported(text):
             return None
@@ -292,14 +294,13 @@ def parse_code(raw: object) -> str:
 def parse_disaggregation(raw: object) -> str:
     """ "total" for an empty cell, else "dimension=member": a dimension of the code list
     (seed ``disaggregation_dimensions``) and a member it allows, in canonical spelling."""
-    text = cell_text(raw)
-    check_text(text, "short")
-    return _disaggregation(text)
+    return _disaggregation(cell_text(raw))
 
 
 @lru_cache(maxsize=65_536)
 def _disaggregation(text: str) -> str:
-    if not text or means_total(text):
+    check_text(text, "short")
+    if not text or ("=" not in text and means_total(text)):  # no spelling of "total" has a "="
         return TOTAL
     dimension, sep, member = text.partition("=")
     dimension = re.sub(r"\s+", "_", dimension.strip().lower())
