@@ -41,13 +41,17 @@ def parse_report(path: Path) -> ParsedReport:
         )
     try:
         check_size(path, fmt)  # before reading a byte
-    except UnsafeFile as exc:
-        raise collector.error(str(exc), _size_ru(str(exc), fmt)) from None
-    try:
         header = READERS[fmt](path, collector)
         return collector.result(header, fmt)
+    except UnsafeFile as exc:
+        raise collector.error(str(exc), _size_ru(str(exc), fmt)) from None
     except ReportFormatError:
         raise
+    except OSError as exc:  # gone, unreadable or a folder: no content to quote
+        raise collector.error(
+            f"the file could not be read ({type(exc).__name__}): send it again",
+            f"файл не удалось прочитать ({type(exc).__name__}): направьте его повторно",
+        ) from None
     except (RecursionError, MemoryError, ValueError, TypeError, OverflowError, LookupError) as exc:
         # A last line of defence: whatever a reader did not foresee ends as a refusal of the
         # file (never a traceback that stops the intake), without quoting the file.

@@ -364,3 +364,12 @@ def test_a_header_field_with_problems_stops_the_reading_of_rows(tmp_path: Path) 
     assert places(error) == [("Отчёт", 4, "B")]
     assert "'две тысячи' is not a whole number" in error.reason
     assert "Отчётный год / Reporting year" not in error.reason  # the place is the cell, said once
+
+
+def test_a_file_that_vanishes_or_is_a_folder_is_refused_not_a_crash(tmp_path: Path) -> None:
+    error = refused(tmp_path / "gone.csv")
+    assert (
+        "could not be read (FileNotFoundError)" in error.reason and "не удалось прочитать" in error.reason_ru
+    )
+    (tmp_path / "folder.json").mkdir()
+    assert "could not be read" in refused(tmp_path / "folder.json").reason
