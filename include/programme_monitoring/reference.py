@@ -97,3 +97,37 @@ def load_reference() -> Reference:
         measures=_seed("programme_measures"),
         headline_figures=_seed("headline_figures"),
     )
+
+
+# --- code lists and bounds of report values (read by report_format) -------------------------
+
+
+@dataclass(frozen=True)
+class CodeLists:
+    """What a ``dimension=member`` disaggregation may say (seeds ``disaggregation_dimensions``,
+    ``disaggregation_members``, ``countries``) and the ceiling of a value per indicator
+    (seeds ``indicators``, ``units``)."""
+
+    dimensions: dict[str, tuple[str, str, str, str]]  # dimension -> (kind, pattern, label_ru, label_en)
+    members: dict[str, dict[str, str]]  # dimension -> {casefolded member: member as listed}
+    countries: frozenset[str]  # ISO 3166-1 alpha-2 codes
+    value_ceilings: dict[str, int]  # indicator code -> largest value one report may give
+    max_value: int  # the largest ceiling of any unit (for an indicator the catalogue lacks)
+
+
+@cache
+def code_lists() -> CodeLists:
+    """The code lists of disaggregations and the value ceilings, read once from the seeds."""
+    dims = _seed("disaggregation_dimensions")
+    members: dict[str, dict[str, str]] = {d: {} for d in dims.dimension}
+    for row in _seed("disaggregation_members").itertuples():
+        members.setdefault(row.dimension, {})[row.member.casefold()] = row.member
+    units = {row.unit: int(row.max_value) for row in _seed("units").itertuples()}
+    ceilings = {row.indicator_code: units[row.unit] for row in _seed("indicators").itertuples()}
+    return CodeLists(
+        dimensions={r.dimension: (r.kind, r.pattern, r.label_ru, r.label_en) for r in dims.itertuples()},
+        members=members,
+        countries=frozenset(_seed("countries").country_code),
+        value_ceilings=ceilings,
+        max_value=max(units.values()),
+    )

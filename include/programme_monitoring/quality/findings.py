@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from programme_monitoring.report_format.records import where
+from programme_monitoring.report_format.records import ReportFormatError, where
 
 
 @dataclass(frozen=True)
@@ -43,3 +43,21 @@ class Finding:
     def involved_text(self) -> str:
         """The values a warning compares, e.g. "(indicator_code=THB02, total=50, sex_sum=40)"."""
         return "(" + ", ".join(f"{k}={v}" for k, v in self.involved.items()) + ")" if self.involved else ""
+
+
+def reading_findings(error: ReportFormatError) -> list[Finding]:
+    """Every problem of a file the reader refused, one finding each (its reason in English and
+    Russian, its place in sheet, row and column), then one saying how many more there were."""
+    found = [
+        Finding(p.en, p.ru, rule="report_format", column=p.column, source_sheet=p.sheet, source_row=p.row)
+        for p in error.problems
+    ]
+    if error.more:
+        found.append(
+            Finding(
+                f"and {error.more} more problems of the same file: fix those above and send it again",
+                f"и ещё {error.more} проблем(ы) в этом файле: исправьте указанные выше и направьте его снова",
+                rule="report_format",
+            )
+        )
+    return found

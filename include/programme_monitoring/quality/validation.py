@@ -10,6 +10,8 @@ expectation's ``meta``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,7 @@ import pandas as pd
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.quality.suites import BLOCKING_SUITES, WARNING_SUITES, context
 from programme_monitoring.reference import Reference, load_reference
+from programme_monitoring.report_format.labels import user_column
 from programme_monitoring.report_format.records import ParsedReport
 
 
@@ -157,7 +160,34 @@ def _run(
             continue
         for source_file, finding in _findings(suite_name, table, outcome, frame):
             for target in [source_file] if source_file else every_file:
-                findings[target].append(finding)
+                findings[target].append(_named_for_sender(finding, target))
+
+
+# The columns the suites check, as the fields of the report format they come from: a finding
+# names the column as the sender's file does (``labels.user_column``), never "state_code".
+_REPORT_FIELDS = {
+    "state_code": ("header", "state"),
+    "programme_code": ("header", "programme"),
+    "reporting_year": ("header", "reporting_year"),
+    "version": ("header", "version"),
+    "authority": ("header", "authority"),
+    "indicator_code": ("indicator", "indicator_code"),
+    "indicator_dimension": ("indicator", "disaggregation"),
+    "disaggregation": ("indicator", "disaggregation"),
+    "value": ("indicator", "value"),
+    "measure_code": ("measure", "measure_code"),
+    "status": ("measure", "status"),
+}
+
+
+def _named_for_sender(finding: Finding, source_file: str) -> Finding:
+    if not finding.column:
+        return finding
+    fmt = Path(source_file).suffix.lower().lstrip(".")
+    names = [
+        user_column(fmt, *_REPORT_FIELDS[c]) if c in _REPORT_FIELDS else c for c in finding.column.split(",")
+    ]
+    return replace(finding, column=",".join(names))
 
 
 def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list[tuple[str | None, Finding]]:

@@ -1,10 +1,16 @@
 """The collector: one per file read. Every reader hands it what it found (header fields,
-rows, or whole checked chunks of a CSV file) and raises the refusals it builds, so that
-every format refuses the same things with the same ``ReportFormatError`` and ends in the
-same ``ParsedReport``.
+rows, or whole checked chunks of a CSV file); it keeps every problem found (up to
+``MAX_PROBLEMS``, then counts the rest) and refuses the file with all of them at the end,
+so that every format refuses the same things with the same ``ReportFormatError`` and ends in
+the same ``ParsedReport``.
+
+Root causes first, no cascades: a problem of the file's structure (a missing sheet or
+column) or of its header stops the reading there (what follows would depend on it); a bad
+cell is one problem of its row, and the row's other cells are still checked.
 
 It applies the rules shared by all formats: the value parsers per field, damaged text
-(mojibake), the data-row limit, a report with no data rows.
+(mojibake), control characters and lengths, the value ceilings, the data-row limit, a
+report with no data rows.
 """
 
 from __future__ import annotations
@@ -19,20 +25,65 @@ from programme_monitoring.report_format.file_safety import MAX_DATA_ROWS, mojiba
 from programme_monitoring.report_format.labels import HEADER_FIELDS
 from programme_monitoring.report_format.records import (
     INDICATOR_COLUMNS,
+    MAX_PROBLEMS,
     MEASURE_COLUMNS,
     ParsedReport,
+    Problem,
+    Refusal,
     ReportFormatError,
     ReportHeader,
 )
 from programme_monitoring.report_format.values import (
-    cell_text,
+    VERSION_RANGE,
+    YEAR_RANGE,
+    bounded_whole,
+    check_ceiling,
     parse_code,
     parse_count,
     parse_date,
     parse_disaggregation,
+    parse_programme,
+    parse_state,
     parse_status,
-    parse_whole,
+    parse_text,
 )
+
+BAD = object()  # what ``convert`` returns for a value it refused
+
+
+def mojibake_refusal(text: str) -> Refusal | None:
+    """The bilingual refusal of text damaged by a wrong code page, or None."""
+    reason = mojibake_reason(text)
+    if reason is None:
+        return None
+    return Refusal(
+        reason,
+        "текст повреждён неверной кодировкой (например, UTF-8 открыт как Windows-1251 и сохранён "
+        "заново): наберите его заново или выгрузите снова в UTF-8",
+    )
+
+
+def checked(func: Callable[[object], Any]) -> Callable[[object], Any]:
+    """``func`` preceded by the mojibake check of text."""
+
+    def parse(raw: object) -> Any:
+        if isinstance(raw, str) and (refusal := mojibake_refusal(raw)):
+            raise refusal
+        return func(raw)
+
+    return parse
+
+
+# The header fields: key -> parser (after the mojibake check).
+HEADER_PARSERS: dict[str, Callable[[object], Any]] = {
+    "state": parse_state,
+    "authority": lambda raw: parse_text(raw, "short"),
+    "programme": parse_programme,
+    "reporting_year": lambda raw: bounded_whole(raw, *YEAR_RANGE, "the reporting year", "отчётный год"),
+    "submission_date": parse_date,
+    "version": lambda raw: bounded_whole(raw, *VERSION_RANGE, "the report version", "версия отчёта"),
+}
+assert tuple(HEADER_PARSERS) == HEADER_FIELDS
 
 
 class Collector:
@@ -45,115 +96,202 @@ class Collector:
         self.measures: list[dict[str, Any]] = []
         self.frames: dict[str, list[pd.DataFrame]] = {"indicator": [], "measure": []}
         self.rows = 0
+        self.problems: list[Problem] = []
+        self.more = 0  # problems found beyond MAX_PROBLEMS
 
     def error(
-        self, message: str, sheet: str = "", row: int | None = None, column: str = ""
+        self, en: str, ru: str, sheet: str = "", row: int | None = None, column: str = ""
     ) -> ReportFormatError:
-        """The refusal of this file, naming where (``records.where``) and what to fix."""
-        return ReportFormatError(self.path, message, sheet=sheet, row=row, column=column)
+        """The refusal of this file now: this problem (a root cause, such as the file's
+        structure) first, then those collected so far."""
+        return self._refusal([Problem(en, ru, sheet, row, column), *self.problems], self.more)
+
+    def refusal(
+        self, exc: Refusal, sheet: str = "", row: int | None = None, column: str = ""
+    ) -> ReportFormatError:
+        return self.error(exc.en, exc.ru, sheet, row, column)
+
+    def _refusal(self, problems: list[Problem], more: int) -> ReportFormatError:
+        kept, more = problems[:MAX_PROBLEMS], more + max(len(problems) - MAX_PROBLEMS, 0)
+        head = kept[0]
+        return ReportFormatError(
+            self.path, head.en, sheet=head.sheet, row=head.row, column=head.column, problems=kept, more=more
+        )
+
+    def problem(self, en: str, ru: str, sheet: str = "", row: int | None = None, column: str = "") -> None:
+        """Note one problem; the file is refused with all of them at the end."""
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(en, ru, sheet, row, column))
+        else:
+            self.more += 1
+
+    def stop_if_problems(self) -> None:
+        """Refuse the file now if any problem was found (before checks that depend on it)."""
+        if self.problems or self.more:
+            raise self._refusal(self.problems, self.more)
+
+    def add_problems(self, problems: list[Problem], more: int = 0) -> None:
+        for p in problems:
+            self.problem(p.en, p.ru, p.sheet, p.row, p.column)
+        self.more += more
 
     def convert(
         self, func: Callable[[object], Any], raw: object, sheet: str, row: int | None, column: str
     ) -> Any:
-        """``func(raw)``; a ValueError becomes the refusal of that cell."""
+        """``func(raw)`` after the mojibake check; a value it refuses becomes a problem of that
+        cell, and BAD is returned."""
         try:
-            return func(raw)
-        except ValueError as exc:
-            raise self.error(str(exc), sheet, row, column) from None
-
-    def check_text(
-        self, fields: dict[str, object], sheet: str, row: int | None, names: dict[str, str]
-    ) -> None:
-        """Refuse text damaged by a wrong code page (mojibake), naming row and column."""
-        for key, raw in fields.items():
-            if isinstance(raw, str) and (reason := mojibake_reason(raw)):
-                raise self.error(reason, sheet, row, names.get(key, key))
+            return checked(func)(raw)
+        except Refusal as exc:
+            self.problem(exc.en, exc.ru, sheet, row, column)
+        except (ValueError, TypeError, OverflowError) as exc:  # a parser's own message: not expected
+            self.problem(
+                f"the value cannot be read ({type(exc).__name__})",
+                f"значение не читается ({type(exc).__name__})",
+                sheet,
+                row,
+                column,
+            )
+        return BAD
 
     def count_rows(self, added: int, row: int, sheet: str = "") -> None:
         """Count data rows read so far; refuse a file past MAX_DATA_ROWS at the row reached."""
         self.rows += added
         if self.rows > MAX_DATA_ROWS:
-            raise self.error(f"more than {MAX_DATA_ROWS} data rows: a report is far smaller", sheet, row)
+            raise self.error(
+                f"more than {MAX_DATA_ROWS:,} data rows: a report is far smaller",
+                f"более {MAX_DATA_ROWS:,} строк данных: отчёт намного меньше",
+                sheet,
+                row,
+            )
 
     def add_frame(self, part: str, frame: pd.DataFrame) -> None:
         """Rows already parsed and checked in bulk (a CSV chunk), INDICATOR_ or MEASURE_COLUMNS."""
         self.frames[part].append(frame)
 
     def forget_rows(self) -> None:
-        """Drop every data row collected so far (a reader starting the file over)."""
+        """Drop every data row and problem collected so far (a reader starting the file over)."""
         self.indicators, self.measures = [], []
         self.frames = {part: [] for part in self.frames}
         self.rows = 0
+        self.problems, self.more = [], 0
 
     def header(
-        self, fields: dict[str, tuple[object, int | None]], sheet: str, names: dict[str, str]
+        self,
+        fields: dict[str, tuple[object, int | None]],
+        sheet: str,
+        names: dict[str, str],
+        parsers: dict[str, Callable[[object], Any]] | None = None,
+        columns: dict[str, str] | None = None,
     ) -> ReportHeader:
-        """fields: key -> (raw value, row); names: key -> column/label as the file shows it."""
+        """fields: key -> (raw value, row); names: key -> the field's name as the file shows
+        it; ``columns``: key -> the column to name in a refusal (default: the name itself);
+        ``parsers`` replaces HEADER_PARSERS for some fields (an XLSX date cell). Every header
+        field is checked; any problem refuses the file at once, the header's problems first
+        (the rows depend on the header: a wrong year must not become a message per row)."""
+        earlier, self.problems, more, self.more = self.problems, [], self.more, 0
+        parsed: dict[str, Any] = {}
         for key in HEADER_FIELDS:
+            column = (columns or {}).get(key, names[key])
             if key not in fields:
-                raise self.error(f"header field {names[key]!r} is missing", sheet)
+                self.problem(
+                    f"header field {names[key]!r} is missing: add it",
+                    f"нет поля заголовка {names[key]!r}: добавьте его",
+                    sheet,
+                )
+                continue
             raw, row = fields[key]
-            if cell_text(raw) == "":
-                raise self.error(f"header field {names[key]!r} is empty: fill it in", sheet, row, names[key])
-            self.check_text({key: raw}, sheet, row, names)
-
-        def get(key: str, func: Callable[[object], Any]) -> Any:
-            raw, row = fields[key]
-            return self.convert(func, raw, sheet, row, names[key])
-
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                self.problem(
+                    f"header field {names[key]!r} is empty: fill it in",
+                    f"поле заголовка {names[key]!r} не заполнено: заполните его",
+                    sheet, row, column,
+                )  # fmt: skip
+                continue
+            func = (parsers or {}).get(key, HEADER_PARSERS[key])
+            parsed[key] = self.convert(func, raw, sheet, row, column)
+        if self.problems:
+            raise self._refusal([*self.problems, *earlier], self.more + more)
+        self.problems, self.more = earlier, more
         return ReportHeader(
-            state_code=get("state", cell_text).upper(),
-            authority=get("authority", cell_text),
-            programme_code=get("programme", cell_text).upper(),
-            reporting_year=get("reporting_year", parse_whole),
-            submission_date=get("submission_date", parse_date),
-            version=get("version", parse_whole),
+            state_code=parsed["state"],
+            authority=parsed["authority"],
+            programme_code=parsed["programme"],
+            reporting_year=parsed["reporting_year"],
+            submission_date=parsed["submission_date"],
+            version=parsed["version"],
         )
 
     def indicator(self, fields: dict[str, object], sheet: str, row: int, names: dict[str, str]) -> None:
         """One indicator row of an XLSX sheet or JSON array (fields keyed as JSON_INDICATOR_KEYS)."""
         self.count_rows(1, row, sheet)
-        self.check_text(fields, sheet, row, names)
+        before = len(self.problems) + self.more
         code = self.convert(parse_code, fields.get("indicator_code"), sheet, row, names["indicator_code"])
-        code = code.upper()
-        if not code:
-            raise self.error("indicator code is missing", sheet, row, names["indicator_code"])
+        if code is not BAD and not code:
+            self.problem(
+                "the indicator code is missing",
+                "не указан код показателя",
+                sheet,
+                row,
+                names["indicator_code"],
+            )
+        code = code.upper() if isinstance(code, str) else ""
+        disaggregation = self.convert(
+            parse_disaggregation, fields.get("disaggregation"), sheet, row, names["disaggregation"]
+        )
         value = self.convert(parse_count, fields.get("value"), sheet, row, names["value"])
+        if value is not BAD and code:
+            value = self.convert(lambda v: check_ceiling(code, v) or v, value, sheet, row, names["value"])
+        comment = self.convert(parse_text, fields.get("comment"), sheet, row, names.get("comment", "comment"))
+        if len(self.problems) + self.more > before:
+            return
         self.indicators.append(
             {
                 "source_sheet": sheet if self.keep_sheet else "",
                 "source_row": row,
                 "indicator_code": code,
-                "disaggregation": self.convert(
-                    parse_disaggregation, fields.get("disaggregation"), sheet, row, names["disaggregation"]
-                ),
+                "disaggregation": disaggregation,
                 "value": value,
                 "is_reported": value is not None,
-                "comment": cell_text(fields.get("comment")),
+                "comment": comment,
             }
         )
 
     def measure(self, fields: dict[str, object], sheet: str, row: int, names: dict[str, str]) -> None:
         """One measure row of an XLSX sheet or JSON array (fields keyed as JSON_MEASURE_KEYS)."""
         self.count_rows(1, row, sheet)
-        self.check_text(fields, sheet, row, names)
+        before = len(self.problems) + self.more
         code = self.convert(parse_code, fields.get("measure_code"), sheet, row, names["measure_code"])
-        if not code:
-            raise self.error("measure code is missing", sheet, row, names["measure_code"])
+        if code is not BAD and not code:
+            self.problem(
+                "the measure code is missing", "не указан код мероприятия", sheet, row, names["measure_code"]
+            )
+        status = self.convert(parse_status, fields.get("status"), sheet, row, names["status"])
+        narrative = self.convert(
+            parse_text, fields.get("narrative"), sheet, row, names.get("narrative", "narrative")
+        )
+        if len(self.problems) + self.more > before:
+            return
         self.measures.append(
             {
                 "source_sheet": sheet if self.keep_sheet else "",
                 "source_row": row,
                 "measure_code": code,
-                "status": self.convert(parse_status, fields.get("status"), sheet, row, names["status"]),
-                "narrative": cell_text(fields.get("narrative")),
+                "status": status,
+                "narrative": narrative,
             }
         )
 
     def result(self, header: ReportHeader, file_format: str) -> ParsedReport:
-        """The ParsedReport of everything collected; a file without data rows is refused."""
+        """The ParsedReport of everything collected; refused if any problem was found, or if
+        the file has no data rows."""
+        if self.problems or self.more:
+            raise self._refusal(self.problems, self.more)
         if not self.rows:
-            raise self.error("the report has no data rows: fill in indicator values and/or measures")
+            raise self.error(
+                "the report has no data rows: fill in indicator values and/or measures",
+                "в отчёте нет строк данных: заполните значения показателей и/или мероприятия",
+            )
         values = self._table("indicator", self.indicators, INDICATOR_COLUMNS)
         values["value"] = values["value"].astype("Int64")
         values["is_reported"] = values["is_reported"].astype(bool)

@@ -2,17 +2,19 @@
 
 Built for size: a large annex reaches a million rows. The file is read in chunks of
 ``CSV_CHUNK_ROWS``; in each chunk every column is factorised and each rule is applied once
-per distinct value, then spread to the rows (``_CsvColumn``), and the first problem in file
-order is refused (``_Problems``). Two readers feed the same chunk checks: pandas' C reader
-(fast) for a file that ends with a line break, Python's csv module (exact field counts) for
-any other, so both read every file to the same report and refuse every bad file with the
-same row, column and reason. The rules are those the collector applies row by row to XLSX
+per distinct value, then spread to the rows (``_CsvColumn``), and every problem is noted in
+file order (``_Problems``; at most ``MAX_PROBLEMS`` are kept, the rest counted). pandas' C
+reader reads the rows (fast); Python's csv module re-reads a file the C reader cannot parse
+(a row with too many fields, a quote left open) to name the line. A file that does not end
+with a line break, or whose last row has fewer fields than the heading, is refused first:
+it may still be being written. The rules are those the collector applies row by row to XLSX
 and JSON (``values``, mojibake, the data-row limit); ``bench/bench_csv_intake.py`` times it.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -21,28 +23,34 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from programme_monitoring.report_format.collector import Collector
+from programme_monitoring.reference import code_lists
+from programme_monitoring.report_format.collector import Collector, mojibake_refusal
 from programme_monitoring.report_format.file_safety import (
     MOJIBAKE_MARKERS,
     UnsafeFile,
     csv_encoding,
-    mojibake_reason,
     unescape_formula,
 )
 from programme_monitoring.report_format.labels import CSV_COLUMNS, HEADER_FIELDS, lookup, norm
 from programme_monitoring.report_format.records import (
     INDICATOR_COLUMNS,
+    MAX_PROBLEMS,
     MEASURE_COLUMNS,
+    Problem,
+    Refusal,
     ReportFormatError,
     ReportHeader,
 )
 from programme_monitoring.report_format.values import (
-    CANONICAL_DISAGGREGATION,
-    cell_text,
+    check_ceiling,
+    parse_code,
     parse_count,
     parse_disaggregation,
     parse_status,
+    parse_text,
 )
+
+Message = tuple[str, str]  # (English, Russian)
 
 # A CSV report is read in chunks of this many rows, each parsed and checked column by column
 # (each distinct value once), so a million-row annex reads in seconds and memory stays flat.
@@ -55,43 +63,125 @@ def read_csv(path: Path, out: Collector) -> ReportHeader:
     try:
         encoding = csv_encoding(path)  # UTF-8 (BOM or not) or plausible Windows-1251
     except UnsafeFile as exc:
-        raise out.error(str(exc)) from None
+        raise out.error(str(exc), _encoding_ru(str(exc))) from None
     with path.open(encoding=encoding, newline="") as stream:
         reader = csv.reader(stream, strict=True)
         try:
             headings = next(reader, [])
-        except csv.Error as exc:
-            raise out.error(f"not readable as CSV ({exc})", row=1) from None
+        except csv.Error:
+            raise out.error(
+                "the heading line is not readable as CSV: a quote is not closed",
+                "строка заголовков не читается как CSV: не закрыта кавычка",
+                row=1,
+            ) from None
         if not any(h.strip() for h in headings) and not stream.read().strip():
-            raise out.error("the file is empty")
+            raise out.error("the file is empty", "файл пуст")
         heading_lines = reader.line_num
     chunks = _CsvChunks(out, _csv_keys(headings, out), heading_lines)
-    with path.open("rb") as raw:  # the fast reader pads a row cut short: see _CsvChunks.read_exact
-        raw.seek(max(path.stat().st_size - 1, 0))
-        ends_with_line_break = raw.read(1) in (b"\n", b"\r")
-    if ends_with_line_break:
-        chunks.read_fast(path, encoding)
-    else:
-        chunks.read_exact(path, encoding)
+    _check_complete(path, encoding, len(chunks.keys), out)
+    chunks.read_fast(path, encoding)
     if chunks.header is None:
-        raise out.error("the report has no data rows: the file holds only the heading line")
+        out.stop_if_problems()
+        raise out.error(
+            "the report has no data rows: the file holds only the heading line",
+            "в отчёте нет строк данных: в файле только строка заголовков",
+        )
     return chunks.header
+
+
+def _encoding_ru(reason: str) -> str:
+    """The Russian refusal of a file ``csv_encoding`` refused (its reason is English)."""
+    if "UTF-16" in reason:
+        return "файл в кодировке UTF-16 (Excel «Текст в Юникоде»): сохраните его как «CSV UTF-8»"
+    if "NUL" in reason:
+        return (
+            "в файле есть нулевые байты: это не текст CSV; возможно, файл повреждён или в UTF-16: "
+            "сохраните его как «CSV UTF-8» и направьте повторно"
+        )
+    if "byte-order mark" in reason:
+        return "файл начинается с метки UTF-8, но дальше не UTF-8: сохраните его заново как «CSV UTF-8»"
+    return (
+        "файл не в кодировке UTF-8 и не читается как кириллица Windows-1251 (например, текст в "
+        "западноевропейской кодировке Windows-1252 дал бы слова вперемешку латиницей и кириллицей): "
+        "сохраните его как «CSV UTF-8»"
+    )
+
+
+_INCOMPLETE = (
+    "it may be incomplete (still being written?): send it again when complete",
+    "возможно, он неполон (ещё записывается?): направьте его повторно, когда запись завершится",
+)
+_TAIL = 1024 * 1024
+
+
+def _check_complete(path: Path, encoding: str, fields: int, out: Collector) -> None:
+    """Refuse a file that does not end with a line break, or whose last row has fewer fields
+    than the heading: it was cut short, most likely while still being written. The last row
+    is found from the file's tail alone: a line break outside quotes (quotes counted from
+    the start of the file, in 1 MB blocks) starts it."""
+    size = path.stat().st_size
+    with path.open("rb") as raw:
+        raw.seek(max(size - 1, 0))
+        if raw.read(1) not in (b"\n", b"\r"):
+            raise out.error(
+                f"the file does not end with a line break: {_INCOMPLETE[0]}",
+                f"файл не заканчивается переводом строки: {_INCOMPLETE[1]}",
+            )
+        start = max(size - _TAIL, 0)
+        raw.seek(0)
+        quotes, left = 0, start
+        while left > 0:
+            block = raw.read(min(left, _TAIL))
+            quotes, left = quotes + block.count(b'"'), left - len(block)
+        tail = raw.read()
+    body = tail.rstrip(b"\r\n")
+    breaks = [i for i in (m.start() for m in re.finditer(rb"[\r\n]", body))]
+    if not breaks:
+        return  # the heading line alone, or a last row longer than 1 MB: nothing to compare
+    marks = np.frombuffer(body, dtype=np.uint8) == ord('"')
+    before = quotes + np.concatenate(([0], np.cumsum(marks)))[breaks]
+    outside = [b for b, q in zip(breaks, before, strict=True) if q % 2 == 0]
+    if not outside:
+        return
+    last = body[outside[-1] + 1 :].decode(encoding.replace("-sig", ""), "replace")
+    if not last.strip(", \t"):
+        return  # an empty row at the end is skipped like any other
+    try:
+        cells = next(csv.reader(io.StringIO(last), strict=True), [])
+    except csv.Error:
+        return  # a quote left open: the reader names its line
+    if len(cells) < fields:
+        raise out.error(
+            f"the last row has {len(cells)} fields, the heading {fields}: {_INCOMPLETE[0]}",
+            f"в последней строке {len(cells)} полей, в строке заголовков {fields}: {_INCOMPLETE[1]}",
+        )
 
 
 def _csv_keys(headings: list[str], out: Collector) -> list[str]:
     keys = [norm(h).replace(" ", "_") for h in headings]
     for key, heading in zip(keys, headings, strict=True):
+        shown = heading.strip()[:60]
         if key not in CSV_COLUMNS:
             raise out.error(
-                f"unknown column {heading.strip()!r}: expected {', '.join(CSV_COLUMNS)}",
+                f"unknown column {shown!r}: expected {', '.join(CSV_COLUMNS)}",
+                f"неизвестный столбец {shown!r}: ожидаются {', '.join(CSV_COLUMNS)}",
                 row=1,
-                column=heading,
+                column=shown,
             )
         if keys.count(key) > 1:
-            raise out.error(f"column {key!r} appears twice", row=1, column=heading)
+            raise out.error(
+                f"column {key!r} appears twice: keep one",
+                f"столбец {key!r} указан дважды: оставьте один",
+                row=1,
+                column=shown,
+            )
     missing = [key for key in CSV_COLUMNS if key not in keys]
     if missing:
-        raise out.error(f"column(s) missing: {', '.join(missing)}", row=1)
+        raise out.error(
+            f"column(s) missing: {', '.join(missing)}",
+            f"нет столбца (столбцов): {', '.join(missing)}",
+            row=1,
+        )
     return keys
 
 
@@ -123,27 +213,25 @@ class _CsvColumn:
     def value(self, at: int) -> str:
         return self.text[self.codes[at]]
 
-    def mojibake(self) -> dict[int, str]:
+    def mojibake(self) -> dict[int, Message]:
         """{value index: reason} for the distinct values damaged by a wrong code page."""
         if not re.search(MOJIBAKE_MARKERS, self.joined):
             return {}
-        return {i: reason for i, text in enumerate(self.text) if (reason := mojibake_reason(text))}
+        return {
+            i: (refusal.en, refusal.ru)
+            for i, text in enumerate(self.text)
+            if (refusal := mojibake_refusal(text))
+        }
 
-    def parse(
-        self, func: Callable[[str], Any], done: np.ndarray | None = None
-    ) -> tuple[list, dict[int, str]]:
-        """func applied to each distinct value: (results, {value index: error}); values
-        flagged in ``done`` are already in parsed form and kept as they are."""
+    def parse(self, func: Callable[[str], Any]) -> tuple[list, dict[int, Message]]:
+        """func applied to each distinct value: (results, {value index: (English, Russian)})."""
         results, errors = [], {}
         for i, text in enumerate(self.text):
-            if done is not None and done[i]:
-                results.append(text)
-                continue
             try:
                 results.append(func(text))
-            except ValueError as exc:
+            except Refusal as exc:
                 results.append(None)
-                errors[i] = str(exc)
+                errors[i] = (exc.en, exc.ru)
         return results, errors
 
     def spread(self, results: list, rows: np.ndarray) -> np.ndarray:
@@ -166,11 +254,10 @@ class _CsvChunks:
         self.next_line = heading_lines + 1  # the line the next data row starts on
 
     def read_fast(self, path: Path, encoding: str) -> None:
-        """pandas' C reader: fast, but it pads a row with too few fields with empty ones, so it
-        is used only for files that end with a line break. A row cut short anywhere else
+        """pandas' C reader. It pads a row with too few fields with empty ones: such a row
         reads as a row whose last fields are empty, which the rules treat the same way (an
         empty value is "not reported") or refuse (the fields after the gap shift into the
-        wrong columns and fail their rules)."""
+        wrong columns and fail their rules); the last row is checked before (``_check_complete``)."""
         frames = pd.read_csv(
             path,
             encoding=encoding,
@@ -193,8 +280,8 @@ class _CsvChunks:
             self.read_exact(path, encoding)
 
     def read_exact(self, path: Path, encoding: str) -> None:
-        """Python's csv module: every row's field count is checked; slower (for files that do
-        not end with a line break: a file cut short in its last row is one of them)."""
+        """Python's csv module: every row's field count is checked; slower (only for a file
+        the C reader cannot parse)."""
         with path.open(encoding=encoding, newline="") as stream:
             reader = csv.reader(stream, strict=True)
             next(reader)
@@ -209,15 +296,17 @@ class _CsvChunks:
                     if len(cells) != len(self.keys):
                         self._flush(rows, lines)
                         raise self.out.error(
-                            f"the row has {len(cells)} fields, the heading {len(self.keys)}", row=number
+                            f"the row has {len(cells)} fields, the heading {len(self.keys)}",
+                            f"в строке {len(cells)} полей, в строке заголовков {len(self.keys)}",
+                            row=number,
                         )
                     rows.append(cells)
                     lines.append(number)
                     if len(rows) == CSV_CHUNK_ROWS:
                         self._flush(rows, lines)
-            except csv.Error as exc:
+            except csv.Error:
                 self._flush(rows, lines)
-                raise self._unreadable(str(exc), reader.line_num) from None
+                raise self._unreadable(reader.line_num) from None
             self._flush(rows, lines)
 
     def _flush(self, rows: list[list[str]], lines: list[int]) -> None:
@@ -226,15 +315,17 @@ class _CsvChunks:
             rows.clear()
             lines.clear()
 
-    def _unreadable(self, reason: str, row: int | None) -> ReportFormatError:
+    def _unreadable(self, row: int | None) -> ReportFormatError:
         return self.out.error(
-            f"not readable as CSV ({reason}): the file may be cut short or a quote is not closed", row=row
+            "not readable as CSV: the file may be cut short or a quote is not closed",
+            "строка не читается как CSV: файл обрезан или не закрыта кавычка",
+            row=row,
         )
 
     def add(self, chunk: pd.DataFrame, lines: np.ndarray | None = None) -> None:
         """Check one chunk, then hand its rows to the collector. The rules are those of the
-        row-by-row readers, applied per distinct value; the first problem in file order
-        (and, within a row, in rule order) is refused, naming its row and column."""
+        row-by-row readers, applied per distinct value; every problem is noted in file order
+        (within a row, in rule order; one per cell), naming its row and column."""
         if chunk.empty:
             return
         cols = {key: _CsvColumn(chunk[key]) for key in self.keys}
@@ -252,8 +343,10 @@ class _CsvChunks:
             found.where(
                 column.rows([t.strip() != expected for t in column.text]),
                 lambda at, key=key, column=column: (
-                    f"{key} is {column.value(at).strip()!r} here but {self.first_values[key]!r} above: "
-                    "one file carries one report"
+                    f"{key} is {column.value(at).strip()[:60]!r} here but {self.first_values[key][:60]!r} "
+                    "above: one file carries one report",
+                    f"{key} здесь {column.value(at).strip()[:60]!r}, а выше {self.first_values[key][:60]!r}: "
+                    "один файл содержит один отчёт",
                 ),
                 key,
             )
@@ -261,46 +354,55 @@ class _CsvChunks:
         indicator = cols["part"].rows([p == "indicator" for p in parts])
         measure = cols["part"].rows([p == "measure" for p in parts])
         data = indicator | measure
-        found.where(~data, lambda at: f"part {cols['part'].value(at)!r} is neither "
-                    "'indicator' nor 'measure'", "part")  # fmt: skip
+        found.where(
+            ~data,
+            lambda at: (
+                f"part {cols['part'].value(at)[:60]!r} is neither 'indicator' nor 'measure'",
+                f"part {cols['part'].value(at)[:60]!r}: укажите «indicator» (показатель) или «measure» "
+                "(мероприятие)",
+            ),
+            "part",
+        )
         for key, rows, part in (("status", indicator, "indicator"), ("disaggregation", measure, "measure"),
                                 ("value", measure, "measure")):  # fmt: skip
             filled = rows & cols[key].rows([bool(t.strip()) for t in cols[key].text])
             found.where(
-                filled, lambda at, key=key, part=part: f"{part} rows have no {key}: leave it empty", key
+                filled,
+                lambda at, key=key, part=part: (
+                    f"{part} rows have no {key}: leave it empty",
+                    f"в строках «{part}» столбец {key} не заполняется: оставьте его пустым",
+                ),
+                key,
             )
         for key, column in cols.items():
             found.errors(data, column, column.mojibake(), self.names.get(key, key))
         code = cols["code"]
-        indicator_codes = [t.strip().upper() for t in code.text]
-        measure_codes = [t.strip() for t in code.text]
+        codes = found.parsed(data, code, parse_code, "code", everywhere=True)
+        code_text = [c.upper() if isinstance(c, str) else "" for c in codes]
         found.where(
-            indicator & code.rows([not c for c in indicator_codes]),
-            lambda at: "indicator code is missing",
+            data & code.rows([c is not None and not c for c in codes]),
+            lambda at: ("the code is missing", "не указан код"),
             "code",
         )
-        found.where(
-            measure & code.rows([not c for c in measure_codes]), lambda at: "measure code is missing", "code"
-        )
         values = found.parsed(indicator, cols["value"], parse_count, "value")
-        canonical = np.fromiter(
-            (CANONICAL_DISAGGREGATION.fullmatch(t) is not None for t in cols["disaggregation"].text),
-            dtype=bool,
-        )
+        self._ceilings(found, indicator, code, code_text, values)
         disaggregations = found.parsed(
-            indicator, cols["disaggregation"], parse_disaggregation, "disaggregation", canonical
+            indicator, cols["disaggregation"], parse_disaggregation, "disaggregation"
         )
         statuses = found.parsed(measure, cols["status"], parse_status, "status")
-        if found.first is not None:
-            at, _, message, column = found.first
-            raise self.out.error(message, row=int(lines[at]), column=column)
+        comments, errors = cols["comment"].parse(parse_text)
+        found.errors(data, cols["comment"], errors, "comment")
         self.out.count_rows(int(data.sum()), int(lines[-1]))
-        comments = [cell_text(t) for t in cols["comment"].text]
+        if found.problems:
+            self.out.add_problems(found.report(lines), found.more)
+            return
+        if self.out.problems:
+            return  # the file is refused anyway: keep no rows
         if indicator.any():
             value = pd.array(values, dtype="Int64")
             table = {
                 "source_row": lines[indicator],
-                "indicator_code": code.spread(indicator_codes, indicator),
+                "indicator_code": code.spread(code_text, indicator),
                 "disaggregation": disaggregations,
                 "value": value,
                 "is_reported": ~value.isna(),
@@ -310,11 +412,34 @@ class _CsvChunks:
         if measure.any():
             table = {
                 "source_row": lines[measure],
-                "measure_code": code.spread(measure_codes, measure),
+                "measure_code": code.spread(codes, measure),
                 "status": statuses,
                 "narrative": cols["comment"].spread(comments, measure),
             }
             self.out.add_frame("measure", pd.DataFrame(table).assign(source_sheet="")[MEASURE_COLUMNS])
+
+    @staticmethod
+    def _ceilings(
+        found: _Problems, indicator: np.ndarray, code: _CsvColumn, codes: list[str], values
+    ) -> None:
+        """Values above the ceiling of their indicator's unit (seed ``units``)."""
+        lists = code_lists()
+        ceilings = code.spread([lists.value_ceilings.get(c, lists.max_value) for c in codes], indicator)
+        reported = pd.array(values, dtype="Int64")  # at most 18 digits each: fits
+        over = (reported > ceilings.astype(np.int64)).fillna(False).to_numpy(dtype=bool)
+        positions = np.flatnonzero(indicator)
+        rows = np.zeros(len(indicator), dtype=bool)
+        rows[positions[over]] = True
+
+        def message(at: int) -> Message:
+            index = int(np.searchsorted(positions, at))
+            try:
+                check_ceiling(codes[code.codes[at]], values[index])
+            except Refusal as exc:
+                return exc.en, exc.ru
+            return "", ""  # not reached: the row is over its ceiling
+
+        found.where(rows, message, "value")
 
     def _lines(self, rows: int, breaks: list[np.ndarray]) -> np.ndarray:
         """The line each row starts on: a row follows the line breaks inside the previous one."""
@@ -325,29 +450,46 @@ class _CsvChunks:
 
 
 class _Problems:
-    """The problems found in a chunk; keeps the first in file order (then rule order)."""
+    """The problems found in a chunk, in file order (then rule order), one per cell; at most
+    MAX_PROBLEMS per rule are kept, the others counted."""
 
     def __init__(self, blank: np.ndarray) -> None:
         self.blank = blank  # blank rows are skipped, never refused
-        self.first: tuple[int, int, str, str] | None = None  # (row in chunk, rule order, message, column)
+        self.problems: list[tuple[int, int, str, str, str]] = []  # (row in chunk, rule, en, ru, column)
+        self.more = 0
         self.rule = 0
 
-    def where(self, rows: np.ndarray, message: Callable[[int], str], column: str) -> None:
+    def where(self, rows: np.ndarray, message: Callable[[int], Message], column: str) -> None:
         self.rule += 1
-        rows = rows & ~self.blank
-        if rows.any():
-            at = int(np.argmax(rows))
-            if self.first is None or (at, self.rule) < self.first[:2]:
-                self.first = (at, self.rule, message(at), column)
+        at = np.flatnonzero(rows & ~self.blank)
+        for i in at[:MAX_PROBLEMS]:
+            en, ru = message(int(i))
+            self.problems.append((int(i), self.rule, en, ru, column))
+        self.more += max(len(at) - MAX_PROBLEMS, 0)
 
-    def errors(self, rows: np.ndarray, column: _CsvColumn, errors: dict[int, str], name: str) -> None:
+    def errors(self, rows: np.ndarray, column: _CsvColumn, errors: dict[int, Message], name: str) -> None:
         """Refuse the rows (among ``rows``) holding a distinct value that has an error."""
+        if not errors:
+            return
         bad = np.zeros(len(column.text), dtype=bool)
         bad[list(errors)] = True
         self.where(rows & column.rows(bad), lambda at: errors[column.codes[at]], name)
 
-    def parsed(self, rows, column: _CsvColumn, func, name: str, done: np.ndarray | None = None) -> np.ndarray:
-        """``func`` of the column for ``rows``; a value it refuses is a problem."""
-        results, errors = column.parse(func, done)
+    def parsed(
+        self, rows, column: _CsvColumn, func, name: str, everywhere: bool = False
+    ) -> np.ndarray | list:
+        """``func`` of the column for ``rows`` (or, with ``everywhere``, the distinct results
+        for all rows); a value it refuses is a problem."""
+        results, errors = column.parse(func)
         self.errors(rows, column, errors, name)
-        return column.spread(results, rows)
+        return results if everywhere else column.spread(results, rows)
+
+    def report(self, lines: np.ndarray) -> list[Problem]:
+        """The problems in file order, one per cell (the first rule's), as the collector's."""
+        seen: set[tuple[int, str]] = set()
+        out = []
+        for at, _rule, en, ru, column in sorted(self.problems, key=lambda p: (p[0], p[1])):
+            if (at, column) not in seen:
+                seen.add((at, column))
+                out.append(Problem(en, ru, "", int(lines[at]), column))
+        return out

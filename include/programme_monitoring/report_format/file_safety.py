@@ -95,6 +95,8 @@ def size_refusal(size: int, fmt: str) -> str | None:
 _CP1251_LETTERS = "А-Яа-яЁёІіЇїЄєҐґЎў"
 _CP1251_PLAUSIBLE = re.compile(f"[\\t\\n\\r\\x20-\\x7e{_CP1251_LETTERS}№«»–—“”„‘’…\u00a0°]*")
 _CYRILLIC_WORD = re.compile(f"[{_CP1251_LETTERS}]{{3,}}")
+# A word of Latin and Cyrillic letters together: what a Latin code page read as Windows-1251 gives.
+_MIXED_WORD = re.compile(f"[A-Za-z][{_CP1251_LETTERS}]|[{_CP1251_LETTERS}][A-Za-z]")
 
 
 def _plausible_cyrillic(text: str) -> bool:
@@ -102,6 +104,8 @@ def _plausible_cyrillic(text: str) -> bool:
     written in one case or capitalised (KOI8-R read as Windows-1251 gives "рТЙЧЕФ")."""
     if not _CP1251_PLAUSIBLE.fullmatch(text):
         return False
+    if _MIXED_WORD.search(text):
+        return False  # "Ministиre", "Intйrieur": Windows-1252 (or another Latin code page) read as 1251
     words = _CYRILLIC_WORD.findall(text)
     odd = sum(1 for w in words if not (w.islower() or w.isupper() or (w[0].isupper() and w[1:].islower())))
     return odd * 4 <= len(words)  # a few "КоАП" are fine, a mess is not
@@ -121,7 +125,8 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return text, "cp1251"
     raise UnsafeFile(
         f"the file is not UTF-8 text (byte {bad_byte}) and does not read as Windows-1251 Cyrillic "
-        "either: save it as 'CSV UTF-8'"
+        "either (a Windows-1252 file, for one, would give words mixing Latin and Cyrillic letters): "
+        "save it as 'CSV UTF-8'"
     )
 
 
@@ -245,6 +250,13 @@ def unescape_formula(text: str) -> str:
 # --- XLSX containers --------------------------------------------------------------------------
 
 
+# The columns a reader reads in a report sheet: A to Z (the template uses A to E). A value
+# beyond is refused (``SheetPart.far_value``); empty cells beyond cost nothing, since the
+# reader never builds rows wider than this.
+XLSX_MAX_COLUMNS = 26
+XLSX_MAX_HIDDEN_ROWS = 100_000  # hidden rows remembered per sheet; more are refused
+
+
 @dataclass(frozen=True)
 class SheetPart:
     name: str
@@ -252,6 +264,9 @@ class SheetPart:
     part: str  # path of the sheet's XML inside the zip, e.g. "xl/worksheets/sheet1.xml"
     merged: tuple[str, ...] = ()  # merged ranges, e.g. ("A5:B5",)
     has_formulas: bool = False
+    hidden_rows: frozenset[int] = frozenset()  # row numbers hidden (or of zero height)
+    hidden_columns: tuple[tuple[int, int], ...] = ()  # (first, last) column numbers hidden
+    far_value: str = ""  # the first cell beyond column XLSX_MAX_COLUMNS that holds a value
 
 
 @dataclass(frozen=True)
@@ -310,20 +325,70 @@ def _check_xml_prolog(zf: zipfile.ZipFile, name: str) -> None:
         raise UnsafeFile(f"part {name} is not well-formed XML ({exc}): the workbook is damaged") from None
 
 
-def _read_part(zf: zipfile.ZipFile, name: str, scan: bool) -> tuple[set[str], bool]:
+_PREFIX = rb"<(?:[A-Za-z_][\w.-]*:)?"
+_ROW = re.compile(_PREFIX + rb"row\b([^>]{0,2000})>")
+_COL = re.compile(_PREFIX + rb"col\b([^>]{0,2000})>")
+_ATTR = re.compile(rb'\b(r|hidden|ht|min|max|width)="([^"]{0,40})"')
+# A cell beyond column Z (a reference of two or three letters) with a value, formula or
+# inline string inside it (an empty styled cell "<c r="XFD5" s="1"/>" does not match).
+_FAR_VALUE = re.compile(
+    _PREFIX + rb'c\b[^>]{0,2000}?\br="([A-Z]{2,3}\d+)"[^>]{0,2000}?(?<!/)>\s*' + _PREFIX + rb"(?:v|is|f)\b"
+)
+
+
+@dataclass
+class _Scan:
+    merged: set[str] = field(default_factory=set)
+    formulas: bool = False
+    hidden_rows: set[int] = field(default_factory=set)
+    hidden_columns: set[tuple[int, int]] = field(default_factory=set)
+    far_value: str = ""
+
+    def window(self, window: bytes) -> None:
+        """Scan ``window`` (it overlaps the last one: what is found twice is kept once)."""
+        self.merged.update(m.decode("ascii", "replace") for m in _MERGE.findall(window))
+        self.formulas = self.formulas or _FORMULA.search(window) is not None
+        for match in _ROW.finditer(window):
+            attrs = dict(_ATTR.findall(match.group(1)))
+            if _hidden(attrs, b"ht") and attrs.get(b"r", b"").isdigit():
+                self.hidden_rows.add(int(attrs[b"r"]))
+        if len(self.hidden_rows) > XLSX_MAX_HIDDEN_ROWS:
+            raise UnsafeFile(f"a sheet has more than {XLSX_MAX_HIDDEN_ROWS:,} hidden rows: not a report")
+        for match in _COL.finditer(window):
+            attrs = dict(_ATTR.findall(match.group(1)))
+            if (
+                _hidden(attrs, b"width")
+                and attrs.get(b"min", b"").isdigit()
+                and attrs.get(b"max", b"").isdigit()
+            ):
+                self.hidden_columns.add((int(attrs[b"min"]), int(attrs[b"max"])))
+        if not self.far_value and (far := _FAR_VALUE.search(window)):
+            self.far_value = far.group(1).decode("ascii")
+
+
+def _hidden(attrs: dict[bytes, bytes], size: bytes) -> bool:
+    """A row or column element marked hidden, or given a zero height / width."""
+    if attrs.get(b"hidden", b"").lower() in (b"1", b"true"):
+        return True
+    try:
+        return size in attrs and float(attrs[size]) == 0
+    except ValueError:
+        return False
+
+
+def _read_part(zf: zipfile.ZipFile, name: str, scan: bool) -> _Scan:
     """Read a part to its end (zipfile checks its CRC); for a worksheet also collect the
-    merged ranges and whether any cell holds a formula."""
-    merged: set[str] = set()
-    formulas = False
+    merged ranges, whether any cell holds a formula, hidden rows and columns, and the first
+    value beyond column Z."""
+    found = _Scan()
     tail = b""
     with zf.open(name) as stream:
         while chunk := stream.read(_CHUNK):
             if scan:
                 window = tail + chunk
-                merged.update(m.decode("ascii", "replace") for m in _MERGE.findall(window))
-                formulas = formulas or _FORMULA.search(window) is not None
-                tail = window[-256:]
-    return merged, formulas
+                found.window(window)
+                tail = window[-4096:]
+    return found
 
 
 def _relationships(zf: zipfile.ZipFile, rels_name: str, base: str) -> dict[str, tuple[str, str]]:
@@ -394,6 +459,17 @@ def inspect_xlsx(path: Path) -> XlsxLayout:
         ) from None
     layout = XlsxLayout()
     for name, state, part in sheets:
-        merged, formulas = scanned.get(part, (set(), False))
-        layout.sheets.append(SheetPart(name, state, part, tuple(sorted(merged)), formulas))
+        found = scanned.get(part, _Scan())
+        layout.sheets.append(
+            SheetPart(
+                name,
+                state,
+                part,
+                tuple(sorted(found.merged)),
+                found.formulas,
+                frozenset(found.hidden_rows),
+                tuple(sorted(found.hidden_columns)),
+                found.far_value,
+            )
+        )
     return layout

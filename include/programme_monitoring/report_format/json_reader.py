@@ -4,12 +4,21 @@ One object: ``template_version``, ``header`` (the HEADER_FIELDS keys) and two ar
 objects, ``indicator_values`` (JSON_INDICATOR_KEYS) and ``measures`` (JSON_MEASURE_KEYS).
 Keys are exact; unknown keys are refused. A problem is named by section (as the sheet), the
 entry's position in its array, 1-based (as the row), and the key (as the column).
+
+Before the document is parsed its nesting depth is measured (at most ``MAX_JSON_DEPTH``
+levels: the report has three), so no document can exhaust Python's recursion; integers of
+more than ``MAX_COUNT_DIGITS`` digits stay text (Python refuses to convert very long ones,
+and no count has that many digits), ``NaN`` and ``Infinity`` are refused, and a key that
+appears twice in any object is refused, naming its path: the parser would keep the last one.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+
+import numpy as np
 
 from programme_monitoring.report_format.collector import Collector
 from programme_monitoring.report_format.labels import (
@@ -19,32 +28,146 @@ from programme_monitoring.report_format.labels import (
     REQUIRED,
 )
 from programme_monitoring.report_format.records import TEMPLATE_VERSION, ReportHeader
+from programme_monitoring.report_format.values import MAX_COUNT_DIGITS
 
 SECTIONS = ("template_version", "header", "indicator_values", "measures")
+MAX_JSON_DEPTH = 8  # levels of nested arrays and objects; a report has 3
+_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+class _Object(dict):
+    """A JSON object that remembers the keys it was given more than once."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, object]]) -> _Object:
+    obj = _Object(pairs)
+    if len(obj) < len(pairs):
+        seen: set[str] = set()
+        obj.repeated = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))
+    return obj
+
+
+def _integer(text: str) -> int | str:
+    """A JSON integer; one too long for any count stays text, refused by the value parser."""
+    return int(text) if len(text.lstrip("-")) <= MAX_COUNT_DIGITS + 1 else text
+
+
+def _constant(name: str) -> object:
+    raise ValueError(f"{name} is not a number")
+
+
+def _depth(data: bytes) -> int:
+    """The deepest nesting of arrays and objects, strings left out (C speed: regex, numpy)."""
+    skeleton = np.frombuffer(_STRINGS.sub(b'""', data), dtype=np.uint8)
+    steps = np.zeros(len(skeleton), dtype=np.int32)
+    steps[(skeleton == ord("[")) | (skeleton == ord("{"))] = 1
+    steps[(skeleton == ord("]")) | (skeleton == ord("}"))] = -1
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def _repeated_keys(node: object, path: tuple = ()) -> list[tuple]:
+    """Paths of the keys given twice in one object, e.g. ("header", "state"),
+    ("measures", 2, "status")."""
+    found: list[tuple] = []
+    if isinstance(node, _Object):
+        found += [(*path, key) for key in node.repeated]
+        for key, value in node.items():
+            found += _repeated_keys(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node, start=1):
+            found += _repeated_keys(value, (*path, i))
+    return found
+
+
+def _place(path: tuple) -> tuple[str, int | None, str]:
+    """(section, entry, key) of a key path as a place in the report: the sheet, row and column
+    of the other formats; a path of another shape is named whole as the column."""
+    if len(path) == 1:
+        return "", None, str(path[0])[:60]
+    if len(path) == 2 and path[0] == "header":
+        return "header", None, str(path[1])[:60]
+    if len(path) == 3 and isinstance(path[1], int):
+        return str(path[0])[:60], path[1], str(path[2])[:60]
+    return "", None, "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")[:120]
+
+
+def _load(path: Path, out: Collector) -> object:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise out.error(
+            f"not UTF-8 text (byte {exc.start}): save the JSON as UTF-8",
+            f"текст не в кодировке UTF-8 (байт {exc.start}): сохраните JSON в UTF-8",
+        ) from None
+    depth = _depth(data)
+    if depth > MAX_JSON_DEPTH:
+        raise out.error(
+            f"arrays and objects are nested {depth} levels deep (at most {MAX_JSON_DEPTH}; a report "
+            "has 3): this is not a report in template version 1",
+            f"массивы и объекты вложены на {depth} уровней (не более {MAX_JSON_DEPTH}; в отчёте их 3): "
+            "это не отчёт по шаблону версии 1",
+        )
+    try:
+        return json.loads(text, object_pairs_hook=_object, parse_int=_integer, parse_constant=_constant)
+    except json.JSONDecodeError as exc:
+        raise out.error(
+            f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+            f"некорректный JSON (строка {exc.lineno}, позиция {exc.colno}): файл обрезан или повреждён",
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        raise out.error(
+            f"not valid JSON ({exc if isinstance(exc, ValueError) else 'nested too deeply'}): "
+            "numbers must be finite (no NaN or Infinity)",
+            "некорректный JSON: числа должны быть конечными (без NaN и Infinity)",
+        ) from None
 
 
 def read_json(path: Path, out: Collector) -> ReportHeader:
     """Hand the document's header and entries to ``out``; returns the header."""
-    try:
-        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise out.error(f"not UTF-8 text (byte {exc.start}): save the JSON as UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise out.error(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    doc = _load(path, out)
+    for path in _repeated_keys(doc):
+        out.problem(
+            "the key appears more than once in its object, with only one value kept: give it once",
+            "ключ указан в объекте несколько раз, а сохраняется лишь одно значение: укажите его один раз",
+            *_place(path),
+        )
+    out.stop_if_problems()  # the document is ambiguous: nothing in it can be trusted
     if not isinstance(doc, dict):
-        raise out.error(f"the JSON must be an object with {', '.join(SECTIONS)}")
+        raise out.error(
+            f"the JSON must be an object with {', '.join(SECTIONS)}",
+            f"JSON должен быть объектом с ключами {', '.join(SECTIONS)}",
+        )
     for key in doc:
         if key not in SECTIONS:
-            raise out.error(f"unknown key {key!r}: expected {', '.join(SECTIONS)}", column=key)
-    if doc.get("template_version") != TEMPLATE_VERSION:
-        raise out.error(f"template_version must be {TEMPLATE_VERSION}", column="template_version")
+            raise out.error(
+                f"unknown key {key[:60]!r}: expected {', '.join(SECTIONS)}",
+                f"неизвестный ключ {key[:60]!r}: ожидаются {', '.join(SECTIONS)}",
+                column=key[:60],
+            )
+    version = doc.get("template_version")
+    if isinstance(version, bool) or version != TEMPLATE_VERSION:
+        raise out.error(
+            f"template_version must be {TEMPLATE_VERSION}",
+            f"template_version должен быть равен {TEMPLATE_VERSION}",
+            column="template_version",
+        )
     head = doc.get("header")
     if not isinstance(head, dict):
-        raise out.error("header must be an object with " + ", ".join(HEADER_FIELDS), column="header")
+        raise out.error(
+            "header must be an object with " + ", ".join(HEADER_FIELDS),
+            "header должен быть объектом с ключами " + ", ".join(HEADER_FIELDS),
+            column="header",
+        )
     for key in head:
         if key not in HEADER_FIELDS:
             raise out.error(
-                f"unknown header key {key!r}: expected {', '.join(HEADER_FIELDS)}", "header", column=key
+                f"unknown header key {key[:60]!r}: expected {', '.join(HEADER_FIELDS)}",
+                f"неизвестный ключ заголовка {key[:60]!r}: ожидаются {', '.join(HEADER_FIELDS)}",
+                "header",
+                column=key[:60],
             )
     fields = {key: (value, None) for key, value in head.items()}
     header = out.header(fields, "header", {key: key for key in HEADER_FIELDS})
@@ -54,19 +177,37 @@ def read_json(path: Path, out: Collector) -> ReportHeader:
     ):
         items = doc.get(section, [])
         if not isinstance(items, list):
-            raise out.error(f"{section} must be an array of objects", column=section)
+            raise out.error(
+                f"{section} must be an array of objects",
+                f"{section} должен быть массивом объектов",
+                column=section,
+            )
         names = {key: key for key in keys}
+        required = REQUIRED["indicator" if section == "indicator_values" else "measure"]
         for number, item in enumerate(items, start=1):
             if not isinstance(item, dict):
-                raise out.error("each entry must be an object", section, number)
-            for key in item:
-                if key not in keys:
-                    raise out.error(f"unknown key {key!r}: expected {', '.join(keys)}", section, number, key)
-            required = REQUIRED["indicator" if section == "indicator_values" else "measure"]
-            for key in required:
-                if key not in item:
-                    raise out.error(
-                        f"key {key!r} is missing (use null for a value not reported)", section, number, key
-                    )
-            add(item, section, number, names)
+                out.problem(
+                    "each entry must be an object", "каждая запись должна быть объектом", section, number
+                )
+                continue
+            unknown = [key for key in item if key not in keys]
+            missing = [key for key in required if key not in item]
+            for key in unknown:
+                out.problem(
+                    f"unknown key {key[:60]!r}: expected {', '.join(keys)}",
+                    f"неизвестный ключ {key[:60]!r}: ожидаются {', '.join(keys)}",
+                    section,
+                    number,
+                    key[:60],
+                )
+            for key in missing:
+                out.problem(
+                    f"key {key!r} is missing (use null for a value not reported)",
+                    f"нет ключа {key!r} (для непредставленного значения укажите null)",
+                    section,
+                    number,
+                    key,
+                )
+            if not unknown and not missing:
+                add(item, section, number, names)
     return header

@@ -119,3 +119,14 @@ def means_not_reported(text: str) -> bool:
 def means_total(text: str) -> bool:
     """Whether text is one of the TOTAL_SPELLINGS of a disaggregation (in any case and spacing)."""
     return norm(text) in _TOTAL
+
+
+def user_column(fmt: str, scope: str, key: str) -> str:
+    """The name a file of format ``fmt`` gives the field ``key`` of ``scope`` ("header",
+    "indicator", "measure"): the bilingual label in a workbook, the column in a CSV file
+    (``code``, ``comment`` for the data columns), the key in JSON."""
+    if fmt == "xlsx":
+        return label(scope, key)
+    if fmt == "csv":
+        return {"indicator_code": "code", "measure_code": "code", "narrative": "comment"}.get(key, key)
+    return key

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from programme_monitoring.report_format.collector import Collector
 from programme_monitoring.report_format.csv_reader import read_csv
-from programme_monitoring.report_format.file_safety import UnsafeFile, check_size
+from programme_monitoring.report_format.file_safety import MAX_FILE_BYTES, MB, UnsafeFile, check_size
 from programme_monitoring.report_format.json_reader import read_json
-from programme_monitoring.report_format.records import FORMATS, ParsedReport, ReportHeader
+from programme_monitoring.report_format.records import FORMATS, ParsedReport, ReportFormatError, ReportHeader
 from programme_monitoring.report_format.xlsx_reader import read_xlsx
 
 READERS: dict[str, Callable[[Path, Collector], ReportHeader]] = {
@@ -35,10 +35,38 @@ def parse_report(path: Path) -> ParsedReport:
     fmt = path.suffix.lower().lstrip(".")
     collector = Collector(path)
     if fmt not in READERS:
-        raise collector.error(f"unsupported file type {path.suffix!r}: send .xlsx, .csv or .json")
+        raise collector.error(
+            f"unsupported file type {path.suffix[:20]!r}: send .xlsx, .csv or .json",
+            f"неподдерживаемый тип файла {path.suffix[:20]!r}: направьте .xlsx, .csv или .json",
+        )
     try:
         check_size(path, fmt)  # before reading a byte
+        header = READERS[fmt](path, collector)
+        return collector.result(header, fmt)
     except UnsafeFile as exc:
-        raise collector.error(str(exc)) from None
-    header = READERS[fmt](path, collector)
-    return collector.result(header, fmt)
+        raise collector.error(str(exc), _size_ru(str(exc), fmt)) from None
+    except ReportFormatError:
+        raise
+    except OSError as exc:  # gone, unreadable or a folder: no content to quote
+        raise collector.error(
+            f"the file could not be read ({type(exc).__name__}): send it again",
+            f"файл не удалось прочитать ({type(exc).__name__}): направьте его повторно",
+        ) from None
+    except (RecursionError, MemoryError, ValueError, TypeError, OverflowError, LookupError) as exc:
+        # A last line of defence: whatever a reader did not foresee ends as a refusal of the
+        # file (never a traceback that stops the intake), without quoting the file.
+        raise collector.error(
+            f"the file cannot be read as a report ({type(exc).__name__}); check that it is a report "
+            "made from the template",
+            f"файл не читается как отчёт ({type(exc).__name__}); проверьте, что это отчёт по шаблону",
+        ) from exc
+
+
+def _size_ru(reason: str, fmt: str) -> str:
+    if "empty" in reason:
+        return "файл пуст"
+    limit = MAX_FILE_BYTES[fmt] // MB
+    return (
+        f"файл больше предельного размера {limit} МБ для .{fmt}: годовой отчёт намного меньше; "
+        "проверьте, тот ли это файл"
+    )

@@ -63,12 +63,67 @@ def where(sheet: str = "", row: int | None = None, column: str = "", *, bilingua
     return ", ".join(parts)
 
 
+# At most this many problems of one file are listed (then "and N more"): enough to fix a
+# file in one round, short enough to read.
+MAX_PROBLEMS = 50
+
+
+class Refusal(ValueError):
+    """A value (or part of a file) refused, saying why and what to write instead, in English
+    and in Russian; ``str()`` is the English text."""
+
+    def __init__(self, en: str, ru: str) -> None:
+        super().__init__(en)
+        self.en, self.ru = en, ru
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a report file: the reason in both languages and where it stands."""
+
+    en: str
+    ru: str
+    sheet: str = ""
+    row: int | None = None
+    column: str = ""
+
+    def where(self, *, bilingual: bool = False) -> str:
+        return where(self.sheet, self.row, self.column, bilingual=bilingual)
+
+
 class ReportFormatError(ValueError):
-    """A report that cannot be read as template version 1; says where and what to fix."""
+    """A report that cannot be read as template version 1; says where and what to fix.
+
+    ``problems`` lists every problem found (root causes first, at most ``MAX_PROBLEMS``;
+    ``more`` counts those left out); ``reason``, ``reason_ru``, ``sheet``, ``row`` and
+    ``column`` are the first one's."""
 
     def __init__(
-        self, file: Path | str, message: str, *, sheet: str = "", row: int | None = None, column: str = ""
+        self,
+        file: Path | str,
+        message: str,
+        *,
+        sheet: str = "",
+        row: int | None = None,
+        column: str = "",
+        message_ru: str = "",
+        problems: list[Problem] | None = None,
+        more: int = 0,
     ) -> None:
-        self.file, self.sheet, self.row, self.column, self.reason = str(file), sheet, row, column, message
-        place = ", ".join(filter(None, (f"file {Path(file).name}", where(sheet, row, column))))
-        super().__init__(f"{place}: {message}")
+        first = Problem(message, message_ru or message, sheet, row, column)
+        self.problems = list(problems) if problems else [first]
+        self.more = more
+        head = self.problems[0]
+        self.file, self.sheet, self.row, self.column = str(file), head.sheet, head.row, head.column
+        self.reason, self.reason_ru = head.en, head.ru
+        place = ", ".join(filter(None, (f"file {Path(file).name}", head.where())))
+        others = len(self.problems) - 1 + more
+        tail = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
+        super().__init__(f"{place}: {head.en}{tail}")
+
+    def lines(self) -> list[str]:
+        """Every problem as one line, "place: English / Russian", then "and N more"."""
+        out = [f"{p.where(bilingual=True) + ': ' if p.where() else ''}{p.en} / {p.ru}" for p in self.problems]
+        if self.more:
+            out.append(f"and {self.more} more problems / и ещё {self.more} проблем(ы)")
+        return out

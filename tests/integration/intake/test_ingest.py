@@ -300,9 +300,10 @@ def test_a_large_csv_is_read_in_chunks_and_loaded_row_for_row(fresh, monkeypatch
     from programme_monitoring.report_format import csv_reader
 
     monkeypatch.setattr(csv_reader, "CSV_CHUNK_ROWS", 4_000)
-    parts = [("THB02", f"citizenship=C{n:05d}", None if n % 1000 == 7 else n % 97) for n in range(30_000)]
+    # (article: a free-text dimension, so 30,000 distinct members are allowed)
+    parts = [("THB01", f"article=C{n:05d}", None if n % 1000 == 7 else n % 97) for n in range(30_000)]
     reported = sum(v for _, _, v in parts if v is not None)
-    values = [("THB02", "total", reported), *parts]
+    values = [("THB01", "total", reported), *parts]
     (outcome,) = ingest(write(landing() / "KZ_THB_2014_v1.csv", values=values))
     assert outcome.status == "loaded", outcome.reasons
     assert outcome.indicator_rows == len(values)
@@ -313,12 +314,12 @@ def test_a_large_csv_is_read_in_chunks_and_loaded_row_for_row(fresh, monkeypatch
     )
     assert (rows, total, not_reported, last_line) == (len(parts), reported, 30, len(values) + 1)
     assert q(
-        fresh, "select source_row from raw.indicator_values where disaggregation = 'citizenship=C20000'"
+        fresh, "select source_row from raw.indicator_values where disaggregation = 'article=C20000'"
     ) == [
         (20_003,)  # heading, total row, then parts from line 3
     ]
 
-    bad = [*values[:25_000], ("THB02", "citizenship=X", -1), *values[25_000:]]
+    bad = [*values[:25_000], ("THB01", "article=X", -1), *values[25_000:]]
     (refused,) = ingest(write(landing() / "KZ_THB_2015_v1.csv", year=2015, values=bad))
     assert refused.status == "rejected" and "row 25002" in refused.reasons[0]
     assert q(fresh, "select count(*) from raw.indicator_values v join raw.report_headers h using (report_id) "

@@ -49,7 +49,7 @@ def report(
     header = ReportHeader(state, authority, programme, year, dt.date(year + 1, 2, 1), version)
     rows = [{"indicator_code": c, "disaggregation": d, "value": v, "comment": ""} for c, d, v in values]
     actions = [{"measure_code": m, "status": s, "narrative": ""} for m, s in measures]
-    return parse_report(write_report(header, rows, actions, folder / name, "json"))
+    return parse_report(write_report(header, rows, actions, folder / name, Path(name).suffix[1:]))
 
 
 def blocking(parsed: ParsedReport) -> list[Finding]:
@@ -76,7 +76,7 @@ BLOCKING_CASES = {
     "known_programme": dict(programme="ZZ"),
     "participating_state": dict(state=_not_participating),
     "reporting_year_in_period": dict(year=2013),
-    "version_from_1": dict(version=0),
+    "version_from_1": dict(tamper=lambda r: setattr(r, "header", replace(r.header, version=0))),
     "authority_given": dict(tamper=lambda r: setattr(r, "header", replace(r.header, authority=""))),
     "has_indicator_values": dict(values=[]),
     "known_indicator": dict(values=[*GOOD_VALUES, ("THB99", "total", 3)]),
@@ -102,6 +102,18 @@ def test_each_blocking_rule_refuses_a_report_that_breaks_it(tmp_path, rule):
     findings = blocking(parsed)
     assert rule in {f.rule for f in findings}, [f.describe() for f in findings]
     assert all(f.severity == "error" and f.reason_en and f.reason_ru for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("name", "state_column", "code_column"),
+    [("r.csv", "state", "code"), ("r.json", "state", "indicator_code"),
+     ("r.xlsx", "Государство / State", "Код показателя / Indicator code")],
+)  # fmt: skip
+def test_findings_name_columns_as_the_senders_file_does(tmp_path, name, state_column, code_column):
+    findings = blocking(report(tmp_path, state="XX", values=[*GOOD_VALUES, ("THB99", "total", 3)], name=name))
+    columns = {f.rule: f.column for f in findings}
+    assert columns["known_state"] == state_column and columns["known_indicator"] == code_column
+    assert "state_code" not in columns.values()
 
 
 def test_a_blocking_finding_names_the_row_column_and_value_to_fix(tmp_path):

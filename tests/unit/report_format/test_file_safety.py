@@ -225,19 +225,27 @@ def _with_cached_results(path: Path, results: dict[str, str]) -> Path:
     return path
 
 
-def test_formula_without_a_saved_result_is_refused_naming_the_cell(tmp_path: Path) -> None:
+def test_a_formula_in_a_cell_read_is_refused_naming_the_cell_even_with_a_saved_result(tmp_path: Path) -> None:
     values = [("THB01", "total", 5, ""), ("THB04", "total", "=C2*2", "")]
-    error = refused(xlsx_report(tmp_path / "r.xlsx", values))
-    assert (error.sheet, error.row, error.column) == ("Показатели", 3, "C")
-    assert "C3" in error.reason and "=C2*2" in error.reason and "no saved result" in error.reason
+    for path in (
+        xlsx_report(tmp_path / "r.xlsx", values),  # no saved result (as openpyxl writes it)
+        _with_cached_results(xlsx_report(tmp_path / "s.xlsx", values), {"C3": "10"}),  # as Excel writes it
+    ):
+        error = refused(path)
+        assert (error.sheet, error.row, error.column) == ("Показатели", 3, "C")
+        assert "=C2*2" in error.reason and "saved result cannot be checked" in error.reason
+        assert "формула '=C2*2'" in error.reason_ru
 
     # a row holding nothing but such a formula is not skipped as empty
     error = refused(xlsx_report(tmp_path / "r.xlsx", [("THB01", "total", 5, ""), (None, None, "=C2")]))
     assert (error.row, error.column) == (3, "C")
 
-    # with its saved result (as Excel writes it) the formula is read by that result
-    path = _with_cached_results(xlsx_report(tmp_path / "r.xlsx", values), {"C3": "10"})
-    assert table(parse_report(path))[1] == ["THB04", "total", 10, ""]
+    # a formula in the notes columns of the header sheet (a banner, a hint) is harmless: not read
+    def banner(wb) -> None:
+        wb["Отчёт"]["D1"] = '="Отчёт за "&B4'
+
+    path = _with_cached_results(xlsx_report(tmp_path / "b.xlsx", values[:1], setup=banner), {"D1": "1"})
+    assert parse_report(path).header == HEADER
 
 
 def test_hidden_sheet_named_like_the_reports_is_refused_other_hidden_sheets_ignored(tmp_path: Path) -> None:
@@ -288,8 +296,9 @@ def test_a_number_that_is_no_plausible_date_is_refused(tmp_path: Path, cell) -> 
 
 
 def test_numbers_typed_as_text(tmp_path: Path) -> None:
-    values = [("THB01", "sex=a", "1,234", ""), ("THB01", "sex=b", "1 234", ""), ("THB01", "sex=c", "-5", ""),
-              ("THB01", "sex=d", "12\u00a0345", ""), ("THB01", "sex=e", 3.0, "")]  # fmt: skip
+    values = [("THB01", "article=a", "1,234", ""), ("THB01", "article=b", "1 234", ""),
+              ("THB01", "article=c", "-5", ""), ("THB01", "article=d", "12\u00a0345", ""),
+              ("THB01", "article=e", 3.0, "")]  # fmt: skip
     assert [row[2] for row in table(parse_report(xlsx_report(tmp_path / "r.xlsx", values)))] == [
         1234, 1234, -5, 12345, 3,
     ]  # fmt: skip
@@ -396,11 +405,18 @@ def test_csv_cut_mid_line_or_inside_a_quoted_field_is_refused(tmp_path: Path) ->
     path = tmp_path / "r.csv"
     path.write_text(text[: text.index(",Проведено")], encoding="utf-8")  # last row cut before its comment
     error = refused(path)
-    assert error.row == 4 and "11 fields, the heading 12" in error.reason
+    assert "does not end with a line break" in error.reason and "still being written" in error.reason
+    assert "ещё записывается" in error.reason_ru
+
+    path.write_text(text[: text.index(",Проведено")] + "\n", encoding="utf-8")  # cut at a field, then a break
+    error = refused(path)
+    assert (
+        "the last row has 11 fields, the heading 12" in error.reason and "still being written" in error.reason
+    )
 
     lines = csv_lines()
     lines[-1] = lines[-1].replace(",Проведено", ',"Проведено')  # a quoted field, cut before its closing quote
-    path.write_text("\n".join(lines), encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     error = refused(path)
     assert error.row == 4 and "quote" in error.reason
 

@@ -50,7 +50,7 @@ def test_xlsx_english_sheet_and_header_labels_and_row_numbers(tmp_path: Path) ->
 
 def test_not_reported_is_never_zero(tmp_path: Path) -> None:
     raw = ["", None, "not reported", "  Не   представлено ", "Н/Д", "NOT REPORTED", 0, "0"]
-    path = xlsx_report(tmp_path / "r.xlsx", [("THB01", f"sex=s{i}", v) for i, v in enumerate(raw)])
+    path = xlsx_report(tmp_path / "r.xlsx", [("THB01", f"article=s{i}", v) for i, v in enumerate(raw)])
     values = parse_report(path).indicator_values
     assert values.value.isna().tolist() == [True] * 6 + [False] * 2
     assert values.is_reported.tolist() == [False] * 6 + [True] * 2
