@@ -254,7 +254,6 @@ def completeness(report: ParsedReport) -> list[Finding]:
                 f"{h.programme_code} в {h.reporting_year} году): добавьте каждую строку со значением или "
                 "с отметкой «не представлено»; оборванный файл направьте повторно целиком",
                 "indicator_missing",
-                "code",
             )
         )
     if missing_measures:
@@ -265,7 +264,6 @@ def completeness(report: ParsedReport) -> list[Finding]:
                 f"нет состояния исполнения мероприятий {_named(missing_measures)} (срок исполнения в "
                 f"{h.reporting_year} году): добавьте строку по каждому с его состоянием",
                 "measure_missing",
-                "code",
             )
         )
     return found
@@ -287,7 +285,6 @@ def dropped_rows(
         f"в исправлении нет {len(dropped)} {what_ru} заменяемой версии {replaced_version}: {_named(names)}; "
         "направьте все строки повторно (неизвестное более значение отмечается «не представлено»)",
         "correction_drops_rows",
-        "code",
     )
 
 

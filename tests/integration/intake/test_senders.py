@@ -99,6 +99,9 @@ def test_the_secretariat_may_load_any_state_and_is_recorded_as_such(fresh):
 
 
 def test_a_file_at_the_root_or_in_an_unknown_folder_is_refused_unread_and_left_in_place(fresh):
+    from programme_monitoring.warehouse.schema import init
+
+    init()
     before = state_of(fresh)
     at_root = write(paths().landing / "KZ_THB_2014_v1.csv")
     unknown = write(paths().landing / "kz-mvd" / "KZ_THB_2015_v1.csv", year=2015)
