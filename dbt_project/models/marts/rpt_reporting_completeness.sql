@@ -36,8 +36,10 @@ received as (
         state_code,
         programme_code,
         reporting_year,
-        (array_agg(submission_date order by loaded_at, report_version, report_id))[1]
-            as first_submission_date,
+        (array_agg(
+            submission_date
+            order by loaded_at, report_version, report_id
+        ))[1] as first_submission_date,
         count(*) as versions_received
 
     from accepted_reports
