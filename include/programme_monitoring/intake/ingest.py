@@ -182,11 +182,14 @@ def ingest_files(
 
     for path, c in sorted(candidates.items(), key=order):
         try:
-            if c.conflicts:
-                outcomes[path] = _reject(path, c.digest, c.sender, c.conflicts, c.report, dry_run)
-            else:
-                found = warnings.get(str(c.report.source_file), [])
-                outcomes[path] = _load(path, c.digest, c.sender, c.report, found, dry_run)
+            try:
+                if c.conflicts:
+                    outcomes[path] = _reject(path, c.digest, c.sender, c.conflicts, c.report, dry_run)
+                else:
+                    found = warnings.get(str(c.report.source_file), [])
+                    outcomes[path] = _load(path, c.digest, c.sender, c.report, found, dry_run)
+            except psycopg.DataError:  # its refusal quotes what PostgreSQL cannot store: refuse it bare
+                outcomes[path] = _reject(path, c.digest, c.sender, [checks.unstorable()], None, dry_run)
         except (IntakeLoadError, OSError, psycopg.Error) as error:
             outcomes[path] = _failed(path, c.digest, c.sender, error, failed, dry_run)
     result = [outcomes[path] for path in files]

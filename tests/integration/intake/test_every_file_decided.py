@@ -105,3 +105,17 @@ def test_a_foreign_file_is_refused_without_quoting_it(fresh):
     path.write_text(heading.replace("value", "valeu") + "\n" + rest, encoding="utf-8")
     (outcome,) = run_landing().values()
     assert "valeu" in assert_refused_in_both_languages(outcome)
+
+
+def test_text_postgresql_cannot_store_refuses_the_file_instead_of_leaving_it(fresh):
+    """A NUL character (valid JSON, refused by PostgreSQL) in a field that is loaded, and in one
+    that a refusal quotes: both files are decided, neither "stays for the next run"."""
+    loaded_field = json_report(
+        "authority.json", lambda t: t.replace('"authority": "', '"authority": "\\u0000', 1)
+    )
+    quoted_field = json_report("state.json", lambda t: t.replace('"state": "KZ"', '"state": "K\\u0000Z"', 1))
+    outcomes = run_landing()
+    for name in (loaded_field, quoted_field):
+        assert_refused_in_both_languages(outcomes[name])
+    assert q(fresh, "select status, count(*) from audit.file_ledger group by 1") == [("rejected", 2)]
+    assert q(fresh, "select count(*) from raw.report_headers") == [(0,)]

@@ -118,6 +118,22 @@ def test_a_bad_report_is_refused_with_its_reason_and_deleted_from_the_store(remo
     assert names(root) == set()
 
 
+def test_objects_without_a_registered_sender_are_refused_unread_and_stay_in_the_store(remote, local, fresh):
+    url, root = remote
+    put(root, "KZ_THB_2014_v1.csv", write(local / "KZ_THB_2014_v1.csv"))
+    put(root, "kz-mvd/KZ_THB_2015_v1.csv", write(local / "KZ_THB_2015_v1.csv", year=2015))
+    put(root, "kz/KZ_THB_2016_v1.csv", write(local / "KZ_THB_2016_v1.csv", year=2016))
+    outcomes = {o.file_name: o for o in run(url)}
+    assert outcomes["KZ_THB_2016_v1.csv"].status == "loaded"
+    for name, expected in (
+        ("KZ_THB_2014_v1.csv", "came without a sender"),
+        ("KZ_THB_2015_v1.csv", "'kz-mvd'"),
+    ):
+        assert outcomes[name].status == "rejected" and expected in outcomes[name].reasons[0]
+    assert names(root) == {"KZ_THB_2014_v1.csv", "kz-mvd/KZ_THB_2015_v1.csv"}
+    assert q(fresh, "select file_name from audit.file_ledger") == [("KZ_THB_2016_v1.csv",)]
+
+
 def test_the_same_bytes_again_under_another_name_are_a_no_op_and_deleted(remote, local, fresh):
     url, root = remote
     report = write(local / "KZ_THB_2014_v1.xlsx")
