@@ -237,7 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--dry-run", action="store_true", help="validate and print the import summaries; load or move nothing"
     )
-    p.add_argument("--sender", help="who sent the files (default: the landing sub-folder, or 'unknown')")
+    p.add_argument(
+        "--sender",
+        help="who sent the files, as in the sender registry (seed senders: 'kz', 'am', ..., 'secretariat'); "
+        "needed for files outside a sender's landing folder",
+    )
     p.set_defaults(handler=ingest)
 
     p = commands.add_parser("write-suites", help="rewrite the Great Expectations suites under expectations/")

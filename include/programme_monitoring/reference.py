@@ -131,3 +131,34 @@ def code_lists() -> CodeLists:
         value_ceilings=ceilings,
         max_value=max(units.values()),
     )
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who delivers reports (seed ``senders``): its landing sub-folder and what it may report for."""
+
+    sender_id: str
+    state_code: str  # "" = any state (the secretariat)
+    programme_codes: frozenset[str]  # empty = every programme
+    name_ru: str
+    name_en: str
+
+    def may_report(self, state_code: str, programme_code: str) -> bool:
+        return (not self.state_code or self.state_code == state_code) and (
+            not self.programme_codes or programme_code in self.programme_codes
+        )
+
+
+@cache
+def senders() -> dict[str, Sender]:
+    """The sender registry by sender id (the landing sub-folder's name)."""
+    return {
+        row.sender_id: Sender(
+            row.sender_id,
+            row.state_code,
+            frozenset(filter(None, row.programme_codes.split("|"))),
+            row.name_ru,
+            row.name_en,
+        )
+        for row in _seed("senders").itertuples()
+    }

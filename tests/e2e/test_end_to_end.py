@@ -78,4 +78,4 @@ def test_delivering_the_same_files_again_changes_nothing(chain_run, warehouse_ur
     outcomes = ingest_landing()
     assert {o.status for o in outcomes} == {"duplicate"}
     assert _query(warehouse_url, "select count(*) from raw.indicator_values") == before
-    assert list(paths().landing.iterdir()) == []
+    assert [p for p in paths().landing.rglob("*") if not p.is_dir()] == []

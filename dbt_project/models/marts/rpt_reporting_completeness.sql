@@ -4,8 +4,10 @@
       expected   the state takes part in the programme that year and is a member
                  (int_reports_expected; non-participants and former members are not);
       received   an accepted report exists (as of var('as_of')) for an expected slot;
-      on time    the first accepted version's submission_date <= report_deadline
-                 (seed reporting_deadlines; assumption: 1 March of the following year).
+      on time    the submission_date of the first version received (the earliest loaded,
+                 whatever its version) <= report_deadline (seed reporting_deadlines;
+                 assumption: 1 March of the following year); a correction, whatever date
+                 it carries, never changes it. This model is timeliness's one owner.
     Rates are received / expected and on time / expected (NULL when nothing is expected).
 #}
 with
@@ -34,7 +36,10 @@ received as (
         state_code,
         programme_code,
         reporting_year,
-        min(submission_date) as first_submission_date,
+        (array_agg(
+            submission_date
+            order by loaded_at, report_version, report_id
+        ))[1] as first_submission_date,
         count(*) as versions_received
 
     from accepted_reports

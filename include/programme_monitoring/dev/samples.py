@@ -2,7 +2,8 @@
 
 ``generate_samples`` writes one report per participating state x programme x year,
 2014-2019, rotating XLSX / CSV / JSON, plus a few planted bad reports the intake must
-reject. The CIS-wide 2014 sums reproduce the figures published for 2014 (OSCE
+reject, each into its state's sender folder (``<landing>/kz/``, ``<landing>/am/``, ...).
+The CIS-wide 2014 sums reproduce the figures published for 2014 (OSCE
 statement, 6 July 2015; see ``headline_targets_2014``); state shares, other years and
 disaggregations are invented. Every file says it is synthetic: the authority ends in
 "(SYNTHETIC)" and the first indicator row carries a comment saying so.
@@ -217,6 +218,13 @@ def _plan(rng: random.Random, reference: Reference) -> dict[tuple[str, str, int]
     return plan
 
 
+def sender_folder(landing_dir: Path, state_code: str) -> Path:
+    """The landing sub-folder of the state's own sender (seed senders: its lower-case ISO code)."""
+    folder = landing_dir / state_code.lower()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def generate_samples(landing_dir: Path, seed: int = 2014) -> SampleManifest:
     """Write the synthetic good reports and the planted bad ones into landing_dir."""
     landing_dir = Path(landing_dir)
@@ -226,7 +234,7 @@ def generate_samples(landing_dir: Path, seed: int = 2014) -> SampleManifest:
     manifest = SampleManifest()
     for number, ((state, programme, year), rows) in enumerate(_plan(rng, reference).items()):
         fmt = FORMATS[number % len(FORMATS)]
-        path = landing_dir / f"{state}_{programme}_{year}_v1.{fmt}"
+        path = sender_folder(landing_dir, state) / f"{state}_{programme}_{year}_v1.{fmt}"
         header = _header(rng, state, programme, year)
         write_report(header, rows, _measures(rng, reference, programme, year), path, fmt)
         manifest.good.append(path)
@@ -243,11 +251,12 @@ def _write_bad_reports(rng: random.Random, reference: Reference, landing_dir: Pa
     """
     bad: dict[Path, str] = {}
 
-    def report(state: str, programme: str, year: int, rows: Rows, fmt: str) -> Path:
+    def report(state: str, programme: str, year: int, rows: Rows, fmt: str, sender: str = "") -> Path:
         rows[0]["comment"] = SYNTHETIC_COMMENT
         header = _header(rng, state, programme, year)
         measures = _measures(rng, reference, programme, min(year, reference.programme_period(programme)[1]))
-        return write_report(header, rows, measures, landing_dir / f"{state}_{programme}_{year}_v1.{fmt}", fmt)
+        path = sender_folder(landing_dir, sender or state) / f"{state}_{programme}_{year}_v1.{fmt}"
+        return write_report(header, rows, measures, path, fmt)
 
     # (a) structure, CSV: the "value" column is misspelt, so the parser refuses the file.
     path = report("BY", "THB", 2019, [_row("THB01", 41), _row("THB04", 23)], "csv")
@@ -280,5 +289,12 @@ def _write_bad_reports(rng: random.Random, reference: Reference, landing_dir: Pa
     bad[path] = (
         "negative_value: CR01 total is -3; counts are whole numbers >= 0 "
         "(the slot is also one with no expected report: 2020 is after the CR period 2014-2018)"
+    )
+
+    # (e) sender: Armenia's report delivered through Kazakhstan's folder.
+    path = report("AM", "THB", 2019, [_row("THB01", 4), _row("THB02", 2)], "xlsx", sender="kz")
+    bad[path] = (
+        "sender_not_allowed: a report declaring Armenia came through Kazakhstan's folder (landing/kz/) "
+        "(the slot is also one with no expected report: 2019 is after the THB period 2014-2018)"
     )
     return bad

@@ -1,7 +1,11 @@
 """Intake: landing area -> parse -> Great Expectations -> raw tables, or quarantine.
 
-Every file the intake sees gets one row in ``audit.file_ledger`` keyed by the SHA-256 of
-its bytes, with its sender (the landing sub-folder it came in, or ``unknown``) and a
+Every file comes from a registered sender (seed ``senders``; the landing sub-folder it
+came in, ``landing/kz/``, ``landing/secretariat/``, or ``--sender`` for a manual load).
+A file that is not a regular file with one name (link, hard link, folder), lies outside
+the landing area, or has no registered sender is refused unread and left where it is
+(nothing of it is read, recorded or quoted). Every other file the intake sees gets one
+row in ``audit.file_ledger`` keyed by the SHA-256 of its bytes, with its sender and a
 status:
 
 - ``received``: seen, being processed (a row left in this status means the load was
@@ -12,9 +16,10 @@ status:
 - ``superseded``: was loaded, then replaced by a higher version of the same state x
   programme x year (its raw rows stay queryable; marts use the ``loaded`` one only).
 
-A file is loaded and marked loaded in ONE transaction that holds a transaction-level
-advisory lock on its (state, programme, year), so two deliveries at once cannot both
-win: the second waits, then sees the first. A version not higher than the one already
+A file is loaded and marked loaded in ONE transaction that holds the row of its (state,
+programme, year) in ``audit.intake_locks`` (which only the loader may lock), so two
+deliveries at once cannot both win: the second waits, then sees the first; a wait longer
+than ``ledger.LOCK_TIMEOUT`` leaves the file for the next run. A version not higher than the one already
 loaded is refused, never overwritten. The same bytes again, under any name, are a
 logged no-op. Blocking Great Expectations suites refuse a file; warning suites load it
 and put the finding on the review list (``audit.validation_findings``).
@@ -31,8 +36,15 @@ printing ``intake: paused after COPY`` to stderr first (the fault tests kill the
 or the server there); ``until:<path>`` instead waits until that file exists (at most
 ten minutes).
 
-This module holds the decisions, in the order a file meets them (screen, parse, validate,
-then refuse or load); every SQL statement they need is in ``ledger``.
+Every file is decided, and one file never stops the others: whatever goes wrong while
+reading or checking a file refuses it with a reason (never a traceback, never quoting a
+file that was not read as a report). Only the warehouse's own failures (server gone,
+disk full, lock timeout) leave a file in the landing area for the next run; the run
+still decides every other file, then raises ``IntakeLoadError`` naming those left.
+
+This module holds the decisions, in the order a file meets them (screen, parse, check,
+validate, then refuse or load); the intake's own rules are in ``checks``; every SQL
+statement they need is in ``ledger``.
 """
 
 from __future__ import annotations
@@ -46,35 +58,37 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import psycopg
 
-from programme_monitoring.intake import ledger
-from programme_monitoring.intake.summary import Change, ImportSummary
-from programme_monitoring.quality import validation as quality
+from programme_monitoring.intake import checks, ledger, reading
+from programme_monitoring.intake.reading import SUPPORTED_SUFFIXES  # noqa: F401 - part of this module's API
+from programme_monitoring.intake.summary import ImportSummary, count_changes
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.report_format.file_safety import file_sha256
-from programme_monitoring.report_format.reader import parse_report
-from programme_monitoring.report_format.records import ParsedReport, ReportFormatError, ReportHeader
+from programme_monitoring.report_format.records import ParsedReport
 from programme_monitoring.settings import paths
 from programme_monitoring.warehouse.schema import init as init_schema
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = {".xlsx", ".csv", ".json"}
 PAUSE_ENV = "PROGRAMME_MONITORING_PAUSE_AFTER_COPY"
 DONE_STATUSES = ("loaded", "rejected", "superseded")
 
 
 class IntakeLoadError(RuntimeError):
-    """The warehouse failed during a load (disk full, server gone): nothing of the file was kept."""
+    """The warehouse failed during a load (disk full, server gone, lock timeout): nothing of the
+    file(s) named was kept and they stay for the next run; ``outcomes`` holds every file's outcome."""
+
+    def __init__(self, message: str, outcomes: list | None = None) -> None:
+        super().__init__(message)
+        self.outcomes = outcomes or []
 
 
 @dataclass
 class FileOutcome:
     file_name: str
     sha256: str
-    status: str  # "loaded", "rejected" or "duplicate" (in a dry run: what would happen)
+    status: str  # "loaded", "rejected", "duplicate" or "failed" (left for the next run); dry run: would
     reasons: list[str] = field(default_factory=list)
     indicator_rows: int = 0
     measure_rows: int = 0
@@ -84,16 +98,6 @@ class FileOutcome:
     supersedes: str | None = None
     warnings: list[str] = field(default_factory=list)
     summary: ImportSummary | None = field(default=None, repr=False)
-
-
-@dataclass
-class _Candidate:
-    """A file past the screening: parsed (or not) and with the conflicts found so far."""
-
-    digest: str
-    sender: str
-    report: ParsedReport | None
-    conflicts: list[Finding]
 
 
 def ingest_landing(
@@ -120,11 +124,11 @@ def ingest_landing(
     return outcomes
 
 
-def sender_of(path: Path, landing: Path | None = None) -> str:
-    """The landing sub-folder a file came in (one per sender), or "unknown"."""
+def sender_of(path: Path, landing: Path | None = None) -> str | None:
+    """The landing sub-folder a file came in (one per sender), or None (the root, or elsewhere)."""
     landing = (landing or paths().landing).resolve()
     parent = path.parent.resolve()
-    return parent.name if parent != landing and parent.parent == landing else "unknown"
+    return parent.name if parent != landing and parent.parent == landing else None
 
 
 def ingest_files(
@@ -135,88 +139,91 @@ def ingest_files(
     dry_run: bool = False,
     landing: Path | None = None,
 ) -> list[FileOutcome]:
-    """Parse, validate (one Great Expectations pass) and load or refuse each file.
+    """Screen, parse, check, validate (one Great Expectations pass) and load or refuse each file.
 
-    ``sender`` names who sent the files (default: the landing sub-folder, or "unknown").
-    ``dry_run`` validates and summarises without loading, recording or moving anything.
+    ``sender`` names who sent the files (a registered sender id; default: the landing
+    sub-folder). ``landing`` is the landing area the files were listed in (None for a
+    manual load). ``dry_run`` validates and summarises without loading, recording or
+    moving anything. Raises ``IntakeLoadError`` at the end if the warehouse failed for
+    some files (they stay for the next run); every other file is decided first.
     """
     init_schema()
     today = today or dt.date.today()
     outcomes: dict[Path, FileOutcome] = {}
-    candidates: dict[Path, _Candidate] = {}
+    candidates: dict[Path, reading.Candidate] = {}
+    failed: list[str] = []
     for path in files:
         who = sender or sender_of(path, landing)
-        if path.is_symlink() or not path.is_file():
-            # Never follow a link out of the landing area; leave it for an operator.
-            reason = "not a regular file (links and folders are not read)"
-            outcomes[path] = FileOutcome(path.name, "", "rejected", [reason], sender=who, dry_run=dry_run)
+        if refusal := checks.screen(path, who, landing):
+            outcomes[path] = _refuse_unread(path, who, refusal, dry_run)
             continue
-        digest = file_sha256(path)
-        if ledger.status(digest) in DONE_STATUSES:
-            outcomes[path] = _duplicate(path, digest, who, dry_run)
-            continue
-        if not dry_run:
-            ledger.mark_received(path, digest, who)
-        candidates[path] = _Candidate(digest, who, *_parse(path))
+        try:
+            digest = file_sha256(path)
+            prior = ledger.decision(digest)
+            if prior and prior[0] in DONE_STATUSES and not (prior[0] == "rejected" and prior[1] != who):
+                outcomes[path] = _duplicate(path, digest, who, dry_run)
+                continue
+            if not dry_run:
+                ledger.mark_received(path, digest, who)
+            candidates[path] = reading.Candidate(
+                digest, who, *reading.parse(path), received=reading.received(path, today)
+            )
+        except (OSError, psycopg.Error) as error:
+            outcomes[path] = _failed(path, "", who, error, failed, dry_run)
 
-    warnings = _validate(list(candidates.values()), today)
+    reading.check(list(candidates.values()))
+    warnings = reading.validate(list(candidates.values()), today)
 
     # Reports of the same state x programme x year load in version order within a batch,
     # as if delivered one after the other.
-    def order(item: tuple[Path, _Candidate]) -> tuple[int, int]:
+    def order(item: tuple[Path, reading.Candidate]) -> tuple[int, int]:
         c = item[1]
         return (0, 0) if c.conflicts or c.report is None else (1, c.report.header.version)
 
     for path, c in sorted(candidates.items(), key=order):
-        if c.conflicts:
-            outcomes[path] = _reject(path, c.digest, c.sender, c.conflicts, c.report, dry_run)
-        else:
-            found = warnings.get(str(c.report.source_file), [])
-            outcomes[path] = _load(path, c.digest, c.sender, c.report, found, dry_run)
-    return [outcomes[path] for path in files]
-
-
-# -- reading and validating --------------------------------------------------
-
-
-def _parse(path: Path) -> tuple[ParsedReport | None, list[Finding]]:
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        return None, [
-            Finding(
-                f"unsupported file type {path.suffix!r}: send .xlsx, .csv or .json (report template v1)",
-                f"неподдерживаемый тип файла {path.suffix!r}: направьте .xlsx, .csv или .json "
-                "(шаблон отчёта, версия 1)",
-                rule="file_type",
-            )
-        ]
-    try:
-        return parse_report(path), []
-    except ReportFormatError as error:
-        return None, [
-            Finding(
-                error.reason,
-                f"файл не читается как шаблон отчёта (версия 1): {error.reason}",
-                rule="report_format",
-                source_sheet=error.sheet,
-                source_row=error.row,
-                column=error.column,
-            )
-        ]
-
-
-def _validate(candidates: list[_Candidate], today: dt.date) -> dict[str, list[Finding]]:
-    """Blocking suites on every parsed report (their findings become its conflicts), then the
-    warning suites on the reports that passed; returns the warnings per source file."""
-    parsed = [c.report for c in candidates if c.report is not None]
-    blocking = quality.validate_reports(parsed, current_year=today.year) if parsed else {}
-    for c in candidates:
-        if c.report is not None:
-            c.conflicts += blocking[str(c.report.source_file)]
-    passed = [c.report for c in candidates if c.report is not None and not c.conflicts]
-    return quality.validate_warnings(passed) if passed else {}
+        try:
+            try:
+                if c.conflicts:
+                    outcomes[path] = _reject(path, c.digest, c.sender, c.conflicts, c.report, dry_run)
+                else:
+                    found = warnings.get(str(c.report.source_file), [])
+                    outcomes[path] = _load(path, c.digest, c.sender, c.report, found, dry_run)
+            except psycopg.DataError:  # its refusal quotes what PostgreSQL cannot store: refuse it bare
+                outcomes[path] = _reject(path, c.digest, c.sender, [checks.unstorable()], None, dry_run)
+        except (IntakeLoadError, OSError, psycopg.Error) as error:
+            outcomes[path] = _failed(path, c.digest, c.sender, error, failed, dry_run)
+    result = [outcomes[path] for path in files]
+    if failed:
+        raise IntakeLoadError("\n".join(failed), result)
+    return result
 
 
 # -- deciding ----------------------------------------------------------------
+
+
+def _refuse_unread(path: Path, sender: str | None, refusal: Finding, dry_run: bool) -> FileOutcome:
+    """Refused before reading: left where it is for its sender or an operator, nothing recorded."""
+    log.warning("%s refused unread, left in place: %s", path.name, refusal.reason_en)
+    return FileOutcome(
+        path.name, "", "rejected", [refusal.describe()], sender=sender or "unknown", dry_run=dry_run
+    )
+
+
+def _failed(
+    path: Path, digest: str, sender: str | None, error: Exception, failed: list[str], dry_run: bool
+) -> FileOutcome:
+    """The warehouse (or the machine) failed for this file: it stays for the next run."""
+    if isinstance(error, IntakeLoadError):
+        message = str(error)
+    else:
+        message = (
+            f"{path.name}: the warehouse failed while taking it in ({type(error).__name__}: "
+            f"{str(error).strip()}). Nothing from this file was kept; it stays in the landing area "
+            "for the next run."
+        )
+    log.error("%s", message)
+    failed.append(message)
+    return FileOutcome(path.name, digest, "failed", [message], sender=sender or "unknown", dry_run=dry_run)
 
 
 def _duplicate(path: Path, digest: str, sender: str, dry_run: bool) -> FileOutcome:
@@ -260,9 +267,9 @@ def _reject(
 
 
 class _Refused(Exception):
-    def __init__(self, conflict: Finding) -> None:
-        super().__init__(conflict.reason_en)
-        self.conflict = conflict
+    def __init__(self, *conflicts: Finding) -> None:
+        super().__init__(conflicts[0].reason_en)
+        self.conflicts = list(conflicts)
 
 
 class _Duplicate(Exception):
@@ -299,10 +306,13 @@ def _load(
                 raise _Duplicate
             current = ledger.loaded_version(conn, h)
             if current and current.version >= h.version:
-                raise _Refused(_not_newer(h, current))
+                raise _Refused(checks.not_newer(h, current))
+            old = ledger.loaded_cells(conn, current.sha256) if current else None
             if current:
+                if refusals := _correction_refusals(conn, report, current, old):
+                    raise _Refused(*refusals)
                 summary.supersedes, summary.superseded_version = current.sha256, current.version
-            _count_changes(summary, ledger.loaded_cells(conn, current.sha256) if current else None, values)
+            count_changes(summary, old, values)
             outcome.supersedes = summary.supersedes
             if dry_run:
                 return outcome
@@ -320,12 +330,21 @@ def _load(
     except _Duplicate:
         return _duplicate(path, digest, sender, dry_run)
     except _Refused as refused:
-        return _reject(path, digest, sender, [refused.conflict], report, dry_run)
+        return _reject(path, digest, sender, refused.conflicts, report, dry_run)
+    except psycopg.DataError as error:  # a value the checks let through and PostgreSQL refuses
+        log.warning("%s: PostgreSQL refused a value of it (%s)", path.name, type(error).__name__)
+        return _reject(path, digest, sender, [checks.unstorable()], report, dry_run)
+    except psycopg.errors.LockNotAvailable as error:
+        raise IntakeLoadError(
+            f"{path.name}: another load of the {h.programme_code} {h.reporting_year} report of "
+            f"{h.state_code} held its lock for longer than {ledger.LOCK_TIMEOUT}. Nothing from this file "
+            "was kept; it stays in the landing area for the next run."
+        ) from error
     except psycopg.Error as error:
         raise IntakeLoadError(
             f"{path.name}: the warehouse failed while loading it ({type(error).__name__}: "
             f"{str(error).strip()}). Nothing from this file was kept; it stays in the landing area "
-            "and the next run loads it."
+            "for the next run."
         ) from error
     path.unlink()
     outcome.stored_path = str(stored)
@@ -340,51 +359,22 @@ def _load(
     return outcome
 
 
-def _not_newer(h: ReportHeader, current: ledger.LoadedVersion) -> Finding:
-    what = "the same version" if current.version == h.version else "a newer version"
-    what_ru = "та же версия" if current.version == h.version else "более новая версия"
-    return Finding(
-        f"{what} ({current.version}) of the {h.programme_code} {h.reporting_year} report of {h.state_code} "
-        f"is already loaded (file {current.file_name!r}, SHA-256 {current.sha256[:12]}...); this file "
-        f"declares version {h.version}. Nothing was overwritten: to correct the report send it with "
-        f"version {current.version + 1}",
-        f"{what_ru} ({current.version}) отчёта {h.state_code} по программе {h.programme_code} за "
-        f"{h.reporting_year} год уже загружена (файл {current.file_name!r}); в этом файле указана версия "
-        f"{h.version}. Данные не перезаписаны: исправленный отчёт направьте с версией {current.version + 1}",
-        rule="version_not_newer",
-        column="version",
-        value=h.version,
-    )
-
-
-def _count_changes(
-    summary: ImportSummary, old: dict[tuple[str, str], ledger.Cell] | None, values: pd.DataFrame
-) -> None:
-    """Fill the counts and, for a correction, the cell-by-cell changes against the loaded version."""
-    if old is None:
-        summary.imported = len(values)  # rows are unique per indicator and disaggregation (checked)
-        return
-    new = {
-        (code, dis): (None if pd.isna(value) else int(value), bool(reported))
-        for code, dis, value, reported in zip(
-            values.indicator_code, values.disaggregation, values.value, values.is_reported, strict=True
-        )
-    }
-    for key, (value, reported) in new.items():
-        if key not in old:
-            summary.imported += 1
-            summary.changes.append(Change(*key, "added", None, value, None, reported))
-        elif old[key] != (value, reported):
-            summary.updated += 1
-            summary.changes.append(
-                Change(*key, "updated", old[key].value, value, old[key].reported, reported)
-            )
-        else:
-            summary.unchanged += 1
-    for key, (value, reported) in old.items():
-        if key not in new:
-            summary.removed += 1
-            summary.changes.append(Change(*key, "removed", value, None, reported, None))
+def _correction_refusals(conn, report: ParsedReport, current: ledger.LoadedVersion, old) -> list[Finding]:
+    """A correction keeps the rows and the date order of the version it replaces."""
+    values, h = report.indicator_values, report.header
+    found = [
+        checks.correction_dated_earlier(h, current.submission_date, current.version),
+        checks.dropped_rows(
+            current.version, old, zip(values.indicator_code, values.disaggregation, strict=True), "indicator"
+        ),
+        checks.dropped_rows(
+            current.version,
+            [(code, "") for code in ledger.loaded_measures(conn, current.sha256)],
+            [(code, "") for code in report.measures.measure_code],
+            "measure",
+        ),
+    ]
+    return [f for f in found if f is not None]
 
 
 # -- files and texts ---------------------------------------------------------

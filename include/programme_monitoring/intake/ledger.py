@@ -9,6 +9,7 @@ and when is decided in ``ingest``; this module only knows how, and hands back na
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from programme_monitoring.warehouse.bulk_copy import copy_into, copy_text
 from programme_monitoring.warehouse.connection import connect
 
 COPY_CHUNK_ROWS = 100_000
+LOCK_TIMEOUT = "2min"  # longest wait for another load of the same report (PostgreSQL interval)
 INDICATOR_FIELDS = ("source_sheet", "source_row", "indicator_code", "disaggregation", "value", "is_reported",
                     "comment")  # fmt: skip
 MEASURE_FIELDS = ("source_sheet", "source_row", "measure_code", "status", "narrative")
@@ -37,6 +39,7 @@ class LoadedVersion(NamedTuple):
     sha256: str
     version: int
     file_name: str
+    submission_date: dt.date
 
 
 class Cell(NamedTuple):
@@ -80,8 +83,11 @@ def mark_received(path: Path, digest: str, sender: str) -> None:
             """insert into audit.file_ledger (file_sha256, file_name, file_format, file_bytes, status, sender)
                values (%s, %s, %s, %s, 'received', %s)
                on conflict (file_sha256) do update
-                   set file_name = excluded.file_name, sender = excluded.sender, received_at = now()
-                   where audit.file_ledger.status = 'received'""",
+                   set file_name = excluded.file_name, sender = excluded.sender, received_at = now(),
+                       status = 'received'
+                   where audit.file_ledger.status = 'received'
+                      or (audit.file_ledger.status = 'rejected'
+                          and audit.file_ledger.sender is distinct from excluded.sender)""",
             (digest, path.name, path.suffix.lower().lstrip("."), path.stat().st_size, sender),
         )
 
@@ -121,19 +127,31 @@ def record_rejected(
 
 
 def lock_report(conn: psycopg.Connection, h: ReportHeader) -> None:
-    """Until the transaction ends, one loader per state x programme x year: a second one waits here."""
+    """Until the transaction ends, one loader per state x programme x year: a second one waits
+    here, at most ``LOCK_TIMEOUT`` (then ``psycopg.errors.LockNotAvailable``). The lock is a row
+    of ``audit.intake_locks``, which only the loader may lock (no reading role can stall a load)."""
+    conn.execute(f"set local lock_timeout = '{LOCK_TIMEOUT}'")
+    key = (h.state_code, h.programme_code, h.reporting_year)
     conn.execute(
-        "select pg_advisory_xact_lock(hashtextextended(%s, 0))",
-        (f"file_ledger:{h.state_code}:{h.programme_code}:{h.reporting_year}",),
+        """insert into audit.intake_locks (state_code, programme_code, reporting_year)
+           values (%s, %s, %s) on conflict do nothing""",
+        key,
+    )
+    conn.execute(
+        """select 1 from audit.intake_locks
+           where state_code = %s and programme_code = %s and reporting_year = %s for update""",
+        key,
     )
 
 
 def loaded_version(conn: psycopg.Connection, h: ReportHeader) -> LoadedVersion | None:
     """The loaded version of the report this header belongs to, locked for update."""
     row = conn.execute(
-        """select file_sha256, report_version, file_name from audit.file_ledger
-           where status = 'loaded' and state_code = %s and programme_code = %s and reporting_year = %s
-           for update""",
+        """select l.file_sha256, l.report_version, l.file_name, h.submission_date
+           from audit.file_ledger l join raw.report_headers h on h.report_id = l.file_sha256
+           where l.status = 'loaded' and l.state_code = %s and l.programme_code = %s
+             and l.reporting_year = %s
+           for update of l""",
         (h.state_code, h.programme_code, h.reporting_year),
     ).fetchone()
     return LoadedVersion(*row) if row else None
@@ -253,3 +271,18 @@ def _copy_frame(
         for start in range(0, len(frame), COPY_CHUNK_ROWS):
             part = frame.iloc[start : start + COPY_CHUNK_ROWS]
             copy.write(copy_text([report_id, source_file, *(part[name] for name in fields)], len(part)))
+
+
+def decision(digest: str) -> tuple[str, str] | None:
+    """(status, sender) of a file the ledger knows, or None."""
+    with connect() as conn:
+        row = conn.execute(
+            "select status, sender from audit.file_ledger where file_sha256 = %s", (digest,)
+        ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def loaded_measures(conn: psycopg.Connection, report_id: str) -> list[str]:
+    """The measure codes of a loaded report."""
+    rows = conn.execute("select measure_code from raw.measure_status where report_id = %s", (report_id,))
+    return [code for (code,) in rows]

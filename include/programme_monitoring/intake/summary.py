@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from programme_monitoring.quality.findings import Finding
 
 STATUS_TEXT = {
@@ -179,3 +181,31 @@ def _change(c: Change) -> str:
         f"{c.indicator_code} [{c.disaggregation}]: {_value(c.old_value, c.old_reported)} -> "
         f"{_value(c.new_value, c.new_reported)} ({c.change})"
     )
+
+
+def count_changes(summary: ImportSummary, old: dict | None, values: pd.DataFrame) -> None:
+    """Fill the counts and, for a correction, the cell-by-cell changes against the loaded version."""
+    if old is None:
+        summary.imported = len(values)  # rows are unique per indicator and disaggregation (checked)
+        return
+    new = {
+        (code, dis): (None if pd.isna(value) else int(value), bool(reported))
+        for code, dis, value, reported in zip(
+            values.indicator_code, values.disaggregation, values.value, values.is_reported, strict=True
+        )
+    }
+    for key, (value, reported) in new.items():
+        if key not in old:
+            summary.imported += 1
+            summary.changes.append(Change(*key, "added", None, value, None, reported))
+        elif old[key] != (value, reported):
+            summary.updated += 1
+            summary.changes.append(
+                Change(*key, "updated", old[key].value, value, old[key].reported, reported)
+            )
+        else:
+            summary.unchanged += 1
+    for key, (value, reported) in old.items():
+        if key not in new:
+            summary.removed += 1
+            summary.changes.append(Change(*key, "removed", value, None, reported, None))

@@ -18,10 +18,14 @@ def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: s
     from programme_monitoring.intake import remote_landing as landing
     from programme_monitoring.quality import validation as quality
 
-    if files:
-        outcomes = intake.ingest_files([Path(f) for f in files], sender=sender, dry_run=dry_run)
-    else:  # the local folder, or the remote landing area when LANDING_URL is set
-        outcomes = landing.ingest_landing_area(dry_run=dry_run)
+    failure = None
+    try:
+        if files:
+            outcomes = intake.ingest_files([Path(f) for f in files], sender=sender, dry_run=dry_run)
+        else:  # the local folder, or the remote landing area when LANDING_URL is set
+            outcomes = landing.ingest_landing_area(dry_run=dry_run)
+    except intake.IntakeLoadError as error:  # the others were decided: report them, then fail
+        outcomes, failure = error.outcomes, error
     if not dry_run:
         quality.build_data_docs()
     summary = {
@@ -31,6 +35,7 @@ def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: s
         "rejected": {o.file_name: o.reasons for o in outcomes if o.status == "rejected"},
         "duplicates": [o.file_name for o in outcomes if o.status == "duplicate"],
         "warnings": {o.file_name: o.warnings for o in outcomes if o.warnings},
+        "left_for_next_run": {o.file_name: o.reasons for o in outcomes if o.status == "failed"},
     }
     if dry_run:
         for outcome in outcomes:
@@ -43,7 +48,10 @@ def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: s
         f"{len(summary['loaded'])} {'would load' if dry_run else 'loaded'}, "
         f"{len(summary['rejected'])} refused, {len(summary['duplicates'])} already seen, "
         f"{sum(map(len, summary['warnings'].values()))} warning(s) for review"
+        + (f", {len(summary['left_for_next_run'])} left for the next run" if failure else "")
     )
+    if failure is not None:
+        raise failure
     return summary
 
 

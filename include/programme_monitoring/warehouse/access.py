@@ -22,6 +22,13 @@ every grant and policy; ``apply_access_policies(conn)`` does the same inside the
 transaction (the transform calls it when it swaps in freshly built marts, whose tables
 carry no grants or policies yet).
 
+Large objects: nobody but a superuser may create them (``LARGE_OBJECT_CREATORS``, revoked
+from PUBLIC): a reading role could otherwise fill the database's disk with them, and
+nothing in the warehouse uses them.
+
+The intake's locks are rows of ``audit.intake_locks``: locking a row needs UPDATE, which
+only ``pm_loader`` has in ``audit``, so no reading role can take them and stall a load.
+
 Row-level security: every mart table with ``state_code`` gets ENABLE + FORCE ROW LEVEL
 SECURITY and two SELECT policies: ``pm_all_rows`` (analyst, BI reader, transformer:
 every row) and ``pm_own_state`` (the state roles: rows whose ``state_code`` is a state
@@ -78,6 +85,14 @@ APPROVED_INTERMEDIATE = ("int_indicator_values_accepted", "int_reports_latest_ve
 STATE_COLUMN = "state_code"
 ALL_ROWS_POLICY = "pm_all_rows"
 OWN_STATE_POLICY = "pm_own_state"
+# The functions that create a large object (lo_import on the server is superuser-only already).
+LARGE_OBJECT_CREATORS = (
+    "lo_create(oid)",
+    "lo_creat(integer)",
+    "lo_from_bytea(oid, bytea)",
+    "lo_import(text)",
+    "lo_import(text, oid)",
+)
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
 
@@ -155,6 +170,8 @@ def apply_access_policies(
 
     # Nobody gets anything by default.
     conn.execute("revoke create on schema public from public")
+    for function in LARGE_OBJECT_CREATORS:
+        conn.execute(f"revoke execute on function pg_catalog.{function} from public")
     conn.execute(sql.SQL("revoke temp on database {} from public").format(sql.Identifier(database)))
     conn.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(database), role_list))
     for role, privilege in DATABASE_EXTRA:

@@ -25,8 +25,29 @@ BASE_VALUES = [
     ("THB02", "sex=male", 20),
     ("THB04", "total", 40),
     ("THB05", "total", 30),
-]
-MEASURES = [{"measure_code": "1.1.1", "status": "implemented", "narrative": "done"}]
+    ("THB06", "total", 12),
+    ("TRN01", "total", None),
+    ("TRN02", "total", None),
+]  # every indicator THB carries in 2014-2018
+
+
+def measures(programme: str = "THB", year: int = 2014) -> list[dict]:
+    """A row for every measure due (the intake refuses a report missing one)."""
+    from programme_monitoring.reference import load_reference
+
+    due = sorted(load_reference().measures_due(programme, year))
+    return [{"measure_code": code, "status": "implemented", "narrative": "done"} for code in due]
+
+
+def complete(values, programme: str = "THB", year: int = 2014) -> list[tuple]:
+    """The values plus a "not reported" total for each indicator the programme carries that year
+    and the values leave out (the intake refuses a report missing one)."""
+    from programme_monitoring.reference import load_reference
+
+    ref = load_reference()
+    have = {code for code, dis, _ in values if dis == "total"}
+    due = [c for c in ref.indicators.indicator_code if c in ref.reportable_indicators(programme, year)]
+    return [*values, *((code, "total", None) for code in due if code not in have)]
 
 
 def write(
@@ -38,18 +59,28 @@ def write(
     year: int = 2014,
     submitted: dt.date | None = None,
     fmt: str | None = None,
+    programme: str = "THB",
+    whole: bool = True,
 ) -> Path:
+    """A report file; ``whole``: completed with every indicator and measure due (see ``complete``)."""
     header = ReportHeader(
-        state, "Test authority (SYNTHETIC)", "THB", year, submitted or dt.date(year + 1, 2, 1), version
+        state, "Test authority (SYNTHETIC)", programme, year, submitted or dt.date(year + 1, 2, 1), version
     )
+    values = complete(values, programme, year) if whole else values
     rows = [{"indicator_code": c, "disaggregation": d, "value": v, "comment": ""} for c, d, v in values]
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_report(header, rows, MEASURES, path, fmt or path.suffix.lstrip("."))
+    due = measures(programme, year) if whole else []
+    return write_report(header, rows, due, path, fmt or path.suffix.lstrip("."))
 
 
 @pytest.fixture
 def fresh(warehouse_url, tmp_path, monkeypatch):
     """A fresh database and run-time folder; yields the database URL."""
+    yield from fresh_database(warehouse_url, tmp_path, monkeypatch)
+
+
+def fresh_database(warehouse_url, tmp_path, monkeypatch):
+    """The body of ``fresh``, for the intake's other test modules' own fixture."""
     name = f"intake_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(warehouse_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
@@ -74,16 +105,17 @@ def ingest(*files: Path, **kwargs):
 
 
 def landing() -> Path:
-    return paths().landing
+    """Kazakhstan's sender folder (seed senders), where the tests' KZ reports arrive."""
+    return paths().landing / "kz"
 
 
 def test_first_version_is_loaded_with_its_summary_beside_the_archived_file(fresh):
-    (outcome,) = ingest(write(landing() / "kz-mvd" / "KZ_THB_2014_v1.csv"), sender="kz-mvd")
+    (outcome,) = ingest(write(paths().landing / "secretariat" / "KZ_THB_2014_v1.csv"), sender="kz")
     assert outcome.status == "loaded", outcome.reasons
     ((status, sender, version, rows),) = q(
         fresh, "select status, sender, report_version, indicator_rows from audit.file_ledger"
     )
-    assert (status, sender, version, rows) == ("loaded", "kz-mvd", 1, len(BASE_VALUES))
+    assert (status, sender, version, rows) == ("loaded", "kz", 1, len(BASE_VALUES))
     archive = paths().archive
     doc = json.loads((archive / f"{outcome.sha256}.summary.json").read_text(encoding="utf-8"))
     assert doc["status"] == "loaded" and doc["counts"]["imported"] == len(BASE_VALUES)
@@ -99,31 +131,29 @@ def test_summary_text_is_in_russian_and_english(fresh):
     assert "Результат: ЗАГРУЖЕН" in text and "Outcome: LOADED" in text
     assert f"Values: {len(BASE_VALUES)} imported, 0 updated" in text
     assert f"Значения: загружено новых {len(BASE_VALUES)}, изменено 0" in text
-    assert "Отправитель: unknown" in text
+    assert "Отправитель: kz" in text
 
 
 def test_sender_is_the_landing_subfolder(fresh):
     from programme_monitoring.intake.ingest import ingest_landing
 
-    write(landing() / "kz-prosecutor" / "KZ_THB_2014_v1.csv")
+    write(paths().landing / "secretariat" / "KZ_THB_2014_v1.csv")
     (outcome,) = ingest_landing(today=dt.date(2020, 1, 1))
-    assert outcome.status == "loaded" and outcome.sender == "kz-prosecutor"
-    assert q(fresh, "select sender from audit.file_ledger") == [("kz-prosecutor",)]
+    assert outcome.status == "loaded" and outcome.sender == "secretariat"
+    assert q(fresh, "select sender from audit.file_ledger") == [("secretariat",)]
 
 
 def test_a_correction_supersedes_the_earlier_version_and_lists_its_changes(fresh):
     (first,) = ingest(write(landing() / "KZ_THB_2014_v1.xlsx"))
     corrected = [
         ("THB01", "total", 120),  # updated 100 -> 120
-        ("THB02", "total", 50),
-        ("THB02", "sex=female", 30),
-        ("THB02", "sex=male", 20),
-        ("THB04", "total", 40),
-        # THB05 removed
-        ("THB06", "total", 7),  # added
+        *BASE_VALUES[1:5],
+        ("THB05", "total", None),  # updated 30 -> not reported
+        *BASE_VALUES[6:],
+        ("THB02", "age_group=0-17", 9),  # added
     ]
     (second,) = ingest(write(landing() / "KZ_THB_2014_v2.csv", 2, corrected))
-    assert second.status == "loaded" and second.supersedes == first.sha256
+    assert second.status == "loaded" and second.supersedes == first.sha256, second.reasons
     ledger = dict(q(fresh, "select file_sha256, status from audit.file_ledger"))
     assert ledger == {first.sha256: "superseded", second.sha256: "loaded"}
     assert q(fresh, "select superseded_by from audit.file_ledger where file_sha256 = %s", first.sha256) == [
@@ -137,20 +167,20 @@ def test_a_correction_supersedes_the_earlier_version_and_lists_its_changes(fresh
         fresh,
         """select indicator_code, disaggregation, change, old_value, new_value, old_reported, new_reported,
                   superseded_sha256
-           from audit.import_changes where file_sha256 = %s order by indicator_code""",
+           from audit.import_changes where file_sha256 = %s order by indicator_code, disaggregation""",
         second.sha256,
     )
     assert changes == [
         ("THB01", "total", "updated", 100, 120, True, True, first.sha256),
-        ("THB05", "total", "removed", 30, None, True, None, first.sha256),
-        ("THB06", "total", "added", None, 7, None, True, first.sha256),
+        ("THB02", "age_group=0-17", "added", None, 9, None, True, first.sha256),
+        ("THB05", "total", "updated", 30, None, True, False, first.sha256),
     ]
     ((imported, updated, unchanged, removed),) = q(
         fresh,
         "select imported, updated, unchanged, removed from audit.import_summary where file_sha256 = %s",
         second.sha256,
     )
-    assert (imported, updated, unchanged, removed) == (1, 1, 4, 1)
+    assert (imported, updated, unchanged, removed) == (1, 2, len(BASE_VALUES) - 2, 0)
     text = (paths().archive / f"{second.sha256}.summary.txt").read_text(encoding="utf-8")
     assert "THB01 [total]: 100 -> 120 (updated)" in text
     assert "replaces version 1" in text and "заменяет версию 1" in text
@@ -193,7 +223,9 @@ def test_a_dry_run_validates_and_summarises_but_loads_and_moves_nothing(fresh):
     outcomes = ingest(good, bad, dry_run=True)
     assert [(o.status, o.dry_run) for o in outcomes] == [("loaded", True), ("rejected", True)]
     assert outcomes[0].summary.imported == len(BASE_VALUES)
-    assert outcomes[1].summary.ignored == 1 and outcomes[1].summary.conflicts[0].value == -4
+    refused = outcomes[1].summary
+    assert refused.ignored == len(complete(BASE_VALUES[:0] + [("THB01", "total", -4)], year=2015))
+    assert [c.value for c in refused.conflicts] == [-4]
     assert "DRY RUN" in outcomes[0].summary.text() and "ПРОБНАЯ ПРОВЕРКА" in outcomes[0].summary.text()
     for table in ("audit.file_ledger", "raw.indicator_values", "audit.import_summary"):
         assert q(fresh, f"select count(*) from {table}") == [(0,)]
@@ -226,7 +258,8 @@ def test_a_refused_file_lists_every_conflict(fresh):
     assert [(c, v) for c, v, _ in conflicts] == [("indicator_code", "THB99"), ("value", "-4")]
     assert all(ru for _, _, ru in conflicts)
     doc = json.loads((paths().quarantine / f"{outcome.sha256}.summary.json").read_text(encoding="utf-8"))
-    assert doc["status"] == "rejected" and doc["counts"]["ignored"] == 3 and len(doc["conflicts"]) == 2
+    ignored = len(complete([("THB01", "total", -4), ("THB99", "total", 3), ("THB02", "total", 5)]))
+    assert doc["status"] == "rejected" and doc["counts"]["ignored"] == ignored and len(doc["conflicts"]) == 2
     assert q(fresh, "select status from audit.file_ledger") == [("rejected",)]
 
 
@@ -254,7 +287,7 @@ def test_warnings_are_stored_for_review_while_the_file_loads(fresh):
     assert findings[0][4] == {"prosecuted": 20, "convicted": 25}
     assert findings[1][4] == {"indicator_code": "THB02", "total": 50, "sex_sum": 40}
     assert all(row is not None for _, _, _, row, _ in findings)
-    assert q(fresh, "select count(*) from raw.indicator_values") == [(len(values),)]
+    assert q(fresh, "select count(*) from raw.indicator_values") == [(len(complete(values)),)]
 
 
 def test_a_partial_sex_breakdown_or_age_parts_above_the_total_are_judged_on_the_report_alone(fresh):
@@ -288,8 +321,8 @@ def test_a_partial_sex_breakdown_or_age_parts_above_the_total_are_judged_on_the_
 def test_marts_input_takes_the_latest_loaded_version(fresh):
     """What int_reports_latest_version reads: exactly one loaded ledger row per state x programme x year."""
     ingest(write(landing() / "KZ_THB_2014_v1.csv"))
-    ingest(write(landing() / "KZ_THB_2014_v3.csv", 3, [("THB01", "total", 130)]))
-    ingest(write(landing() / "KZ_THB_2014_v2.csv", 2, [("THB01", "total", 120)]))
+    ingest(write(landing() / "KZ_THB_2014_v3.csv", 3, [("THB01", "total", 130), *BASE_VALUES[1:]]))
+    ingest(write(landing() / "KZ_THB_2014_v2.csv", 2, [("THB01", "total", 120), *BASE_VALUES[1:]]))
     rows = q(fresh, "select report_version, status from audit.file_ledger order by report_version")
     assert rows == [(1, "superseded"), (2, "rejected"), (3, "loaded")]
 
@@ -306,7 +339,7 @@ def test_a_large_csv_is_read_in_chunks_and_loaded_row_for_row(fresh, monkeypatch
     values = [("THB01", "total", reported), *parts]
     (outcome,) = ingest(write(landing() / "KZ_THB_2014_v1.csv", values=values))
     assert outcome.status == "loaded", outcome.reasons
-    assert outcome.indicator_rows == len(values)
+    assert outcome.indicator_rows == len(complete(values))
     ((rows, total, not_reported, last_line),) = q(
         fresh,
         "select count(*), sum(value), count(*) filter (where value is null and not is_reported), "
@@ -331,7 +364,9 @@ def test_the_summary_text_lists_the_first_changes_and_the_table_holds_them_all(f
 
     monkeypatch.setattr(import_summary, "LISTED_CHANGES", 2)
     ingest(write(landing() / "KZ_THB_2014_v1.csv"))
-    corrected = [(code, dis, value + 1) for code, dis, value in BASE_VALUES]  # every cell changes
+    corrected = [
+        (code, dis, 1 if value is None else value + 1) for code, dis, value in BASE_VALUES
+    ]  # all change
     (second,) = ingest(write(landing() / "KZ_THB_2014_v2.csv", 2, corrected))
     text = (paths().archive / f"{second.sha256}.summary.txt").read_text(encoding="utf-8")
     more = len(BASE_VALUES) - 2

@@ -26,12 +26,14 @@ import psycopg
 import pytest
 from programme_monitoring.intake.ingest import PAUSE_ENV, IntakeLoadError
 from programme_monitoring.settings import paths
-from test_ingest import BASE_VALUES, write
+from test_ingest import BASE_VALUES, complete, measures, write
 
+SENDER = "secretariat"  # may deliver any state's report (seed senders)
 LOADER = (
     "import datetime as dt, sys; from pathlib import Path; "
     "from programme_monitoring.intake.ingest import ingest_files; "
-    "(o,) = ingest_files([Path(sys.argv[1])], today=dt.date(2020, 1, 1)); print(o.status, o.sha256)"
+    "(o,) = ingest_files([Path(sys.argv[1])], today=dt.date(2020, 1, 1), sender='secretariat'); "
+    "print(o.status, o.sha256)"
 )
 
 
@@ -109,7 +111,7 @@ def clean_run_snapshot(server_url: str, report: Path, monkeypatch) -> dict:
     shutil.copyfile(report, copy)
     with monkeypatch.context() as m:
         m.setenv("WAREHOUSE_URL", url)
-        (outcome,) = ingest_files([copy], today=dt.date(2020, 1, 1))
+        (outcome,) = ingest_files([copy], today=dt.date(2020, 1, 1), sender=SENDER)
     assert outcome.status == "loaded", outcome.reasons
     return snapshot(url)
 
@@ -129,7 +131,7 @@ def rerun(report: Path, url: str, monkeypatch):
     from programme_monitoring.intake.ingest import ingest_files
 
     monkeypatch.setenv("WAREHOUSE_URL", url)
-    (outcome,) = ingest_files([report], today=dt.date(2020, 1, 1))
+    (outcome,) = ingest_files([report], today=dt.date(2020, 1, 1), sender=SENDER)
     return outcome
 
 
@@ -225,7 +227,7 @@ def test_concurrent_deliveries_of_one_report_serialise(warehouse_url, run_dir, m
         second[state] = write(
             paths().landing / "b" / f"{state}_THB_2014_v{v_second}.json",
             v_second,
-            [*BASE_VALUES[:-1], ("THB05", "total", 31)],
+            [*BASE_VALUES[:5], ("THB05", "total", 31), *BASE_VALUES[6:]],
             state=state,
         )
     # The first deliveries pause inside their transaction, holding their key's lock...
@@ -237,7 +239,7 @@ def test_concurrent_deliveries_of_one_report_serialise(warehouse_url, run_dir, m
     procs_second = {s: spawn(p, url) for s, p in second.items()}
     waited, start = 0, time.monotonic()
     while time.monotonic() < start + 180 and waited < len(RACES):
-        waited = q(url, "select count(*) from pg_locks where locktype = 'advisory' and not granted")[0][0]
+        waited = q(url, "select count(distinct pid) from pg_locks where not granted")[0][0]
         time.sleep(0.2)
     release.touch()
     results = {}
@@ -305,20 +307,24 @@ def test_a_full_disk_fails_the_load_clearly_keeps_nothing_and_the_load_succeeds_
         operations = [("CR02", f"operation=SPO-2014-{n:05d}", 1) for n in range(1, 8001)]
         rows = [
             {"indicator_code": c, "disaggregation": d, "value": v, "comment": ""}
-            for c, d, v in [("CR01", "total", 5), ("CR02", "total", len(operations)), *operations]
+            for c, d, v in complete(
+                [("CR01", "total", 5), ("CR02", "total", len(operations)), *operations], "CR", 2014
+            )
         ]
         from programme_monitoring.report_format.records import ReportHeader
         from programme_monitoring.report_format.writer import write_report
 
         header = ReportHeader("KZ", "Test authority (SYNTHETIC)", "CR", 2014, dt.date(2015, 2, 1), 1)
         paths().landing.mkdir(parents=True, exist_ok=True)
-        report = write_report(header, rows, [], paths().landing / "KZ_CR_2014_v1.csv", "csv")
+        report = write_report(
+            header, rows, measures("CR", 2014), paths().landing / "KZ_CR_2014_v1.csv", "csv"
+        )
         digest = _sha256(report)
 
         from programme_monitoring.intake.ingest import ingest_files
 
         with pytest.raises(IntakeLoadError) as failure:
-            ingest_files([report], today=dt.date(2020, 1, 1))
+            ingest_files([report], today=dt.date(2020, 1, 1), sender=SENDER)
         message = str(failure.value)
         assert "DiskFull" in message and "Nothing from this file was kept" in message, message
         assert "KZ_CR_2014_v1.csv" in message
@@ -326,7 +332,7 @@ def test_a_full_disk_fails_the_load_clearly_keeps_nothing_and_the_load_succeeds_
         assert report.exists()
 
         filler.unlink()  # space freed
-        (outcome,) = ingest_files([report], today=dt.date(2020, 1, 1))
+        (outcome,) = ingest_files([report], today=dt.date(2020, 1, 1), sender=SENDER)
         assert outcome.status == "loaded", outcome.reasons
         assert q(url, "select count(*) from raw.indicator_values") == [(len(rows),)]
         assert q(url, "select status from audit.file_ledger") == [("loaded",)]

@@ -96,11 +96,11 @@ def spool_runs() -> list:
 
 def test_a_good_report_is_loaded_with_its_sender_and_deleted_from_the_store(remote, local, fresh):
     url, root = remote
-    put(root, "kz-mvd/KZ_THB_2014_v1.csv", write(local / "KZ_THB_2014_v1.csv"))
+    put(root, "kz/KZ_THB_2014_v1.csv", write(local / "KZ_THB_2014_v1.csv"))
     (outcome,) = run(url)
-    assert (outcome.status, outcome.sender, outcome.file_name) == ("loaded", "kz-mvd", "KZ_THB_2014_v1.csv")
+    assert (outcome.status, outcome.sender, outcome.file_name) == ("loaded", "kz", "KZ_THB_2014_v1.csv")
     assert q(fresh, "select status, sender, file_name from audit.file_ledger") == [
-        ("loaded", "kz-mvd", "KZ_THB_2014_v1.csv")
+        ("loaded", "kz", "KZ_THB_2014_v1.csv")
     ]
     assert (paths().archive / f"{outcome.sha256}.csv").exists()
     assert names(root) == set()
@@ -109,54 +109,70 @@ def test_a_good_report_is_loaded_with_its_sender_and_deleted_from_the_store(remo
 
 def test_a_bad_report_is_refused_with_its_reason_and_deleted_from_the_store(remote, local, fresh):
     url, root = remote
-    put(root, "KZ_THB_2014_v1.json", write(local / "KZ_THB_2014_v1.json", values=BAD_VALUES))
+    put(root, "kz/KZ_THB_2014_v1.json", write(local / "KZ_THB_2014_v1.json", values=BAD_VALUES))
     (outcome,) = run(url)
-    assert outcome.status == "rejected" and outcome.sender == "unknown"
+    assert outcome.status == "rejected" and outcome.sender == "kz"
     reason = (paths().quarantine / f"{outcome.sha256}.json.reason.txt").read_text(encoding="utf-8")
     assert "KZ_THB_2014_v1.json" in reason and "-4" in reason
     assert q(fresh, "select status from audit.file_ledger") == [("rejected",)]
     assert names(root) == set()
 
 
+def test_objects_without_a_registered_sender_are_refused_unread_and_stay_in_the_store(remote, local, fresh):
+    url, root = remote
+    put(root, "KZ_THB_2014_v1.csv", write(local / "KZ_THB_2014_v1.csv"))
+    put(root, "kz-mvd/KZ_THB_2015_v1.csv", write(local / "KZ_THB_2015_v1.csv", year=2015))
+    put(root, "kz/KZ_THB_2016_v1.csv", write(local / "KZ_THB_2016_v1.csv", year=2016))
+    outcomes = {o.file_name: o for o in run(url)}
+    assert outcomes["KZ_THB_2016_v1.csv"].status == "loaded"
+    for name, expected in (
+        ("KZ_THB_2014_v1.csv", "came without a sender"),
+        ("KZ_THB_2015_v1.csv", "'kz-mvd'"),
+    ):
+        assert outcomes[name].status == "rejected" and expected in outcomes[name].reasons[0]
+    assert names(root) == {"KZ_THB_2014_v1.csv", "kz-mvd/KZ_THB_2015_v1.csv"}
+    assert q(fresh, "select file_name from audit.file_ledger") == [("KZ_THB_2016_v1.csv",)]
+
+
 def test_the_same_bytes_again_under_another_name_are_a_no_op_and_deleted(remote, local, fresh):
     url, root = remote
     report = write(local / "KZ_THB_2014_v1.xlsx")
-    put(root, "kz-mvd/KZ_THB_2014_v1.xlsx", report)
+    put(root, "kz/KZ_THB_2014_v1.xlsx", report)
     (first,) = run(url)
-    put(root, "kz-prosecutor/again.xlsx", report)
+    put(root, "secretariat/again.xlsx", report)
     (second,) = run(url)
     assert (first.status, second.status) == ("loaded", "duplicate")
     assert second.sha256 == first.sha256
-    assert q(fresh, "select count(*), min(sender) from audit.file_ledger") == [(1, "kz-mvd")]
+    assert q(fresh, "select count(*), min(sender) from audit.file_ledger") == [(1, "kz")]
     assert q(fresh, "select count(*) from raw.report_headers") == [(1,)]
     assert names(root) == set()
 
 
 def test_a_dry_run_reads_the_store_but_loads_and_deletes_nothing(remote, local, fresh):
     url, root = remote
-    put(root, "kz-mvd/KZ_THB_2014_v1.csv", write(local / "KZ_THB_2014_v1.csv"))
+    put(root, "kz/KZ_THB_2014_v1.csv", write(local / "KZ_THB_2014_v1.csv"))
     (outcome,) = run(url, dry_run=True)
-    assert (outcome.status, outcome.dry_run, outcome.sender) == ("loaded", True, "kz-mvd")
+    assert (outcome.status, outcome.dry_run, outcome.sender) == ("loaded", True, "kz")
     assert q(fresh, "select count(*) from audit.file_ledger") == [(0,)]
-    assert names(root) == {"kz-mvd/KZ_THB_2014_v1.csv"}
+    assert names(root) == {"kz/KZ_THB_2014_v1.csv"}
     assert spool_runs() == []
 
 
 def test_unsafe_names_are_refused_unread_and_left_in_the_store(fresh, local):
     url = f"memory://landing-{uuid.uuid4().hex[:10]}"
     root = landing.open_landing(url)
-    good = put(root, "kz-mvd/KZ_THB_2014_v1.csv", write(local / "KZ_THB_2014_v1.csv"))
+    good = put(root, "kz/KZ_THB_2014_v1.csv", write(local / "KZ_THB_2014_v1.csv"))
     payload = write(local / "KZ_THB_2015_v1.csv", year=2015).read_bytes()
     base = root.path
     hostile = {
         f"{base}/../escape.csv": "'..' is a relative path component",
         f"{base}//etc/passwd.csv": "an absolute path",
         f"{base}/nul\x00.csv": "a NUL byte",
-        f"{base}/kz-mvd/line\nbreak.csv": "a control character",
-        f"{base}/kz-mvd/report\u202evsc.exe": "bidirectional-text override",
+        f"{base}/kz/line\nbreak.csv": "a control character",
+        f"{base}/kz/report\u202evsc.exe": "bidirectional-text override",
         f"{base}/..\\..\\windows.csv": "a backslash",
         f"{base}/{'x' * 300}.csv": "longer than 255 bytes",
-        f"{base}/kz-mvd/deeper/KZ.csv": "a folder inside a sender folder",
+        f"{base}/kz/deeper/KZ.csv": "a folder inside a sender folder",
     }
     for key in hostile:
         root.fs.pipe_file(key, payload)
@@ -170,7 +186,7 @@ def test_unsafe_names_are_refused_unread_and_left_in_the_store(fresh, local):
             assert expected in reasons
         assert all(o.sha256 == "" and "left in the landing area" in o.reasons[0] for o in refused)
         # Printable names in the outcomes (and the log lines): control characters escaped.
-        assert "kz-mvd/line\\nbreak.csv" in {o.file_name for o in refused}
+        assert "kz/line\\nbreak.csv" in {o.file_name for o in refused}
         assert not any("\n" in o.file_name or "\x00" in o.file_name for o in refused)
         # Nothing of them was read: only the good file is in the ledger; every one stays.
         assert q(fresh, "select file_name from audit.file_ledger") == [("KZ_THB_2014_v1.csv",)]
@@ -186,21 +202,21 @@ def test_links_and_other_special_files_are_refused_unread_and_left(fresh, local,
     secret = tmp_path / "outside" / "KZ_THB_2015_v1.csv"
     write(secret, year=2015)
     (store / "link.csv").symlink_to(secret)
-    (store / "kz-mvd").mkdir()
-    (store / "kz-mvd" / "link_in_sender.csv").symlink_to(secret)
+    (store / "kz").mkdir()
+    (store / "kz" / "link_in_sender.csv").symlink_to(secret)
     (store / "linked-sender").symlink_to(secret.parent, target_is_directory=True)
     os.mkfifo(store / "pipe.csv")
-    write(store / "kz-mvd" / "KZ_THB_2014_v1.csv")
+    write(store / "kz" / "KZ_THB_2014_v1.csv")
     outcomes = run(store.as_uri())
     by_name = {o.file_name: o for o in outcomes}
     assert by_name["KZ_THB_2014_v1.csv"].status == "loaded"
-    for name in ("link.csv", "kz-mvd/link_in_sender.csv", "linked-sender"):
+    for name in ("link.csv", "kz/link_in_sender.csv", "linked-sender"):
         assert by_name[name].status == "rejected" and "it is a link" in by_name[name].reasons[0]
     assert "not a regular file" in by_name["pipe.csv"].reasons[0]
     assert q(fresh, "select file_name from audit.file_ledger") == [("KZ_THB_2014_v1.csv",)]
     assert (store / "link.csv").is_symlink() and (store / "linked-sender").is_symlink()
-    assert (store / "kz-mvd" / "link_in_sender.csv").is_symlink() and secret.exists()
-    assert not (store / "kz-mvd" / "KZ_THB_2014_v1.csv").exists()
+    assert (store / "kz" / "link_in_sender.csv").is_symlink() and secret.exists()
+    assert not (store / "kz" / "KZ_THB_2014_v1.csv").exists()
 
 
 def test_an_oversized_object_is_refused_from_its_listed_size_before_any_download(fresh, tmp_path):
@@ -237,8 +253,8 @@ def test_an_object_that_grows_past_the_limit_while_downloaded_is_refused(remote,
 
 def test_a_failed_load_stays_in_the_store_and_loads_on_the_next_run(remote, local, fresh):
     url, root = remote
-    put(root, "kz-mvd/KZ_THB_2014_v1.csv", write(local / "KZ_THB_2014_v1.csv"))
-    put(root, "kz-mvd/KZ_THB_2015_v1.csv", write(local / "KZ_THB_2015_v1.csv", year=2015))
+    put(root, "kz/KZ_THB_2014_v1.csv", write(local / "KZ_THB_2014_v1.csv"))
+    put(root, "kz/KZ_THB_2015_v1.csv", write(local / "KZ_THB_2015_v1.csv", year=2015))
     init_schema()
     with psycopg.connect(fresh) as conn:  # a real failure inside the load's transaction
         conn.execute(
@@ -252,7 +268,7 @@ def test_a_failed_load_stays_in_the_store_and_loads_on_the_next_run(remote, loca
         )
     with pytest.raises(IntakeLoadError, match="disk full"):
         run(url)
-    assert names(root) == {"kz-mvd/KZ_THB_2015_v1.csv"}
+    assert names(root) == {"kz/KZ_THB_2015_v1.csv"}
     assert dict(q(fresh, "select file_name, status from audit.file_ledger")) == {
         "KZ_THB_2014_v1.csv": "loaded",
         "KZ_THB_2015_v1.csv": "received",
@@ -267,18 +283,18 @@ def test_a_failed_load_stays_in_the_store_and_loads_on_the_next_run(remote, loca
 
 def test_an_unreachable_warehouse_leaves_every_object_in_the_store(remote, local, monkeypatch):
     url, root = remote
-    put(root, "kz-mvd/KZ_THB_2014_v1.csv", write(local / "KZ_THB_2014_v1.csv"))
+    put(root, "kz/KZ_THB_2014_v1.csv", write(local / "KZ_THB_2014_v1.csv"))
     monkeypatch.setenv("WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:9/unreachable")
     with pytest.raises(psycopg.OperationalError):
         run(url)
-    assert names(root) == {"kz-mvd/KZ_THB_2014_v1.csv"}
+    assert names(root) == {"kz/KZ_THB_2014_v1.csv"}
     assert spool_runs() == []
 
 
 def test_an_object_replaced_after_its_listing_is_not_deleted(remote, local):
     url, root = remote
     first = write(local / "KZ_THB_2014_v1.csv")
-    target = put(root, "kz-mvd/KZ_THB_2014_v1.csv", first)
+    target = put(root, "kz/KZ_THB_2014_v1.csv", first)
     listed, _ = landing.list_waiting(root)
     replacement = write(local / "v2" / "KZ_THB_2014_v1.csv", 2, [("THB01", "total", 120)]).read_bytes()
     assert len(replacement) != len(first.read_bytes())
@@ -286,23 +302,23 @@ def test_an_object_replaced_after_its_listing_is_not_deleted(remote, local):
     assert landing.remove_unchanged(listed) == []
     assert target.read_bytes() == replacement
     relisted, _ = landing.list_waiting(root)
-    assert [o.shown for o in landing.remove_unchanged(relisted)] == ["kz-mvd/KZ_THB_2014_v1.csv"]
+    assert [o.shown for o in landing.remove_unchanged(relisted)] == ["kz/KZ_THB_2014_v1.csv"]
     assert names(root) == set()
 
 
 def test_a_rerun_after_a_crash_clears_what_was_decided_and_sweeps_the_dead_spool(remote, local, fresh):
     url, root = remote
     report = write(local / "KZ_THB_2014_v1.csv")
-    put(root, "kz-mvd/KZ_THB_2014_v1.csv", report)
+    put(root, "kz/KZ_THB_2014_v1.csv", report)
     # The crash: the file was decided (loaded from a spool copy), the run died before the
     # delete in the store, and left its spool folder behind.
     dead = paths().landing_spool / "run-dead"
-    (dead / "kz-mvd").mkdir(parents=True)
+    (dead / "kz").mkdir(parents=True)
     (dead / landing.LOCK_NAME).touch()
-    copy = dead / "kz-mvd" / "KZ_THB_2014_v1.csv"
+    copy = dead / "kz" / "KZ_THB_2014_v1.csv"
     copy.write_bytes(report.read_bytes())
     (loaded,) = ingest_files([copy], TODAY, landing=dead)
-    assert loaded.status == "loaded" and loaded.sender == "kz-mvd"
+    assert loaded.status == "loaded" and loaded.sender == "kz"
     # A live run's spool (its lock held) is never swept.
     live = paths().landing_spool / "run-live"
     live.mkdir()
@@ -328,15 +344,15 @@ def test_the_ingest_dag_takes_a_remote_landing_area(fresh, tmp_path, monkeypatch
     from programme_monitoring.orchestration.names import INGEST_DAG
 
     store = tmp_path / "remote-store"
-    write(store / "kz-mvd" / "KZ_THB_2014_v1.csv")
-    write(store / "KZ_THB_2015_v1.json", year=2015, values=BAD_VALUES)
+    write(store / "kz" / "KZ_THB_2014_v1.csv")
+    write(store / "kz" / "KZ_THB_2015_v1.json", year=2015, values=BAD_VALUES)
     monkeypatch.setenv("LANDING_URL", store.as_uri())
     local_landing = paths().landing
     dag_run = load_dags().dags[INGEST_DAG].test()
     assert str(dag_run.state) == "success"
     assert dict(q(fresh, "select file_name, status || ':' || sender from audit.file_ledger")) == {
-        "KZ_THB_2014_v1.csv": "loaded:kz-mvd",
-        "KZ_THB_2015_v1.json": "rejected:unknown",
+        "KZ_THB_2014_v1.csv": "loaded:kz",
+        "KZ_THB_2015_v1.json": "rejected:kz",
     }
-    assert sorted(p.name for p in store.rglob("*")) == ["kz-mvd"]
+    assert sorted(p.name for p in store.rglob("*")) == ["kz"]
     assert not local_landing.exists() or list(local_landing.iterdir()) == []

@@ -55,7 +55,7 @@ def test_same_seed_gives_identical_bytes(samples: SampleManifest, tmp_path: Path
     assert [p.name for p in again.good] == [p.name for p in samples.good]
     assert {p.name: why for p, why in again.bad.items()} == {p.name: why for p, why in samples.bad.items()}
     for path in [*samples.good, *samples.bad]:
-        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
+        assert (tmp_path / path.parent.name / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def test_calibrated_2014_sums_are_exact(values: pd.DataFrame) -> None:
@@ -135,7 +135,9 @@ def test_planted_bad_reports(samples: SampleManifest) -> None:
     assert len(samples.bad) >= 4
     assert not set(samples.bad) & set(samples.good)
     reasons = {why.split(":")[0] for why in samples.bad.values()}
-    assert reasons == {"structure", "unknown_indicator", "not_participating", "negative_value"}
+    assert reasons == {
+        "structure", "unknown_indicator", "not_participating", "negative_value", "sender_not_allowed"
+    }  # fmt: skip
     for path, why in samples.bad.items():
         assert path.exists() and slot(path) not in good_slots, path.name
         if why.startswith("structure"):
@@ -165,3 +167,16 @@ def test_split_total_is_exact() -> None:
     shares = split_total(98, {"RU": 40, "KZ": 14, "AM": 3, "MD": 3})
     assert sum(shares.values()) == 98 and shares["RU"] > shares["KZ"] > shares["AM"]
     assert split_total(0, {"RU": 1, "KZ": 1}) == {"RU": 0, "KZ": 0}
+
+
+def test_every_sample_lies_in_a_sender_folder_of_the_registry(samples: SampleManifest) -> None:
+    """Good reports in their own state's folder (landing/kz/...), which may report them; the
+    planted sender defect in a folder that may not."""
+    from programme_monitoring.reference import senders
+
+    registry = senders()
+    for path in samples.good:
+        state = path.name.split("_")[0]
+        assert path.parent.name == state.lower() and registry[path.parent.name].may_report(state, "THB")
+    (misplaced,) = [p for p, why in samples.bad.items() if why.startswith("sender_not_allowed")]
+    assert not registry[misplaced.parent.name].may_report(misplaced.name.split("_")[0], "THB")

@@ -1,0 +1,192 @@
+"""Reading and checking the files past the screening: parse, the intake's rules, the suites.
+
+Whatever goes wrong while a file is read or checked refuses that file alone, with a
+reason that quotes nothing of it (``unreadable``): an exception of the reader, of a rule
+or of a Great Expectations suite never stops the run nor leaves the file undecided. A
+failing suite is run again report by report, so that only the report it fails on is
+refused. An ``OSError`` while reading is the machine's, not the file's: it propagates, and
+the file stays for the next run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from programme_monitoring.intake import checks
+from programme_monitoring.quality import validation as quality
+from programme_monitoring.quality.findings import Finding
+from programme_monitoring.reference import senders
+from programme_monitoring.report_format.json_reader import SECTIONS
+from programme_monitoring.report_format.labels import CSV_COLUMNS, JSON_INDICATOR_KEYS, JSON_MEASURE_KEYS
+from programme_monitoring.report_format.reader import parse_report
+from programme_monitoring.report_format.records import ParsedReport, ReportFormatError
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = {".xlsx", ".csv", ".json"}
+FOREIGN_PROBE_BYTES = 64 * 1024
+TEMPLATE_WORDS = {*CSV_COLUMNS, *SECTIONS, *JSON_INDICATOR_KEYS, *JSON_MEASURE_KEYS}
+
+
+@dataclass
+class Candidate:
+    """A file past the screening: parsed (or not) and with the conflicts found so far."""
+
+    digest: str
+    sender: str
+    report: ParsedReport | None
+    conflicts: list[Finding]
+    received: dt.date = dt.date.min
+    validate: bool = True  # False: refused before the suites (they cannot take it)
+
+
+def received(path: Path, today: dt.date) -> dt.date:
+    """When the file arrived: its modification date, never after the run's date."""
+    try:
+        return min(today, dt.datetime.fromtimestamp(path.stat().st_mtime).date())
+    except (OSError, ValueError, OverflowError):
+        return today
+
+
+def parse(path: Path) -> tuple[ParsedReport | None, list[Finding]]:
+    """The report, or why it cannot be read: any failure of the reader refuses the file (an
+    ``OSError`` is the machine's, not the file's: it propagates and the file stays)."""
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return None, [
+            Finding(
+                f"unsupported file type {path.suffix!r}: send .xlsx, .csv or .json (report template v1)",
+                f"неподдерживаемый тип файла {path.suffix!r}: направьте .xlsx, .csv или .json "
+                "(шаблон отчёта, версия 1)",
+                rule="file_type",
+            )
+        ]
+    try:
+        return parse_report(path), []
+    except ReportFormatError as error:
+        if foreign(path):
+            return None, [_foreign(path)]
+        return None, [
+            Finding(
+                error.reason,
+                f"файл не читается как шаблон отчёта (версия 1): {error.reason}",
+                rule="report_format",
+                source_sheet=error.sheet,
+                source_row=error.row,
+                column=error.column,
+            )
+        ]
+    except OSError:
+        raise
+    except Exception as error:  # noqa: BLE001 - whatever the reader meets, the file is refused
+        return None, [unreadable(path, error, "read")]
+
+
+def foreign(path: Path) -> bool:
+    """A text file (CSV, JSON) whose beginning names fewer than three of the template's columns
+    or keys: not recognisably a report, so its refusal may quote nothing of it (the reader's
+    message would echo its first line). XLSX is compressed: its readers' messages stand."""
+    if path.suffix.lower() == ".xlsx":
+        return False
+    with open(path, "rb") as file:
+        head = file.read(FOREIGN_PROBE_BYTES).decode("utf-8", errors="replace")
+    words = set(re.findall(r"[a-z_]+", head))
+    return len(words & TEMPLATE_WORDS) < 3
+
+
+def _foreign(path: Path) -> Finding:
+    return Finding(
+        "the file is not a report of template version 1 (it does not begin with the template's "
+        f"columns): send the report saved from the template as {path.suffix.lower().lstrip('.')}",
+        "файл не является отчётом по шаблону версии 1 (он не начинается со столбцов шаблона): "
+        f"направьте отчёт, сохранённый из шаблона, в формате {path.suffix.lower().lstrip('.')}",
+        rule="report_format",
+    )
+
+
+def unreadable(path: Path, error: BaseException, stage: str) -> Finding:
+    """A refusal for a file the reader or the checks failed on, quoting nothing of it."""
+    log.warning("%s: refused, the %s failed on it (%s)", path.name, stage, type(error).__name__)
+    log.debug("%s: %s failure", path.name, stage, exc_info=error)
+    if isinstance(error, RecursionError):
+        en = "the file is nested too deeply to be a report: save it again from the report template"
+        ru = "файл имеет слишком глубокую вложенность для отчёта: сохраните его заново из шаблона отчёта"
+    elif isinstance(error, (MemoryError, OverflowError)):
+        en = "the file holds a value or a structure too large to be a report: check its numbers and size"
+        ru = "файл содержит значение или структуру слишком большого размера: проверьте числа и размер файла"
+    else:
+        en = (
+            f"the file could not be {stage} as a report of template version 1: save it again from "
+            "the report template (XLSX, CSV in UTF-8 or JSON, see the template description) and send it again"
+        )
+        ru = (
+            "файл не удалось "
+            + ("прочитать" if stage == "read" else "проверить")
+            + " как отчёт по шаблону версии 1: сохраните его заново из шаблона отчёта (XLSX, CSV в "
+            "кодировке UTF-8 или JSON, см. описание шаблона) и направьте повторно"
+        )
+    return Finding(en, ru, rule="unreadable")
+
+
+def check(candidates: list[Candidate]) -> None:
+    """The intake's own rules (``checks``) on every parsed report; their findings are conflicts."""
+    registry = senders()
+    for c in candidates:
+        if c.report is None:
+            continue
+        h = c.report.header
+        try:
+            if bounds := checks.header_bounds(h):
+                # Refused without the suites, and stored without the numbers PostgreSQL cannot hold.
+                c.conflicts += bounds
+                c.report.header = dataclasses.replace(
+                    h,
+                    reporting_year=_storable(h.reporting_year),
+                    version=_storable(h.version),
+                )
+                c.validate = False
+                continue
+            if scope := checks.sender_scope(registry[c.sender], h):
+                c.conflicts.append(scope)
+            c.conflicts += checks.dates(h, c.received)
+            c.conflicts += checks.completeness(c.report)
+        except Exception as error:  # noqa: BLE001 - a rule failing on a file refuses that file only
+            c.conflicts.append(unreadable(c.report.source_file, error, "checked"))
+            c.validate = False
+
+
+def _storable(number) -> int | None:
+    return number if isinstance(number, int) and -checks.INT4_MAX <= number <= checks.INT4_MAX else None
+
+
+def validate(candidates: list[Candidate], today: dt.date) -> dict[str, list[Finding]]:
+    """Blocking suites on every parsed report (their findings become its conflicts), then the
+    warning suites on the reports that passed; returns the warnings per source file. A report
+    the suites fail on is refused; the others are validated without it."""
+    checked = [c for c in candidates if c.report is not None and c.validate]
+    blocking = _suites(quality.validate_reports, checked, current_year=today.year)
+    for c in checked:
+        c.conflicts += blocking.get(str(c.report.source_file), [])
+    passed = [c for c in checked if not c.conflicts]
+    return _suites(quality.validate_warnings, passed)
+
+
+def _suites(run, candidates: list[Candidate], **kwargs) -> dict[str, list[Finding]]:
+    if not candidates:
+        return {}
+    try:
+        return run([c.report for c in candidates], **kwargs)
+    except Exception:  # noqa: BLE001 - find the report it failed on, validate the others
+        if len(candidates) == 1:
+            c = candidates[0]
+            c.conflicts.append(unreadable(c.report.source_file, sys.exc_info()[1], "checked"))
+            return {}
+    found: dict[str, list[Finding]] = {}
+    for c in candidates:
+        found.update(_suites(run, [c], **kwargs))
+    return found
