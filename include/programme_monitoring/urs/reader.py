@@ -12,6 +12,7 @@ Imports ``reference``, ``report_format`` and ``urs.pseudonym``; no database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -20,9 +21,9 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
-from programme_monitoring.reference import load_reference
+from programme_monitoring.reference import load_reference, urs_crossing_points
 from programme_monitoring.urs import csv_blocks
-from programme_monitoring.urs.pseudonym import normalise_passport
+from programme_monitoring.urs.pseudonym import normalise_identifier, normalise_passport
 
 EVENT_TYPES = frozenset({"entry", "exit", "work_permit", "offence"})
 PURPOSES = frozenset({"tourism", "business", "work", "study", "private", "transit", "official", "other"})
@@ -91,7 +92,7 @@ def checked_blocks(
     f: BinaryIO, header: list[str], header_lines: int, block_bytes: int = BLOCK_BYTES
 ) -> Iterator[CheckedBlock]:
     """The records after the header, block by block, normalised and checked."""
-    rules = _rules(host_states())
+    rules = _rules(host_states(), frozenset(urs_crossing_points()))
     for first_line, block in csv_blocks.blocks(f, header_lines + 1, block_bytes):
         parsed = csv_blocks.parse_block(block, first_line, header, _USED, _CATEGORICAL)
         del block
@@ -131,15 +132,28 @@ def _is_date(value: str) -> bool:
     return True
 
 
-def _rules(states: frozenset[str]) -> dict[str, tuple]:
-    """Column -> (normalise, is valid) for every column kept; the order is the order of reasons."""
+# A normalised passport number: 2 to 20 letters and digits, at least one digit (a name or a
+# word is refused, so an identifier written in the wrong column shows up as a bad line).
+_PASSPORT = re.compile(r"(?=[^\W_]{2,20}\Z)[^\W_]*\d[^\W_]*\Z")
+
+
+def _is_passport(value: str) -> bool:
+    return _PASSPORT.match(value) is not None
+
+
+def _rules(states: frozenset[str], crossing_points: frozenset[str]) -> dict[str, tuple]:
+    """Column -> (normalise, is valid) for every column kept; the order is the order of reasons.
+
+    Every kept column has a closed pattern or a code list, so no free text (a name, a
+    passport number written in the wrong column) can pass into the database.
+    """
     return {
         "event_type": (_strip_lower, EVENT_TYPES.__contains__),
-        "passport_number": (normalise_passport, lambda v: bool(v) and "\x00" not in v),
-        "citizenship": (_strip_upper, _is_alpha3),
+        "passport_number": (normalise_passport, _is_passport),
+        "citizenship": (normalise_identifier, _is_alpha3),
         "purpose_of_visit": (_strip_lower, lambda v: not v or v in PURPOSES),
         "host_state": (_strip_upper, states.__contains__),
-        "border_crossing_point": (str.strip, lambda v: "\x00" not in v),
+        "border_crossing_point": (_strip_upper, lambda v: not v or v in crossing_points),
         "event_date": (str.strip, _is_date),
     }
 
