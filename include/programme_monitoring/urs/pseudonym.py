@@ -28,6 +28,11 @@ import numpy as np
 KEY_ENV = "URS_PSEUDONYM_KEY"
 AIRFLOW_VARIABLE = "urs_pseudonym_key"
 MIN_KEY_BYTES = 32
+# The normalisation's version, recorded with each extract in audit.urs_extract_ledger
+# (pseudonym_scheme; NULL = 1, before look-alike letters and NFKC): a change of
+# normalise_identifier changes pseudonyms and needs a new number (the intake then refuses
+# to mix schemes until a re-key).
+PSEUDONYM_SCHEME = 2
 # The label HMAC'd into a key's fingerprint. Fingerprints of keys already stored in
 # audit.urs_extract_ledger depend on these very bytes: never change them.
 _KEY_ID_LABEL = b"programme_monitoring.urs key id"
