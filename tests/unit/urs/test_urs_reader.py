@@ -169,3 +169,17 @@ def test_look_alike_spellings_of_one_passport_read_as_one_person():
         rows, problems = read((CSV_HEADER + "".join(lines)).encode(), block_bytes)
         assert problems == [] and len(rows) == 4
         assert {(r[1], r[2]) for r in rows} == {("AB1234567", "CHN")}
+
+
+def test_passport_numbers_are_checked_alike_one_by_one_and_all_at_once():
+    """Over 1,000 distinct passport numbers in a block are checked together on their bytes:
+    the same verdicts as the pattern one value at a time (a handful of numbers: that path)."""
+    bad = {5: "Sentinelova", 9: "1", 13: "A" * 20 + "1", 17: "ABCDEFGH", 21: "AB*12"}
+    good = {6: "A" * 19 + "1", 10: "a1", 14: "12"}
+    for count in (1_500, 30):
+        persons = [f"P{i:07d}" for i in range(count)]
+        for row_index, value in {**bad, **good}.items():
+            persons[row_index] = value
+        lines = [f"entry,{p},N,D,CHN,work,KZ,,2017-01-01\n" for p in persons]
+        _, problems = read((CSV_HEADER + "".join(lines)).encode())
+        assert problems == [(i + 2, "invalid passport_number") for i in sorted(bad)], count
