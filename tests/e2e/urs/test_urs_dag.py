@@ -39,17 +39,32 @@ def urs_url(warehouse_url):
         conn.execute("drop database if exists urs_test with (force)")
 
 
+# (column position, sentinel identifier written there) for lines 4-9 of the refused extract.
+IDENTIFIERS_EVERYWHERE = [
+    (0, PASSPORT),  # event_type
+    (1, NAME),  # passport_number: a name
+    (5, NAME),  # purpose_of_visit
+    (6, BIRTH),  # host_state
+    (7, f"{PASSPORT} {NAME}"),  # border_crossing_point
+    (8, NAME),  # event_date
+]
+
+
 @pytest.fixture(scope="module")
 def urs_run(airflow_ready, urs_url, tmp_path_factory):
     """Extracts in a URS landing area -> the DAG with dag.test() (sentinel key and password) -> dbt."""
     landing = tmp_path_factory.mktemp("urs-landing")
     write_csv(landing / "urs_2016_01.csv", deterministic_rows())
-    # A refused extract: the sentinel name shifted into the citizenship column, one field short.
+    # A refused extract: the sentinel name shifted into the citizenship column, one field short,
+    # then a sentinel identifier in each kept column in turn (lines 4-9), then a good line.
+    good = ("entry", PASSPORT, NAME, BIRTH, "VNM", "work", "KZ", "KZ-ALMATY-AIR", "2016-02-03")
     write_csv(
         landing / "urs_2016_02_bad.csv",
         [
             row("entry", PASSPORT, NAME, "work", "2016-02-01", NAME, BIRTH),
             ("entry", PASSPORT, NAME, BIRTH, "VNM", "work", "KZ", "2016-02-02"),
+            *[good[:column] + (value,) + good[column + 1 :] for column, value in IDENTIFIERS_EVERYWHERE],
+            good,
         ],
     )
     sentinel_url = urs_url.replace("postgresql://postgres@", f"postgresql://postgres:{PASSWORD}@", 1)
@@ -190,6 +205,10 @@ def test_ledger_has_one_loaded_and_one_refused_extract(urs_run, urs_url):
         ).fetchone()[0]
     assert rows == {"urs_2016_01.csv": "loaded", "urs_2016_02_bad.csv": "rejected"}
     assert "line 2: invalid citizenship" in reason and "line 3: 8 fields" in reason
+    columns = ("event_type", "passport_number", "purpose_of_visit", "host_state", "border_crossing_point")
+    for line, column in enumerate((*columns, "event_date"), start=4):
+        assert f"line {line}: invalid {column}\n" in reason + "\n", (line, column)
+    assert "line 10" not in reason
     assert bad_rows == 0
 
 
@@ -219,6 +238,34 @@ def _find_sentinels(url: str, database: str) -> list[str]:
 
 def test_no_identifier_or_secret_in_any_table_of_the_warehouse_or_airflow(urs_run, warehouse_url):
     found = [f for db in ("urs_test", "warehouse", "airflow") for f in _find_sentinels(warehouse_url, db)]
+    assert not found, found
+
+
+def test_no_identifier_in_a_dump_or_in_the_servers_files(urs_run, urs_url):
+    """pg_dump of the URS database, and every file of the server's data directory (tables,
+    indexes, WAL: rolled-back rows included) after a checkpoint, hold no identifier."""
+    import subprocess
+
+    from programme_monitoring.warehouse.connection import embedded_server
+    from programme_monitoring.warehouse.embedded import POSTGRES_BIN_PATH
+
+    dump = subprocess.run(
+        [str(POSTGRES_BIN_PATH / "pg_dump"), "--dbname", urs_url], capture_output=True, check=True
+    ).stdout
+    assert b"urs_events" in dump and b"urs_extract_ledger" in dump  # the dump holds the URS tables
+    identifiers = [s.encode() for s in (PASSPORT, "Sentinelova", "Zqxjwy", BIRTH)]
+    assert not [s for s in identifiers if s in dump]
+    with psycopg.connect(urs_url, autocommit=True) as conn:
+        conn.execute("checkpoint")
+    files = [p for p in embedded_server().pgdata.rglob("*") if p.is_file() and p.name != "server.log"]
+    assert len(files) > 100
+    found = set()
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError:  # a file the server removed meanwhile
+            continue
+        found |= {(s, path.name) for s in identifiers if s in data}
     assert not found, found
 
 
@@ -286,7 +333,7 @@ def test_pseudonyms_in_the_warehouse_are_the_keyed_hmac(urs_run, urs_url):
 
 def _shared(conn, month=date(2016, 1, 1), state="KZ", indicator="URS01"):
     return conn.execute(
-        """select row_type, citizenship_code, purpose_of_visit, event_count, person_count, suppression
+        """select row_type, citizenship_code, purpose_of_visit, event_count, person_count, is_suppressed
            from marts.rpt_urs_indicators_shared
            where event_month = %s and host_state_code = %s and indicator_code = %s
            order by row_type, citizenship_code""",
@@ -315,15 +362,22 @@ def test_exact_counts_and_distinct_persons(urs_run, urs_url):
 def test_primary_and_secondary_suppression(urs_run, urs_url):
     with psycopg.connect(urs_url) as conn:
         assert _shared(conn) == [
-            ("cell", "CHN", "work", 10, 10, None),
-            ("cell", "IND", "work", None, None, "secondary"),  # the next smallest protects VNM
-            ("cell", "VNM", "work", None, None, "primary"),
-            ("total", None, None, 21, 20, None),  # 21 - 10 = 11: the two hidden cells stay hidden
+            ("cell", "CHN", "work", 10, 10, False),
+            ("cell", "IND", "work", None, None, True),  # the next smallest protects VNM
+            ("cell", "VNM", "work", None, None, True),  # (which one is small is not said)
+            ("total", None, None, 21, 20, False),  # 21 - 10 = 11: the two hidden cells stay hidden
         ]
         # One offence by one person: suppressed, and so is the total that would equal it.
+        # URS04 counts the same persons: VNM and its complement IND are suppressed there too.
+        assert _shared(conn, indicator="URS04") == [
+            ("cell", "CHN", "work", 10, 10, False),
+            ("cell", "IND", "work", None, None, True),
+            ("cell", "VNM", "work", None, None, True),
+            ("total", None, None, 22, 20, False),
+        ]
         assert _shared(conn, indicator="URS03") == [
-            ("cell", "VNM", "work", None, None, "primary"),
-            ("total", None, None, None, None, "total"),
+            ("cell", "VNM", "work", None, None, True),
+            ("total", None, None, None, None, True),
         ]
 
 
