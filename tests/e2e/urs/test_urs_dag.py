@@ -67,6 +67,12 @@ def urs_run(airflow_ready, urs_url, tmp_path_factory):
             good,
         ],
     )
+    # An extract whose every line is right but for identifiers written as the crossing point:
+    # the case (free text there was stored as written), refused now.
+    write_csv(
+        landing / "urs_2016_03_free_text.csv",
+        [good[:7] + (f"{PASSPORT} {NAME}",) + good[8:], good[:7] + (f"{BIRTH} {PASSPORT}",) + good[8:]],
+    )
     sentinel_url = urs_url.replace("postgresql://postgres@", f"postgresql://postgres:{PASSWORD}@", 1)
     saved = {k: os.environ.get(k) for k in ("WAREHOUSE_URL", KEY_ENV, "URS_LANDING_DIR")}
     os.environ.update({"WAREHOUSE_URL": sentinel_url, KEY_ENV: KEY, "URS_LANDING_DIR": str(landing)})
@@ -203,12 +209,21 @@ def test_ledger_has_one_loaded_and_one_refused_extract(urs_run, urs_url):
         bad_rows = conn.execute(
             "select count(*) from raw.urs_events where source_file = 'urs_2016_02_bad.csv'"
         ).fetchone()[0]
-    assert rows == {"urs_2016_01.csv": "loaded", "urs_2016_02_bad.csv": "rejected"}
+    assert rows == {
+        "urs_2016_01.csv": "loaded",
+        "urs_2016_02_bad.csv": "rejected",
+        "urs_2016_03_free_text.csv": "rejected",
+    }
     assert "line 2: invalid citizenship" in reason and "line 3: 8 fields" in reason
     columns = ("event_type", "passport_number", "purpose_of_visit", "host_state", "border_crossing_point")
     for line, column in enumerate((*columns, "event_date"), start=4):
         assert f"line {line}: invalid {column}\n" in reason + "\n", (line, column)
     assert "line 10" not in reason
+    with psycopg.connect(urs_url) as conn:
+        free_text = conn.execute(
+            "select reason from audit.urs_extract_ledger where source_file = 'urs_2016_03_free_text.csv'"
+        ).fetchone()[0]
+    assert free_text == "line 2: invalid border_crossing_point\nline 3: invalid border_crossing_point"
     assert bad_rows == 0
 
 
@@ -280,9 +295,9 @@ def test_no_identifier_or_secret_in_the_postgresql_log(urs_run):
 def test_no_identifier_or_secret_in_the_console_or_dbt_output(urs_run):
     console = urs_run["console"]
     # The output was captured: the in-process run printed its summary (the worker's went to the task log).
-    assert "URS intake: 0 extract(s) loaded (0 events), 1 refused, 1 already seen" in console
+    assert "URS intake: 0 extract(s) loaded (0 events), 2 refused, 1 already seen" in console
     assert urs_run["cli_summary"]["duplicates"] == ["urs_2016_01.csv"]
-    assert list(urs_run["cli_summary"]["rejected"]) == ["urs_2016_02_bad.csv"]
+    assert list(urs_run["cli_summary"]["rejected"]) == ["urs_2016_02_bad.csv", "urs_2016_03_free_text.csv"]
     assert "Completed successfully" in urs_run["dbt"]
     text = (console + urs_run["dbt"] + json.dumps(urs_run["cli_summary"])).lower()
     assert not [s for s in SENTINELS if s.lower() in text]
@@ -293,7 +308,7 @@ def test_no_identifier_or_secret_in_airflow_task_logs_or_xcom(urs_run, warehouse
     task_log = urs_run["task_log"]
     assert task_log.is_file(), task_log
     text = task_log.read_text(errors="replace")
-    assert "URS intake: 1 extract(s) loaded (22 events), 1 refused, 0 already seen" in text
+    assert "URS intake: 1 extract(s) loaded (22 events), 2 refused, 0 already seen" in text
     assert "Done. Returned value was" in text
     # ... and neither it nor any other file under Airflow's log folder holds an identifier or a secret.
     home = Path(os.environ["AIRFLOW_HOME"])
@@ -311,7 +326,7 @@ def test_no_identifier_or_secret_in_airflow_task_logs_or_xcom(urs_run, warehouse
     assert "return_value" in values, xcom  # the run's return value is there ...
     returned = json.loads(values["return_value"])
     assert returned["loaded"] == {"urs_2016_01.csv": 22}
-    assert list(returned["rejected"]) == ["urs_2016_02_bad.csv"]
+    assert list(returned["rejected"]) == ["urs_2016_02_bad.csv", "urs_2016_03_free_text.csv"]
     assert not [s for s in SENTINELS if any(s.lower() in v.lower() for v in values.values())]  # ... clean
 
 
