@@ -59,7 +59,7 @@ EXTRACTS = {  # name -> (text, number of event rows)
     "plain": (CSV_HEADER + GOOD + GOOD2, 2),
     "quoted": (
         CSV_HEADER
-        + 'entry,AB1,"Ivanov, Ivan",1980-02-01,CHN,work,KZ,"BCP,1",2017-03-14\n'
+        + 'entry,AB1,"Ivanov, Ivan",1980-02-01,CHN,work,KZ,"kz-khorgos-road",2017-03-14\n'
         + 'exit,AB2,"Two\nlines ""quoted""",1980,VNM,,RU,,2017-04-01\n'
         + GOOD,
         3,
@@ -68,24 +68,25 @@ EXTRACTS = {  # name -> (text, number of event rows)
     "no_final_line_break": (CSV_HEADER + GOOD + GOOD2.rstrip("\n"), 2),
     "header_order_bom_extra_column": (
         "\ufeffHOST_STATE,Event_Type,citizenship,passport_number,extra,full_name,date_of_birth,"
-        "purpose_of_visit,border_crossing_point,event_date\nKZ,entry,CHN,ab-123.4,x,N,D,work,B1,2017-01-01\n",
+        "purpose_of_visit,border_crossing_point,event_date\nKZ,entry,CHN,ab-123.4,x,N,D,work,KZ-Dostyk-Rail,2017-01-01\n",
         1,
     ),
-    "tab_and_backslash": (CSV_HEADER + 'entry,AB1,N,D,CHN,work,KZ,"B\\1\tX",2017-03-14\n', 1),
+    "tab_and_backslash": (CSV_HEADER + 'entry,AB1,"B\\1\tX",D,CHN,work,KZ,KZ-ASTANA-AIR,2017-03-14\n', 1),
 }
 
 # An extract with a bad line of every kind, and the reasons it is refused with (no value in them).
 BAD_EXTRACT = (
     CSV_HEADER
     + GOOD
-    + f"visit,{PASSPORT},N,D,CHINA,fun,XX,B,2017-13-01\n"  # line 3
-    + "entry,,N,D,CHN,work,KZ,B,2017-02-30\n"  # line 4: no passport, no such day
+    + f"visit,{PASSPORT},N,D,CHINA,fun,XX,{NAME},2017-13-01\n"  # line 3
+    + "entry,,N,D,CHN,work,KZ,KZ-ALMATY-AIR,2017-02-30\n"  # line 4: no passport, no such day
     + "entry,X1,N,D,CHN,work,KZ,2017-01-01\n"  # line 5: a field short
-    + "entry,X1,N,D,CHN,work,KZ,B,2017-01-01,extra\n"  # line 6: one too many
+    + "entry,X1,N,D,CHN,work,KZ,KZ-ALMATY-AIR,2017-01-01,extra\n"  # line 6: one too many
     + GOOD
-).encode() + b"entry,AB\xff1,N,D,CHN,work,KZ,B,2017-01-01\n"  # line 8: not UTF-8
+).encode() + b"entry,AB\xff1,N,D,CHN,work,KZ,KZ-ALMATY-AIR,2017-01-01\n"  # line 8: not UTF-8
 BAD_EXTRACT_REASONS = [
-    "line 3: invalid event_type, citizenship, purpose_of_visit, host_state, event_date",
+    "line 3: invalid event_type, citizenship, purpose_of_visit, host_state, border_crossing_point, "
+    "event_date",
     "line 4: invalid passport_number, event_date",
     "line 5: 8 fields, the header has 9",
     "line 6: 10 fields, the header has 9",

@@ -162,3 +162,11 @@ def senders() -> dict[str, Sender]:
         )
         for row in _seed("senders").itertuples()
     }
+
+
+@cache
+def urs_crossing_points() -> dict[str, str]:
+    """Border crossing point code (upper case) -> its state: the codes a URS extract may name
+    (seed ``urs_border_crossing_points``, illustrative)."""
+    seed = _seed("urs_border_crossing_points")
+    return dict(zip(seed.crossing_point_code.str.upper(), seed.state_code, strict=True))

@@ -12,6 +12,7 @@ import csv
 import random
 from pathlib import Path
 
+from programme_monitoring.reference import urs_crossing_points
 from programme_monitoring.urs.reader import PURPOSES, REQUIRED_COLUMNS, host_states
 
 SYNTHETIC_CITIZENSHIPS = ("CHN", "VNM", "AFG", "IND", "TUR", "DEU", "USA", "IRN", "PAK", "SYR", "KOR", "MNG")
@@ -33,6 +34,9 @@ def write_synthetic_extract(path: Path, events: int, seed: int = 2005, persons: 
         )
         for i in range(persons or max(1, events // 3))
     ]
+    crossing_points = {
+        s: sorted(c for c, state in urs_crossing_points().items() if state == s) for s in states
+    }
     kinds = rng.choices(("entry", "exit", "work_permit", "offence"), (45, 40, 12, 3), k=events)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as f:
@@ -49,7 +53,7 @@ def write_synthetic_extract(path: Path, events: int, seed: int = 2005, persons: 
                     citizenship,
                     purpose,
                     state,
-                    f"BCP-{rng.randrange(40):03d}",
+                    rng.choice(crossing_points[state]),
                     f"2017-{1 + rng.randrange(12):02d}-{1 + rng.randrange(28):02d}",
                 )
             )

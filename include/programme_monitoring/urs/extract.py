@@ -28,7 +28,14 @@ import psycopg
 
 from programme_monitoring.report_format.file_safety import file_sha256
 from programme_monitoring.settings import paths
-from programme_monitoring.urs.pseudonym import Digests, hex_pseudonyms, hmac_sha256, key_id, pseudonym_key
+from programme_monitoring.urs.pseudonym import (
+    PSEUDONYM_SCHEME,
+    Digests,
+    hex_pseudonyms,
+    hmac_sha256,
+    key_id,
+    pseudonym_key,
+)
 from programme_monitoring.urs.reader import (
     BLOCK_BYTES,
     MAX_REASONS,
@@ -88,13 +95,15 @@ def _lock_urs(conn: psycopg.Connection) -> None:
     conn.execute("select pg_advisory_xact_lock(hashtextextended('programme_monitoring.urs', 0))")
 
 
-def _other_key(conn: psycopg.Connection, this_key_id: str) -> tuple[str, int] | None:
-    """(key id, extracts) of loaded extracts pseudonymised with another key than this one, if any."""
+def _other_key(conn: psycopg.Connection, this_key_id: str) -> tuple[str, int, int] | None:
+    """(key id, scheme, extracts) of loaded extracts pseudonymised with another key than this
+    one, or with another normalisation (``PSEUDONYM_SCHEME``), if any."""
     return conn.execute(
-        """select pseudonym_key_id, count(*) from audit.urs_extract_ledger
-           where status = 'loaded' and pseudonym_key_id is distinct from %s
-           group by 1 order by 2 desc limit 1""",
-        (this_key_id,),
+        """select pseudonym_key_id, coalesce(pseudonym_scheme, 1), count(*) from audit.urs_extract_ledger
+           where status = 'loaded'
+             and (pseudonym_key_id is distinct from %s or coalesce(pseudonym_scheme, 1) <> %s)
+           group by 1, 2 order by 3 desc limit 1""",
+        (this_key_id, PSEUDONYM_SCHEME),
     ).fetchone()
 
 
@@ -142,13 +151,22 @@ def ingest_extract(path: Path, key: bytes | None = None, block_bytes: int | None
 def _refuse_another_key(conn: psycopg.Connection, key: bytes) -> None:
     """ExtractRefused if loaded extracts were pseudonymised with another key than ``key``."""
     other = _other_key(conn, key_id(key))
-    if other:
+    if other and other[0] != key_id(key):
         raise ExtractRefused(
             [
                 f"made with another pseudonym key (key id {key_id(key)}) than the "
-                f"{other[1]} loaded extract(s) (key id {other[0]}): their pseudonyms would "
+                f"{other[2]} loaded extract(s) (key id {other[0]}): their pseudonyms would "
                 "never match. Use the key of the loaded extracts, or change the key for "
                 "all of them with `urs-ingest --rekey` (docs/urs_extract_format.md)"
+            ]
+        )
+    if other:
+        raise ExtractRefused(
+            [
+                f"the {other[2]} loaded extract(s) were pseudonymised with an earlier normalisation "
+                f"of passport numbers (scheme {other[1]}, now {PSEUDONYM_SCHEME}): their pseudonyms "
+                "would not match. Pseudonymise them again, with the same key, together with this "
+                "one: `urs-ingest --rekey` (docs/urs_extract_format.md)"
             ]
         )
 
@@ -184,9 +202,9 @@ def _load(
     )
     conn.execute(
         """insert into audit.urs_extract_ledger
-           (extract_id, source_file, file_bytes, status, pseudonym_key_id)
-           values (%s, %s, %s, 'loaded', %s)""",
-        (extract_id, path.name, path.stat().st_size, key_id(key)),
+           (extract_id, source_file, file_bytes, status, pseudonym_key_id, pseudonym_scheme)
+           values (%s, %s, %s, 'loaded', %s, %s)""",
+        (extract_id, path.name, path.stat().st_size, key_id(key), PSEUDONYM_SCHEME),
     )
     outcome.event_rows = _copy_events(conn, path, extract_id, key, block_bytes or BLOCK_BYTES)
     conn.execute(

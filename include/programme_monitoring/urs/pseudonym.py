@@ -1,7 +1,10 @@
 """The pseudonym of a URS person: the key, its public fingerprint and the keyed HMAC.
 
 ``passport_number`` + ``citizenship`` become HMAC-SHA256(key, normalised passport number
-"|" citizenship), lower-case hex. The key comes from the environment
+"|" normalised citizenship), lower-case hex. Both are normalised first so that one document
+written several ways is one person (:func:`normalise_identifier`): Unicode NFKC (full-width
+digits and letters become ASCII), upper case, separators removed, and the Cyrillic and Greek
+capitals that look like Latin ones replaced by the Latin letter. The key comes from the environment
 (``URS_PSEUDONYM_KEY``, or Airflow's ``AIRFLOW_VAR_URS_PSEUDONYM_KEY`` / a secrets backend
 through ``Variable.get``), is registered with Airflow's secrets masker and is never written
 anywhere; only its fingerprint (:func:`key_id`) is stored, in the extract ledger. Whoever
@@ -17,6 +20,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import unicodedata
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -24,10 +28,43 @@ import numpy as np
 KEY_ENV = "URS_PSEUDONYM_KEY"
 AIRFLOW_VARIABLE = "urs_pseudonym_key"
 MIN_KEY_BYTES = 32
+# The normalisation's version, recorded with each extract in audit.urs_extract_ledger
+# (pseudonym_scheme; NULL = 1, before look-alike letters and NFKC): a change of
+# normalise_identifier changes pseudonyms and needs a new number (the intake then refuses
+# to mix schemes until a re-key).
+PSEUDONYM_SCHEME = 2
 # The label HMAC'd into a key's fingerprint. Fingerprints of keys already stored in
 # audit.urs_extract_ledger depend on these very bytes: never change them.
 _KEY_ID_LABEL = b"programme_monitoring.urs key id"
-_PASSPORT_DROP = str.maketrans("", "", " \t-./")
+# Latin letters with a Cyrillic or Greek capital that looks the same (after upper-casing):
+# a passport number typed on a Cyrillic keyboard must give the same pseudonym. Changing
+# this table changes pseudonyms: a change needs a re-key (docs/urs_extract_format.md).
+_LOOKALIKES = {
+    "A": "АΑ",
+    "B": "ВΒ",
+    "C": "СϹ",
+    "E": "ЕΕ",
+    "H": "НΗ",
+    "I": "ІӀΙ",
+    "J": "Ј",
+    "K": "КΚ",
+    "M": "МΜ",
+    "N": "Ν",
+    "O": "ОΟ",
+    "P": "РΡ",
+    "S": "Ѕ",
+    "T": "ТΤ",
+    "X": "ХΧ",
+    "Y": "УҮΥ",
+    "Z": "Ζ",
+}
+# Separators dropped: every Unicode space, dash, dot, slash and the like (after NFKC).
+_SEPARATORS = (
+    " \t\r\n\v\f\u00a0\u2007\u202f\u3000-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63./\\_|,:;'\"`´"
+)
+_IDENTIFIER_MAP = str.maketrans(
+    {**{c: latin for latin, cs in _LOOKALIKES.items() for c in cs}, **dict.fromkeys(_SEPARATORS)}
+)
 
 
 class UrsKeyError(RuntimeError):
@@ -62,13 +99,20 @@ def key_id(key: bytes) -> str:
     return hmac.digest(key, _KEY_ID_LABEL, "sha256").hex()[:16]
 
 
-def normalise_passport(passport_number: str) -> str:
-    return passport_number.translate(_PASSPORT_DROP).upper()
+def normalise_identifier(value: str) -> str:
+    """One spelling of a passport number or citizenship code: NFKC, upper case, no separators,
+    Cyrillic and Greek look-alike capitals as the Latin letter (``АВ 12–34`` -> ``AB1234``)."""
+    if value.isascii():  # the common case: NFKC changes nothing, no look-alike is ASCII
+        return value.upper().translate(_IDENTIFIER_MAP)
+    return unicodedata.normalize("NFKC", value).upper().translate(_IDENTIFIER_MAP)
+
+
+normalise_passport = normalise_identifier  # the name the intake's rules use
 
 
 def pseudonym(key: bytes, passport_number: str, citizenship: str) -> str:
-    """HMAC-SHA256(key, normalised passport number | citizenship), lower-case hex (64 characters)."""
-    message = f"{normalise_passport(passport_number)}|{citizenship.strip().upper()}".encode()
+    """HMAC-SHA256(key, normalised passport number | normalised citizenship), lower-case hex (64 chars)."""
+    message = f"{normalise_identifier(passport_number)}|{normalise_identifier(citizenship)}".encode()
     return hmac.digest(key, message, "sha256").hex()
 
 

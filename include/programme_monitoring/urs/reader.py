@@ -12,6 +12,7 @@ Imports ``reference``, ``report_format`` and ``urs.pseudonym``; no database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -20,9 +21,9 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
-from programme_monitoring.reference import load_reference
+from programme_monitoring.reference import load_reference, urs_crossing_points
 from programme_monitoring.urs import csv_blocks
-from programme_monitoring.urs.pseudonym import normalise_passport
+from programme_monitoring.urs.pseudonym import normalise_identifier, normalise_passport
 
 EVENT_TYPES = frozenset({"entry", "exit", "work_permit", "offence"})
 PURPOSES = frozenset({"tourism", "business", "work", "study", "private", "transit", "official", "other"})
@@ -91,7 +92,7 @@ def checked_blocks(
     f: BinaryIO, header: list[str], header_lines: int, block_bytes: int = BLOCK_BYTES
 ) -> Iterator[CheckedBlock]:
     """The records after the header, block by block, normalised and checked."""
-    rules = _rules(host_states())
+    rules = _rules(host_states(), frozenset(urs_crossing_points()))
     for first_line, block in csv_blocks.blocks(f, header_lines + 1, block_bytes):
         parsed = csv_blocks.parse_block(block, first_line, header, _USED, _CATEGORICAL)
         del block
@@ -131,15 +132,55 @@ def _is_date(value: str) -> bool:
     return True
 
 
-def _rules(states: frozenset[str]) -> dict[str, tuple]:
-    """Column -> (normalise, is valid) for every column kept; the order is the order of reasons."""
+# A normalised passport number: 2 to 20 letters and digits, at least one digit (a name or a
+# word is refused, so an identifier written in the wrong column shows up as a bad line).
+_PASSPORT = re.compile(r"(?=[^\W_]{2,20}\Z)[^\W_]*\d[^\W_]*\Z")
+
+
+def _is_passport(value: str) -> bool:
+    return _PASSPORT.match(value) is not None
+
+
+_ASCII_ALNUM = np.zeros(256, dtype=bool)
+_ASCII_ALNUM[list(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")] = True
+_ASCII_DIGIT = np.zeros(256, dtype=bool)
+_ASCII_DIGIT[list(b"0123456789")] = True
+
+
+def _are_passports(values: list[str]) -> np.ndarray:
+    """``_is_passport`` of each value, vectorised over the bytes of them all when they are
+    ASCII (a block's hundreds of thousands of distinct passport numbers: one regex call each
+    cost more than the rest of their checks)."""
+    joined = "\x00".join(values)
+    if len(values) < 1000 or not joined.isascii() or joined.count("\x00") != len(values) - 1:
+        return np.fromiter(map(_is_passport, values), dtype=bool, count=len(values))
+    octets = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    ends = np.flatnonzero(octets == 0)
+    starts = np.concatenate(([0], ends + 1))
+    lengths = np.concatenate((ends, [len(octets)])) - starts
+    ok = (lengths >= 2) & (lengths <= 20)
+    bad_octet = ~_ASCII_ALNUM[octets] & (octets != 0)
+    digits = _ASCII_DIGIT[octets]
+    nonempty = lengths > 0  # reduceat needs a start inside each value; empty ones are already bad
+    at = starts[nonempty]
+    ok[nonempty] &= np.add.reduceat(digits, at) > 0
+    ok[nonempty] &= np.add.reduceat(bad_octet, at) == 0
+    return ok
+
+
+def _rules(states: frozenset[str], crossing_points: frozenset[str]) -> dict[str, tuple]:
+    """Column -> (normalise, is valid) for every column kept; the order is the order of reasons.
+
+    Every kept column has a closed pattern or a code list, so no free text (a name, a
+    passport number written in the wrong column) can pass into the database.
+    """
     return {
         "event_type": (_strip_lower, EVENT_TYPES.__contains__),
-        "passport_number": (normalise_passport, lambda v: bool(v) and "\x00" not in v),
-        "citizenship": (_strip_upper, _is_alpha3),
+        "passport_number": (normalise_passport, _is_passport),
+        "citizenship": (normalise_identifier, _is_alpha3),
         "purpose_of_visit": (_strip_lower, lambda v: not v or v in PURPOSES),
         "host_state": (_strip_upper, states.__contains__),
-        "border_crossing_point": (str.strip, lambda v: "\x00" not in v),
+        "border_crossing_point": (_strip_upper, lambda v: not v or v in crossing_points),
         "event_date": (str.strip, _is_date),
     }
 
@@ -178,7 +219,10 @@ def _checked(parsed: csv_blocks.ParsedBlock, rules: dict) -> CheckedBlock:
     coded, bad = {}, {}
     for name, (normalise, valid) in rules.items():
         codes, uniques = _normalised(parsed.columns[name], normalise)
-        ok = np.fromiter(map(valid, uniques), dtype=bool, count=len(uniques))  # C speed for builtins
+        if valid is _is_passport:
+            ok = _are_passports(uniques)
+        else:
+            ok = np.fromiter(map(valid, uniques), dtype=bool, count=len(uniques))  # C speed for builtins
         coded[name] = codes, uniques
         if not ok.all():
             bad[name] = ~ok[codes]

@@ -39,18 +39,39 @@ def urs_url(warehouse_url):
         conn.execute("drop database if exists urs_test with (force)")
 
 
+# (column position, sentinel identifier written there) for lines 4-9 of the refused extract.
+IDENTIFIERS_EVERYWHERE = [
+    (0, PASSPORT),  # event_type
+    (1, NAME),  # passport_number: a name
+    (5, NAME),  # purpose_of_visit
+    (6, BIRTH),  # host_state
+    (7, f"{PASSPORT} {NAME}"),  # border_crossing_point
+    (8, NAME),  # event_date
+]
+
+
 @pytest.fixture(scope="module")
 def urs_run(airflow_ready, urs_url, tmp_path_factory):
     """Extracts in a URS landing area -> the DAG with dag.test() (sentinel key and password) -> dbt."""
     landing = tmp_path_factory.mktemp("urs-landing")
     write_csv(landing / "urs_2016_01.csv", deterministic_rows())
-    # A refused extract: the sentinel name shifted into the citizenship column, one field short.
+    # A refused extract: the sentinel name shifted into the citizenship column, one field short,
+    # then a sentinel identifier in each kept column in turn (lines 4-9), then a good line.
+    good = ("entry", PASSPORT, NAME, BIRTH, "VNM", "work", "KZ", "KZ-ALMATY-AIR", "2016-02-03")
     write_csv(
         landing / "urs_2016_02_bad.csv",
         [
             row("entry", PASSPORT, NAME, "work", "2016-02-01", NAME, BIRTH),
             ("entry", PASSPORT, NAME, BIRTH, "VNM", "work", "KZ", "2016-02-02"),
+            *[good[:column] + (value,) + good[column + 1 :] for column, value in IDENTIFIERS_EVERYWHERE],
+            good,
         ],
+    )
+    # An extract whose every line is right but for identifiers written as the crossing point:
+    # the issue's case (free text there was stored as written), refused now.
+    write_csv(
+        landing / "urs_2016_03_free_text.csv",
+        [good[:7] + (f"{PASSPORT} {NAME}",) + good[8:], good[:7] + (f"{BIRTH} {PASSPORT}",) + good[8:]],
     )
     sentinel_url = urs_url.replace("postgresql://postgres@", f"postgresql://postgres:{PASSWORD}@", 1)
     saved = {k: os.environ.get(k) for k in ("WAREHOUSE_URL", KEY_ENV, "URS_LANDING_DIR")}
@@ -188,8 +209,21 @@ def test_ledger_has_one_loaded_and_one_refused_extract(urs_run, urs_url):
         bad_rows = conn.execute(
             "select count(*) from raw.urs_events where source_file = 'urs_2016_02_bad.csv'"
         ).fetchone()[0]
-    assert rows == {"urs_2016_01.csv": "loaded", "urs_2016_02_bad.csv": "rejected"}
+    assert rows == {
+        "urs_2016_01.csv": "loaded",
+        "urs_2016_02_bad.csv": "rejected",
+        "urs_2016_03_free_text.csv": "rejected",
+    }
     assert "line 2: invalid citizenship" in reason and "line 3: 8 fields" in reason
+    columns = ("event_type", "passport_number", "purpose_of_visit", "host_state", "border_crossing_point")
+    for line, column in enumerate((*columns, "event_date"), start=4):
+        assert f"line {line}: invalid {column}\n" in reason + "\n", (line, column)
+    assert "line 10" not in reason
+    with psycopg.connect(urs_url) as conn:
+        free_text = conn.execute(
+            "select reason from audit.urs_extract_ledger where source_file = 'urs_2016_03_free_text.csv'"
+        ).fetchone()[0]
+    assert free_text == "line 2: invalid border_crossing_point\nline 3: invalid border_crossing_point"
     assert bad_rows == 0
 
 
@@ -222,6 +256,34 @@ def test_no_identifier_or_secret_in_any_table_of_the_warehouse_or_airflow(urs_ru
     assert not found, found
 
 
+def test_no_identifier_in_a_dump_or_in_the_servers_files(urs_run, urs_url):
+    """pg_dump of the URS database, and every file of the server's data directory (tables,
+    indexes, WAL: rolled-back rows included) after a checkpoint, hold no identifier."""
+    import subprocess
+
+    from programme_monitoring.warehouse.connection import embedded_server
+    from programme_monitoring.warehouse.embedded import POSTGRES_BIN_PATH
+
+    dump = subprocess.run(
+        [str(POSTGRES_BIN_PATH / "pg_dump"), "--dbname", urs_url], capture_output=True, check=True
+    ).stdout
+    assert b"urs_events" in dump and b"urs_extract_ledger" in dump  # the dump holds the URS tables
+    identifiers = [s.encode() for s in (PASSPORT, "Sentinelova", "Zqxjwy", BIRTH)]
+    assert not [s for s in identifiers if s in dump]
+    with psycopg.connect(urs_url, autocommit=True) as conn:
+        conn.execute("checkpoint")
+    files = [p for p in embedded_server().pgdata.rglob("*") if p.is_file() and p.name != "server.log"]
+    assert len(files) > 100
+    found = set()
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError:  # a file the server removed meanwhile
+            continue
+        found |= {(s, path.name) for s in identifiers if s in data}
+    assert not found, found
+
+
 def test_no_identifier_or_secret_in_the_postgresql_log(urs_run):
     from programme_monitoring.warehouse.connection import embedded_server
 
@@ -233,9 +295,9 @@ def test_no_identifier_or_secret_in_the_postgresql_log(urs_run):
 def test_no_identifier_or_secret_in_the_console_or_dbt_output(urs_run):
     console = urs_run["console"]
     # The output was captured: the in-process run printed its summary (the worker's went to the task log).
-    assert "URS intake: 0 extract(s) loaded (0 events), 1 refused, 1 already seen" in console
+    assert "URS intake: 0 extract(s) loaded (0 events), 2 refused, 1 already seen" in console
     assert urs_run["cli_summary"]["duplicates"] == ["urs_2016_01.csv"]
-    assert list(urs_run["cli_summary"]["rejected"]) == ["urs_2016_02_bad.csv"]
+    assert list(urs_run["cli_summary"]["rejected"]) == ["urs_2016_02_bad.csv", "urs_2016_03_free_text.csv"]
     assert "Completed successfully" in urs_run["dbt"]
     text = (console + urs_run["dbt"] + json.dumps(urs_run["cli_summary"])).lower()
     assert not [s for s in SENTINELS if s.lower() in text]
@@ -246,7 +308,7 @@ def test_no_identifier_or_secret_in_airflow_task_logs_or_xcom(urs_run, warehouse
     task_log = urs_run["task_log"]
     assert task_log.is_file(), task_log
     text = task_log.read_text(errors="replace")
-    assert "URS intake: 1 extract(s) loaded (22 events), 1 refused, 0 already seen" in text
+    assert "URS intake: 1 extract(s) loaded (22 events), 2 refused, 0 already seen" in text
     assert "Done. Returned value was" in text
     # ... and neither it nor any other file under Airflow's log folder holds an identifier or a secret.
     home = Path(os.environ["AIRFLOW_HOME"])
@@ -264,7 +326,7 @@ def test_no_identifier_or_secret_in_airflow_task_logs_or_xcom(urs_run, warehouse
     assert "return_value" in values, xcom  # the run's return value is there ...
     returned = json.loads(values["return_value"])
     assert returned["loaded"] == {"urs_2016_01.csv": 22}
-    assert list(returned["rejected"]) == ["urs_2016_02_bad.csv"]
+    assert list(returned["rejected"]) == ["urs_2016_02_bad.csv", "urs_2016_03_free_text.csv"]
     assert not [s for s in SENTINELS if any(s.lower() in v.lower() for v in values.values())]  # ... clean
 
 
@@ -286,7 +348,7 @@ def test_pseudonyms_in_the_warehouse_are_the_keyed_hmac(urs_run, urs_url):
 
 def _shared(conn, month=date(2016, 1, 1), state="KZ", indicator="URS01"):
     return conn.execute(
-        """select row_type, citizenship_code, purpose_of_visit, event_count, person_count, suppression
+        """select row_type, citizenship_code, purpose_of_visit, event_count, person_count, is_suppressed
            from marts.rpt_urs_indicators_shared
            where event_month = %s and host_state_code = %s and indicator_code = %s
            order by row_type, citizenship_code""",
@@ -315,15 +377,22 @@ def test_exact_counts_and_distinct_persons(urs_run, urs_url):
 def test_primary_and_secondary_suppression(urs_run, urs_url):
     with psycopg.connect(urs_url) as conn:
         assert _shared(conn) == [
-            ("cell", "CHN", "work", 10, 10, None),
-            ("cell", "IND", "work", None, None, "secondary"),  # the next smallest protects VNM
-            ("cell", "VNM", "work", None, None, "primary"),
-            ("total", None, None, 21, 20, None),  # 21 - 10 = 11: the two hidden cells stay hidden
+            ("cell", "CHN", "work", 10, 10, False),
+            ("cell", "IND", "work", None, None, True),  # the next smallest protects VNM
+            ("cell", "VNM", "work", None, None, True),  # (which one is small is not said)
+            ("total", None, None, 21, 20, False),  # 21 - 10 = 11: the two hidden cells stay hidden
         ]
         # One offence by one person: suppressed, and so is the total that would equal it.
+        # URS04 counts the same persons: VNM and its complement IND are suppressed there too.
+        assert _shared(conn, indicator="URS04") == [
+            ("cell", "CHN", "work", 10, 10, False),
+            ("cell", "IND", "work", None, None, True),
+            ("cell", "VNM", "work", None, None, True),
+            ("total", None, None, 22, 20, False),
+        ]
         assert _shared(conn, indicator="URS03") == [
-            ("cell", "VNM", "work", None, None, "primary"),
-            ("total", None, None, None, None, "total"),
+            ("cell", "VNM", "work", None, None, True),
+            ("total", None, None, None, None, True),
         ]
 
 

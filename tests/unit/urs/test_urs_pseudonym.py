@@ -12,6 +12,7 @@ from programme_monitoring.urs.pseudonym import (
     hex_pseudonyms,
     hmac_sha256,
     key_id,
+    normalise_identifier,
     pseudonym,
     pseudonym_key,
 )
@@ -80,6 +81,30 @@ def test_the_intakes_pseudonyms_are_the_pseudonym():
     """hex_pseudonyms (many at once, as COPY bytes) gives what pseudonym gives one by one."""
     key = KEY.encode()
     persons = [("AB1234567", "CHN"), ("ЖК1234567", "KAZ"), ("X1", "VNM")]
-    hexes = hex_pseudonyms(hmac_sha256(key), [f"{p}|{c}" for p, c in persons])
+    messages = [f"{normalise_identifier(p)}|{c}" for p, c in persons]  # as the reader hands them over
+    hexes = hex_pseudonyms(hmac_sha256(key), messages)
     assert [h.decode() for h in hexes] == [pseudonym(key, p, c) for p, c in persons]
     assert len(hex_pseudonyms(hmac_sha256(key), [])) == 0
+
+
+@pytest.mark.parametrize(
+    ("passport", "citizenship"),
+    [
+        ("АВ1234567", "CHN"),  # Cyrillic А and В
+        ("ＡＢ１２３４５６７", "ＣＨＮ"),  # full-width letters and digits
+        ("ab\u00a0123\u201345.67", "chn"),  # a no-break space, an en dash, a dot, lower case
+        ("аb 1234567", "СНN"),  # a Cyrillic а; Cyrillic С and Н in the citizenship
+        ("ΑΒ-1234567", " chn "),  # Greek Alpha and Beta
+    ],
+)
+def test_one_document_written_several_ways_is_one_person(passport, citizenship):
+    key = b"k" * 32
+    assert pseudonym(key, passport, citizenship) == pseudonym(key, "AB1234567", "CHN")
+    assert normalise_identifier(passport) == "AB1234567"
+
+
+def test_distinct_documents_stay_distinct():
+    key = b"k" * 32
+    assert pseudonym(key, "AB1234567", "CHN") != pseudonym(key, "AB1234568", "CHN")
+    assert pseudonym(key, "ЖК1234567", "KAZ") != pseudonym(key, "K1234567", "KAZ")  # Ж has no Latin twin
+    assert normalise_identifier("ЖК 12") == "ЖK12"
