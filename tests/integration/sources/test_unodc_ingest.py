@@ -76,8 +76,8 @@ def test_the_real_release_loads_whole_by_the_command_line(db, capsys):
     ledger = db.execute("select source_sha256, status, data_rows from audit.unodc_release_ledger").fetchall()
     assert ledger == [(REAL_SHA256, "loaded", 46_556)]
     (rows, censored, countries) = db.execute(
-        "select count(*), count(*) filter (where value_text = '<5'), count(distinct coalesce(iso3_code, country)) "
-        "from raw.unodc_glotip_values"
+        "select count(*), count(*) filter (where value_text = '<5'), "
+        "count(distinct coalesce(iso3_code, country)) from raw.unodc_glotip_values"
     ).fetchone()
     assert (rows, censored, countries) == (46_556, 23_076, 208)
     assert main(["unodc-ingest", str(REAL_FILE)]) == 0

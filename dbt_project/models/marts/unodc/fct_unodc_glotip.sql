@@ -17,7 +17,8 @@ final as (
     select
         iso3_code::text as iso3_code,
         state_code::text as state_code,
-        year::integer as year,  -- noqa: RF04 (the column the issue names)
+        -- "year" is the column name the contract gives
+        year::integer as year,  -- noqa: RF04
         indicator::text as indicator,
         dimension::text as dimension,
         category::text as category,

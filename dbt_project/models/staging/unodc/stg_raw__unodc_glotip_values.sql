@@ -25,7 +25,8 @@ renamed as (
         category,
         sex,
         age,
-        year::integer as year,  -- noqa: RF04 (the column the issue names)
+        -- "year" is the column name the contract gives
+        year::integer as year,  -- noqa: RF04
         unit,
         value_text,
         value_text like '<%' as is_censored
