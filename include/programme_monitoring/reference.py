@@ -97,3 +97,17 @@ def load_reference() -> Reference:
         measures=_seed("programme_measures"),
         headline_figures=_seed("headline_figures"),
     )
+
+
+@cache
+def reporting_deadlines() -> pd.DataFrame:
+    """Seed ``reporting_deadlines``: per programme, the report for year Y is due on
+    (deadline_month, deadline_day) of Y + deadline_years_after (an assumption, see the seed)."""
+    return _seed("reporting_deadlines")
+
+
+@cache
+def unodc_correspondence() -> pd.DataFrame:
+    """Seed ``unodc_indicator_correspondence``: programme indicator -> UNODC GLOTIP indicator,
+    with the definitional differences (English and Russian)."""
+    return _seed("unodc_indicator_correspondence")

@@ -55,12 +55,14 @@ def transform_task() -> None:
 
 def publish_task() -> dict:
     from programme_monitoring.publishing.headline import write_headline_report
+    from programme_monitoring.publishing.sdmx import write_sdmx_exports
 
     report = write_headline_report()
     return {
         "csv": str(report.csv_path),
         "html": str(report.html_path),
         "years": [r["reporting_year"] for r in report.rows],
+        "sdmx": {name: str(path) for name, path in write_sdmx_exports().items()},
     }
 
 
