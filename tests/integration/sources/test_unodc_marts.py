@@ -59,6 +59,7 @@ def built(own_warehouse, run_dbt_in_process):
         "+fct_unodc_glotip",
         "+rpt_unodc_reconciliation",
         "+rpt_validation_findings",
+        "+rpt_unodc_glotip_cis",
     )
     assert result.success, [str(r.message) for r in result.result if r.status not in ("success", "pass")]
     return url
@@ -150,3 +151,13 @@ def test_differences_are_findings_of_their_own_rule(built):
         "1280" in message.message_en and "1,279" in message.message_en and "30.05.2023" in message.message_en
     )
     assert "расходится с данными УНП ООН" in message.message_ru
+
+
+def test_a_cis_sum_over_a_censored_value_is_a_bound(built):
+    cis = _frame(built, "select * from marts.rpt_unodc_glotip_cis").set_index(["indicator", "reporting_year"])
+    convicted = cis.loc[("Persons convicted", 2014)]  # Armenia "<5" among nine states
+    assert (convicted.states_published, convicted.states_censored, convicted.is_bound) == (9, 1, True)
+    assert pd.isna(convicted.value)
+    assert (convicted.value_lower_bound, convicted.value_upper_bound) == (777, 781)
+    victims = cis.loc[("Detected trafficking victims", 2014)]  # ten states, none censored
+    assert (victims.states_published, victims.is_bound, victims.value) == (10, False, 1829)
