@@ -167,6 +167,14 @@ def urs_ingest(args: argparse.Namespace) -> int:
     return 1 if summary["rejected"] else 0
 
 
+def unodc_ingest(args: argparse.Namespace) -> int:
+    from programme_monitoring.orchestration.tasks import unodc_ingest_task
+
+    summary = unodc_ingest_task(files=args.files)
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    return 1 if summary["rejected"] else 0
+
+
 def transform(args: argparse.Namespace) -> int:
     from programme_monitoring.warehouse.transform import build_warehouse
 
@@ -266,6 +274,12 @@ def main(argv: list[str] | None = None) -> int:
         help="re-pseudonymise with the current key: the FILEs must include every loaded extract",
     )
     p.set_defaults(handler=urs_ingest)
+
+    p = commands.add_parser(
+        "unodc-ingest", help="load UNODC GLOTIP releases (the given files, or var/external/unodc/)"
+    )
+    p.add_argument("files", nargs="*", metavar="FILE", help="GLOTIP export workbooks (.xlsx)")
+    p.set_defaults(handler=unodc_ingest)
 
     p = commands.add_parser(
         "transform", help="build, test and publish the marts (what the transform DAG runs)"

@@ -170,3 +170,17 @@ def urs_crossing_points() -> dict[str, str]:
     (seed ``urs_border_crossing_points``, illustrative)."""
     seed = _seed("urs_border_crossing_points")
     return dict(zip(seed.crossing_point_code.str.upper(), seed.state_code, strict=True))
+
+
+@cache
+def reporting_deadlines() -> pd.DataFrame:
+    """Seed ``reporting_deadlines``: per programme, the report for year Y is due on
+    (deadline_month, deadline_day) of Y + deadline_years_after (an assumption, see the seed)."""
+    return _seed("reporting_deadlines")
+
+
+@cache
+def unodc_correspondence() -> pd.DataFrame:
+    """Seed ``unodc_indicator_correspondence``: programme indicator -> UNODC GLOTIP indicator,
+    with the definitional differences (English and Russian)."""
+    return _seed("unodc_indicator_correspondence")

@@ -14,7 +14,7 @@ import pytest
 from programme_monitoring.settings import PROJECT_ROOT
 
 PACKAGE_DIR = PROJECT_ROOT / "include" / "programme_monitoring"
-# Lower number = lower layer. Equal numbers may not import each other (intake and urs are siblings).
+# Lower number = lower layer. Equal numbers may not import each other (intake, urs and sources are siblings).
 LAYERS = {
     "settings": 0,
     "reference": 1,
@@ -23,6 +23,7 @@ LAYERS = {
     "warehouse": 4,
     "intake": 5,
     "urs": 5,
+    "sources": 5,
     "dev": 6,
     "publishing": 7,
     "orchestration": 8,

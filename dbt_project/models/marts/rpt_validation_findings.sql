@@ -17,6 +17,9 @@
                                 year's value, and differs from it by >= jump_floor
       modified_z_score_outlier  |0.6745 (x - median) / MAD| > z_limit over the state's
                                 years (at least z_min_years values)
+      unodc_reconciliation_difference  the state's total differs from UNODC GLOTIP's
+                                (int_unodc_reconciliation: status differs or
+                                censored_inconsistent); the definitions differ, so a warning
 #}
 {%- set jump_factor = 3 -%}
 {%- set jump_floor = 10 -%}
@@ -40,6 +43,13 @@ indicator_values as (
 state_values as (
 
     select * from {{ ref('int_indicator_values_state_year') }}
+
+),
+
+unodc_reconciliation as (
+
+    select * from {{ ref('int_unodc_reconciliation') }}
+    where status in ('differs', 'censored_inconsistent')
 
 ),
 
@@ -201,6 +211,31 @@ all_findings as materialized (
         warehouse_findings.source_row
 
     from warehouse_findings
+    union all
+    select
+        'warehouse' as origin,
+        'unodc_reconciliation_difference' as rule_code,
+        'warning' as severity,
+        unodc_reconciliation.report_id,
+        unodc_reconciliation.indicator_code,
+        unodc_reconciliation.report_value as left_value,
+        'vs UNODC GLOTIP' as operator,
+        unodc_reconciliation.unodc_value as right_value,
+        json_build_object(
+            'left', unodc_reconciliation.report_value, 'operator', 'vs UNODC GLOTIP',
+            'right', unodc_reconciliation.unodc_value_text,
+            'release_date', unodc_reconciliation.release_date
+        )::text as values_involved,
+        unodc_reconciliation.indicator_code || ': the state''s figure ' || unodc_reconciliation.report_value::text
+        || ' differs from UNODC GLOTIP''s ' || unodc_reconciliation.unodc_value_text || ' (release of '
+        || to_char(unodc_reconciliation.release_date, 'DD.MM.YYYY') || ')' as message_en,
+        unodc_reconciliation.indicator_code || ': показатель государства ' || unodc_reconciliation.report_value::text
+        || ' расходится с данными УНП ООН (GLOTIP) ' || unodc_reconciliation.unodc_value_text || ' (выпуск от '
+        || to_char(unodc_reconciliation.release_date, 'DD.MM.YYYY') || ')' as message_ru,
+        'Indicators' as source_sheet,
+        unodc_reconciliation.report_source_row as source_row
+
+    from unodc_reconciliation
     union all
     select
         'intake' as origin,

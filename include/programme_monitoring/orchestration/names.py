@@ -12,6 +12,10 @@ CHAIN = (INGEST_DAG, TRANSFORM_DAG, PUBLISH_DAG)
 # again whenever the marts are republished).
 COUNCIL_REPORT_DAG = "publish_council_report"
 
+# UNODC GLOTIP releases (external source; its asset starts the transform like the reports').
+UNODC_DAG = "ingest_unodc_glotip"
+UNODC_RAW_URI = "postgres://warehouse/raw/unodc_glotip_values"
+
 RAW_REPORTS_URI = "postgres://warehouse/raw/report_headers"
 MARTS_URI = "postgres://warehouse/marts/rpt_headline_figures"
 

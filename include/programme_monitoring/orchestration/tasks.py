@@ -63,12 +63,14 @@ def transform_task() -> None:
 
 def publish_task() -> dict:
     from programme_monitoring.publishing.headline import write_headline_report
+    from programme_monitoring.publishing.sdmx import write_sdmx_exports
 
     report = write_headline_report()
     return {
         "csv": str(report.csv_path),
         "html": str(report.html_path),
         "years": [r["reporting_year"] for r in report.rows],
+        "sdmx": {name: str(path) for name, path in write_sdmx_exports().items()},
     }
 
 
@@ -118,4 +120,34 @@ def urs_ingest_task(files: list[str] | None = None, rekey: bool = False) -> dict
     )
     print(line)
     log.info(line)  # the task log's own record of the run (in Airflow, print goes to stdout only)
+    return summary
+
+
+def unodc_ingest_task(files: list[str] | None = None) -> dict:
+    """Load UNODC GLOTIP releases: the given files, or the storage area for external sources."""
+    from programme_monitoring.sources.unodc import ingest_release, ingest_unodc_landing
+
+    outcomes = [ingest_release(Path(f)) for f in files] if files else ingest_unodc_landing()
+    summary = {
+        "loaded": {
+            o.source_file: {"release_date": o.release_date, "rows": o.data_rows}
+            for o in outcomes
+            if o.status == "loaded"
+        },
+        "superseded": {o.source_file: o.supersedes for o in outcomes if o.supersedes},
+        "rejected": {
+            o.source_file: {"en": o.reasons_en, "ru": o.reasons_ru}
+            for o in outcomes
+            if o.status == "rejected"
+        },
+        "duplicates": [o.source_file for o in outcomes if o.status == "duplicate"],
+    }
+    for name, reasons in summary["rejected"].items():
+        print(f"REFUSED {name}:\n  " + "\n  ".join(reasons["en"]) + "\n  " + "\n  ".join(reasons["ru"]))
+    line = (
+        f"UNODC GLOTIP: {len(summary['loaded'])} release(s) loaded, {len(summary['rejected'])} refused "
+        f"(the release in force stays), {len(summary['duplicates'])} already loaded"
+    )
+    print(line)
+    log.info(line)
     return summary

@@ -65,6 +65,13 @@ def sections() -> dict[str, Section]:
                 "order by programme_code, indicator_code, state_code",
                 ["state_code", "programme_code", "reporting_year", "indicator_code"],
             ),
+            Section(  # publishing.council.unodc shows it
+                "unodc",
+                "rpt_unodc_reconciliation",
+                "select * from marts.rpt_unodc_reconciliation where reporting_year = %(year)s "
+                "order by state_code, indicator_code",
+                ["state_code", "reporting_year", "indicator_code"],
+            ),
             Section(
                 "not_reported",
                 "fct_indicator_values",

@@ -17,6 +17,7 @@ from programme_monitoring.publishing import formatting
 from programme_monitoring.publishing.council.charts import chart_series, chart_states
 from programme_monitoring.publishing.council.queries import MartData
 from programme_monitoring.publishing.council.text import TEXT
+from programme_monitoring.publishing.council.unodc import comparison as unodc_comparison
 from programme_monitoring.publishing.html import TEMPLATES_DIR, render
 from programme_monitoring.publishing.labels import figure_labels
 
@@ -192,6 +193,7 @@ def build_context(edition: Edition, lang: str) -> dict:
         "implementation_files": data.sections["implementation"].source_files(),
         "not_reported_files": data.sections["not_reported"].source_files(),
         "findings_files": data.sections["findings"].source_files(),
+        "unodc": unodc_comparison(data, lang),
     }
 
 
