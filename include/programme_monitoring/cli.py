@@ -36,6 +36,10 @@ def demo(args: argparse.Namespace) -> int:
     where = paths()
     url = warehouse_url()
     print(f"Warehouse: {_redacted(url)}")
+    if not os.environ.get("WAREHOUSE_URL"):
+        from programme_monitoring.warehouse.connection import embedded_server
+
+        print(f"  log in: {embedded_server().login_hint()}")
     init(url)
     configure_airflow()
     migrate_airflow_metadata()
@@ -78,9 +82,13 @@ def _print_headline(row: dict | None) -> None:
 
 
 def template(args: argparse.Namespace) -> int:
-    from programme_monitoring.report_format.writer import write_blank_template
+    from programme_monitoring.report_format.blank_template import write_blank_template
 
-    write_blank_template(args.programme, args.year, Path(args.output))
+    try:
+        write_blank_template(args.programme, args.year, Path(args.output))
+    except ValueError as refusal:  # a year the programme does not cover, a missing folder
+        print(f"refused: {refusal}", file=sys.stderr)
+        return 2
     print(f"Blank report template for {args.programme} {args.year}: {args.output}")
     return 0
 
@@ -100,8 +108,9 @@ def server(args: argparse.Namespace) -> int:
     if args.action == "stop":
         embedded.stop()
         print("Embedded PostgreSQL stopped.")
-    else:
-        print(embedded.ensure_running())
+    else:  # the password stays in its file: never printed
+        print(_redacted(embedded.ensure_running()))
+        print(f"log in: {embedded.login_hint()}")
     return 0
 
 
@@ -186,9 +195,12 @@ def transform(args: argparse.Namespace) -> int:
 
 
 def dbt_docs(args: argparse.Namespace) -> int:
-    from programme_monitoring.warehouse.transform import generate_docs
+    from programme_monitoring.settings import DBT_PROJECT_DIR
+    from programme_monitoring.warehouse.transform import run_dbt
 
-    print(f"dbt documentation site: {generate_docs()}  (serve it: dbt docs serve in dbt_project/)")
+    # --static: one self-contained page (manifest and catalogue inside) that opens from disk.
+    run_dbt("docs", "generate", "--static")
+    print(f"dbt documentation (opens from disk): {DBT_PROJECT_DIR / 'target' / 'static_index.html'}")
     return 0
 
 

@@ -134,7 +134,7 @@ final as (
         state_code::text as state_code,
         indicator_code::text as indicator_code,
         reporting_year::integer as reporting_year,
-        value::numeric as value,
+        value::numeric(24, 4) as value,
         (value is not null)::boolean as is_reported,
         numerator_value::bigint as numerator_value,
         denominator_value::bigint as denominator_value,

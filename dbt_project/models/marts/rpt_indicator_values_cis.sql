@@ -80,7 +80,7 @@ final as (
                 when by_state.aggregation = 'ratio'
                     then by_state.numerator_sum / nullif(by_state.denominator_sum, 0)
             end
-        )::numeric as value,
+        )::numeric(24, 4) as value,
         by_state.numerator_sum::bigint as numerator_value,
         by_state.denominator_sum::bigint as denominator_value,
         by_state.states_reporting::integer as states_reporting,

@@ -68,7 +68,7 @@ final as (
         (
             coalesce(status_counts.measures_implemented, 0)::numeric
             / nullif(due_counts.measures_due, 0)
-        )::numeric as implementation_rate,
+        )::numeric(7, 4) as implementation_rate,
         latest_reports.report_id::text as report_id,
         latest_reports.source_file::text as source_file
 

@@ -34,8 +34,8 @@ final as (
         reports_received::integer as reports_received,
         reports_on_time::integer as reports_on_time,
         reports_not_expected::integer as reports_not_expected,
-        (reports_received::numeric / nullif(reports_expected, 0))::numeric as completeness_rate,
-        (reports_on_time::numeric / nullif(reports_expected, 0))::numeric as timeliness_rate
+        (reports_received::numeric / nullif(reports_expected, 0))::numeric(7, 4) as completeness_rate,
+        (reports_on_time::numeric / nullif(reports_expected, 0))::numeric(7, 4) as timeliness_rate
 
     from summed
 

@@ -92,6 +92,15 @@ MEASURE_STATUS = [
     ("ru-im-2015-v1", "3.1.1", "in_progress"),
 ]
 
+# What the intake recorded when RU THB 2014 version 2 superseded version 1:
+# (indicator_code, disaggregation, change, old_value, new_value).
+CHANGES = [
+    ("THB01", "total", "updated", 600, 700),
+    ("THB04", "total", "updated", 300, 350),
+    ("TRN01", "total", "updated", 90, 100),
+    ("THB02", "total", "added", None, 40),
+]
+
 
 def load_fixture(url: str) -> None:
     with psycopg.connect(url) as conn:
@@ -128,6 +137,21 @@ def load_fixture(url: str) -> None:
                     value,
                     value is not None,
                     None if value is not None else "not available",
+                ),
+            )
+        for code, disaggregation, change, old, new in CHANGES:
+            conn.execute(
+                """insert into audit.import_changes (file_sha256, superseded_sha256, indicator_code,
+                       disaggregation, change, old_value, new_value, old_reported, new_reported)
+                   values ('ru-thb-2014-v2', 'ru-thb-2014-v1', %s, %s, %s, %s, %s, %s, %s)""",
+                (
+                    code,
+                    disaggregation,
+                    change,
+                    old,
+                    new,
+                    old is not None if change != "added" else None,
+                    True,
                 ),
             )
         for row_number, (report_id, code, status) in enumerate(MEASURE_STATUS, start=2):

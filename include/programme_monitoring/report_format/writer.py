@@ -1,5 +1,5 @@
 """Writing reports of template version 1: ``write_report`` in any of the three formats, and
-``write_blank_template``, the bilingual XLSX form a ministry fills in.
+the workbook layout the blank form (``blank_template.write_blank_template``) starts from.
 
 What is written reads back unchanged (``parse_report`` of ``write_report`` gives the same
 tables): text a spreadsheet would take for a formula is escaped (CSV) or stored as text
@@ -176,12 +176,17 @@ INSTRUCTIONS = (
     "",
     "Лист «Отчёт | Report»: заполните все поля (государство – код ISO, например KZ). / "
     "Fill in every header field (state as ISO code, e.g. KZ).",
-    "Лист «Показатели | Indicators»: одна строка на значение. Пустая ячейка или «не представлено» / "
-    "«н/д» / «not reported» = значение не представлено (это НЕ ноль). Ноль пишите как 0. / "
-    "One row per value. Empty, 'не представлено', 'н/д' or 'not reported' = not reported (NOT zero); "
-    "write zero as 0.",
+    "Лист «Показатели | Indicators»: одна строка на значение, целое число. Пустая ячейка = значение "
+    "не представлено (это НЕ ноль). Ноль пишите как 0. / One row per value, a whole number. An empty "
+    "cell = not reported (NOT zero); write zero as 0.",
     "Разбивка: пусто или total = итог; иначе «измерение=значение», например sex=female, "
     "operation=PRV-2014-01. / Disaggregation: empty or 'total', else 'dimension=value'.",
+    "Структура листов защищена: заполняются только белые ячейки. Пустые строки под показателями – "
+    "для разбивок (выберите показатель и разбивку из списков); строки под CR02/CR03 – по одной на "
+    "каждую совместную операцию (operation=код операции, значение 1). / The structure is protected: "
+    "fill in the white cells only. The empty rows below the indicators are for breakdowns (pick the "
+    "indicator and the breakdown from the lists); the rows below CR02/CR03 take one joint operation "
+    "each (operation=<operation code>, value 1).",
     "Лист «Мероприятия | Measures»: статус – выполнено / выполняется / не выполнено / перенесено "
     "(implemented / in progress / not implemented / postponed).",
     "Перечень мероприятий программы в этом шаблоне носит иллюстративный характер: реальные тексты "
@@ -281,23 +286,3 @@ def save_workbook(workbook: openpyxl.Workbook, path: Path, timestamp: dt.datetim
             entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             entry.compress_type = zipfile.ZIP_DEFLATED
             target.writestr(entry, data)
-
-
-def write_blank_template(programme_code: str, year: int, path: Path) -> Path:
-    """A blank bilingual XLSX for one programme and year, prefilled with the indicators
-    reportable then (one "total" row each) and the measures due that year."""
-    reference = load_reference()
-    programme_code = programme_code.upper()
-    if programme_code not in reference.programme_codes:
-        raise ValueError(
-            f"unknown programme {programme_code!r}: use one of {sorted(reference.programme_codes)}"
-        )
-    reportable = reference.reportable_indicators(programme_code, year)
-    codes = [code for code in reference.indicators.indicator_code if code in reportable]
-    values = [{"indicator_code": c, "disaggregation": TOTAL, "value": None, "comment": ""} for c in codes]
-    due = reference.measures_due(programme_code, year)
-    registry = reference.measures[reference.measures.programme_code == programme_code].measure_code
-    actions = [{"measure_code": code, "status": "", "narrative": ""} for code in registry if code in due]
-    workbook = _workbook(None, values, actions, programme_code, year)
-    save_workbook(workbook, Path(path), dt.datetime(year + 1, 1, 1))
-    return Path(path)

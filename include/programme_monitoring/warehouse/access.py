@@ -72,6 +72,9 @@ RAW, AUDIT, REFERENCE, STAGING, INTERMEDIATE, MARTS = (
     "marts",
 )
 MARTS_BUILD = "marts_build"  # where the transform builds the next marts before swapping them in
+# A history build (figures as of a past date) is for analysts: BI and state roles neither read
+# nor see it (information_schema lists only the schemas a role may use).
+MARTS_AS_OF = "marts_as_of"
 LAYERS = (RAW, AUDIT, REFERENCE, STAGING, INTERMEDIATE, MARTS)
 BUILT_LAYERS = (REFERENCE, STAGING, INTERMEDIATE, MARTS)
 
@@ -133,6 +136,8 @@ def intended_grants() -> list[Grant]:
     grants += [Grant(AUDITOR, AUDIT, "USAGE"), Grant(AUDITOR, AUDIT, "SELECT")]
     for role in (ANALYST, BI_READER, *(state_role(c) for c in state_codes())):
         grants += [Grant(role, MARTS, "USAGE"), Grant(role, MARTS, "SELECT")]
+    grants += [Grant(TRANSFORMER, MARTS_AS_OF, p) for p in ("USAGE", "CREATE", "SELECT")]
+    grants += [Grant(ANALYST, MARTS_AS_OF, "USAGE"), Grant(ANALYST, MARTS_AS_OF, "SELECT")]
     grants.append(Grant(ANALYST, INTERMEDIATE, "USAGE"))
     grants += [Grant(ANALYST, INTERMEDIATE, "SELECT", view) for view in APPROVED_INTERMEDIATE]
     return grants
@@ -187,9 +192,11 @@ def apply_access_policies(
     existing = {r[0] for r in conn.execute("select nspname from pg_namespace")}
     if MARTS_BUILD in existing and marts_schema != MARTS_BUILD:
         schemas[MARTS_BUILD] = MARTS_BUILD
-    # Another published marts schema (an as-of history build, ``marts_as_of``) gets exactly
-    # the marts' grants and row-level security; ``marts`` itself keeps its own.
+    # Another published marts schema (an as-of history build, ``marts_as_of``) gets the
+    # grants of MARTS_AS_OF (analysts only) and the marts' row-level security.
     extra_marts = [marts_schema] if marts_schema not in (MARTS, MARTS_BUILD) else []
+    if MARTS_AS_OF in existing and MARTS_AS_OF not in extra_marts:  # re-applied: analysts only
+        extra_marts.append(MARTS_AS_OF)
 
     # Start from nothing on every layer, then grant the matrix (one transaction: no gap is visible).
     for actual in schemas.values():
@@ -226,7 +233,7 @@ def apply_access_policies(
             sql.SQL("revoke all on all tables in schema {} from public, {}").format(ident, role_list)
         )
         for grant in intended_grants():
-            if grant.schema == MARTS and grant.table == "*":
+            if grant.schema == MARTS_AS_OF and grant.table == "*":
                 on = "schema {}" if grant.privilege in ("USAGE", "CREATE") else "all tables in schema {}"
                 conn.execute(
                     sql.SQL("grant {} on " + on + " to {}").format(

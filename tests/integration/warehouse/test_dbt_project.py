@@ -194,3 +194,233 @@ def test_every_mart_is_contracted_labelled_and_keyed(built_warehouse, own_wareho
             )
         }
     assert {m["name"] for m in marts} <= built
+
+
+# -- what a BI tool reads from PostgreSQL's catalogue --------------------------------------
+
+
+def _marts_in_manifest(own_warehouse) -> list[dict]:
+    nodes = json.loads((own_warehouse[1] / "target" / "manifest.json").read_text())["nodes"]
+    return [n for n in nodes.values() if n["resource_type"] == "model" and n["path"].startswith("marts/")]
+
+
+def _labels(node: dict) -> str:
+    meta = {**(node.get("meta") or {}), **(node.get("config", {}).get("meta") or {})}
+    return f"{meta['label_ru']} / {meta['label_en']}"
+
+
+def _comments(url: str, schema: str) -> dict[tuple[str, str | None], str | None]:
+    """(table, column or None) -> its comment, for every table and column of the schema."""
+    rows = _rows(
+        url,
+        """
+        select c.relname, null::text, obj_description(c.oid, 'pg_class')
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = %s and c.relkind in ('r', 'p')
+        union all
+        select c.relname, a.attname::text, col_description(c.oid, a.attnum)
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+        where n.nspname = %s and c.relkind in ('r', 'p')""",
+        schema,
+        schema,
+    )
+    return {(table, column): comment for table, column, comment in rows}
+
+
+def _constraints(url: str, schema: str) -> dict[str, tuple[str, str, str | None]]:
+    """Constraint name -> (table, type, referenced table) of every constraint of the schema
+    (p primary key, f foreign key, u unique, c check, n not null on PostgreSQL 18)."""
+    rows = _rows(
+        url,
+        """
+        select con.conname, c.relname, con.contype, ref.relname
+        from pg_constraint con
+        join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
+        left join pg_class ref on ref.oid = con.confrelid
+        where n.nspname = %s""",
+        schema,
+    )
+    return {name: (table, kind, ref) for name, table, kind, ref in rows}
+
+
+def _assert_catalogue(url: str, own_warehouse, schema: str) -> None:
+    """Every mart table and column has its Russian / English comment; keys have stable names."""
+    comments = _comments(url, schema)
+    problems = []
+    for mart in _marts_in_manifest(own_warehouse):
+        table = mart["name"]
+        comment = comments.get((table, None)) or ""
+        if not (comment.startswith(_labels(mart)) and mart["description"].split()[0] in comment):
+            problems.append(f"{table}: comment {comment!r}")
+        for column in mart["columns"].values():
+            comment = comments.get((table, column["name"])) or ""
+            if not comment.startswith(_labels(column)):
+                problems.append(f"{table}.{column['name']}: comment {comment!r}")
+    assert not problems, "\n".join(problems)
+    assert all(comments.values()), [key for key, comment in comments.items() if not comment]
+    names = _constraints(url, schema)
+    assert len(names) > 100 and not [name for name in names if "__" in name], (
+        names
+    )  # no __dbt_tmp, no leftovers
+
+
+def test_every_mart_table_and_column_has_a_russian_and_english_comment(built_warehouse, own_warehouse):
+    url, _ = built_warehouse
+    _assert_catalogue(url, own_warehouse, "marts")
+    (comment,) = _rows(url, "select col_description('marts.fct_indicator_values'::regclass, 1)")
+    assert comment[0].startswith("Государство / State\n")
+
+
+def test_keys_are_declared_with_stable_names(built_warehouse, own_warehouse):
+    url, _ = built_warehouse
+    constraints = _constraints(url, "marts")
+    nodes = json.loads((own_warehouse[1] / "target" / "manifest.json").read_text())["nodes"]
+    marts = {m["name"] for m in _marts_in_manifest(own_warehouse)}
+    keyless = {"rpt_urs_indicators_shared"}  # NULL citizenship on total rows: a unique test instead
+    for table in marts - keyless:
+        assert constraints.get(f"{table}_pkey") == (table, "p", None), table
+    # Every relationships test between marts is also a foreign key PostgreSQL holds.
+    expected = set()
+    for test in nodes.values():
+        metadata = test.get("test_metadata") or {}
+        if metadata.get("name") == "relationships" and test.get("attached_node") in nodes:
+            table = nodes[test["attached_node"]]["name"]
+            to = metadata["kwargs"]["to"].split("'")[1]
+            if table in marts and to in marts:
+                expected.add((f"{table}_{metadata['kwargs']['column_name']}_fkey", table, to))
+    assert len(expected) >= 20
+    assert {(name, t, ref) for name, (t, kind, ref) in constraints.items() if kind == "f"} >= expected
+    with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute(
+            "insert into marts.dim_reporting_authority (authority_key, state_code, authority_name, "
+            "programme_codes, first_reporting_year, last_reporting_year, reports_accepted) "
+            "values ('XX:test', 'XX', 'test', 'THB', 2014, 2014, 1)"
+        )
+
+
+def test_rates_have_a_fixed_scale(built_warehouse):
+    url, _ = built_warehouse
+    numeric = _rows(
+        url,
+        """
+        select table_name, column_name, numeric_precision, numeric_scale from information_schema.columns
+        where table_schema = 'marts' and data_type = 'numeric' order by 1, 2""",
+    )
+    assert numeric and all(scale is not None for _, _, _, scale in numeric), numeric
+    rates = {(t, c): (p, s) for t, c, p, s in numeric if c.endswith("_rate")}
+    assert set(rates.values()) == {(7, 4)} and len(rates) == 5
+    (rate,) = _rows(
+        url,
+        "select implementation_rate from marts.rpt_programme_implementation "
+        "where state_code = 'RU' and programme_code = 'IM'",
+    )
+    assert str(rate[0]) == "0.6667"
+
+
+def test_the_build_gives_no_warnings(built_warehouse, own_warehouse):
+    log = (own_warehouse[1] / "logs" / "dbt.log").read_text()
+    warnings = [line for line in log.splitlines() if "[warn" in line.lower() or "[WARNING]" in line]
+    assert not warnings, "\n".join(warnings[:10])
+
+
+def test_the_revisions_mart_says_what_a_correction_changed(built_warehouse):
+    url, _ = built_warehouse
+    rows = _rows(
+        url,
+        """
+        select state_code, programme_code, reporting_year, indicator_code, disaggregation, change_type,
+               old_value, new_value, old_report_version, new_report_version, old_source_file,
+               new_source_file, is_in_force
+        from marts.rpt_revisions order by indicator_code""",
+    )
+    files = ("ru-thb-2014-v1.xlsx", "ru-thb-2014-v2.xlsx")
+    assert rows == [
+        ("RU", "THB", 2014, "THB01", "total", "updated", 600, 700, 1, 2, *files, True),
+        ("RU", "THB", 2014, "THB02", "total", "added", None, 40, 1, 2, *files, True),
+        ("RU", "THB", 2014, "THB04", "total", "updated", 300, 350, 1, 2, *files, True),
+        ("RU", "THB", 2014, "TRN01", "total", "updated", 90, 100, 1, 2, *files, True),
+    ]
+
+
+def _login(url: str, group: str) -> psycopg.Connection:
+    from psycopg import sql
+
+    user, password = f"test_{group}", "test-" + group
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(user)))
+        admin.execute(
+            sql.SQL("create role {} login password {}").format(sql.Identifier(user), sql.Literal(password))
+        )
+        admin.execute(sql.SQL("grant {} to {}").format(sql.Identifier(group), sql.Identifier(user)))
+    return psycopg.connect(url, user=user, password=password, autocommit=True)
+
+
+def test_analysts_read_revisions_and_history_that_bi_does_not_even_see(built_warehouse):
+    from programme_monitoring.warehouse import access
+
+    url, _ = built_warehouse
+    with psycopg.connect(
+        url, autocommit=True
+    ) as admin:  # a published history build, as the transform leaves it
+        admin.execute("create schema if not exists marts_as_of")
+        admin.execute("create table if not exists marts_as_of.rpt_headline_figures (reporting_year integer)")
+    access.apply_access(url)
+    schemas = (
+        "select schema_name from information_schema.schemata "
+        "where schema_name not in ('pg_catalog', 'information_schema')"
+    )
+    with _login(url, access.ANALYST) as analyst:
+        assert analyst.execute("select count(*) from marts.rpt_revisions").fetchone()[0] == 4
+        assert analyst.execute("select count(*) from marts_as_of.rpt_headline_figures").fetchone()[0] == 0
+        assert {"marts", "marts_as_of"} <= {r[0] for r in analyst.execute(schemas)}
+    with _login(url, access.BI_READER) as bi:
+        assert {r[0] for r in bi.execute(schemas)} == {"marts", "public"}
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            bi.execute("select * from marts_as_of.rpt_headline_figures")
+
+
+def test_a_rebuild_in_place_keeps_the_names(built_warehouse, own_warehouse, run_dbt_in_process):
+    url, _ = built_warehouse
+    result = run_dbt_in_process("run", "--select", "rpt_revisions")
+    assert result.success, result.exception
+    names = {
+        name for name, (table, kind, _) in _constraints(url, "marts").items()
+        if table == "rpt_revisions" and kind in ("p", "f")
+    }  # fmt: skip
+    assert names == {
+        "rpt_revisions_pkey",
+        "rpt_revisions_state_code_fkey",
+        "rpt_revisions_programme_code_fkey",
+        "rpt_revisions_indicator_code_fkey",
+    }
+    assert _comments(url, "marts")[("rpt_revisions", "old_value")].startswith("Прежнее значение / Old value")
+
+
+def test_comments_and_keys_travel_with_the_published_marts(
+    built_warehouse, own_warehouse, run_dbt_in_process
+):
+    """The transform builds the marts aside (marts_build) and publishes them: the catalogue goes along."""
+    from programme_monitoring.warehouse.transform import BUILD_SCHEMA, publish_marts
+
+    url, _ = built_warehouse
+    result = run_dbt_in_process(
+        "run", "--select", "path:models/marts", "--vars", json.dumps({"marts_schema": BUILD_SCHEMA})
+    )
+    assert result.success, result.exception
+    publish_marts()
+    _assert_catalogue(url, own_warehouse, "marts")
+    assert _constraints(url, "marts")["fct_indicator_values_state_code_fkey"] == (
+        "fct_indicator_values", "f", "dim_member_state",
+    )  # fmt: skip
+
+
+def test_the_dbt_docs_open_from_disk(built_warehouse, own_warehouse, run_dbt_in_process):
+    """``dbt docs generate --static`` (the dbt-docs command): one page with the models, the
+    labels and the catalogue's comments inside, nothing to serve."""
+    result = run_dbt_in_process("docs", "generate", "--static")
+    assert result.success, result.exception
+    page = (own_warehouse[1] / "target" / "static_index.html").read_text()
+    assert "rpt_revisions" in page
+    # A column's comment, from the catalogue (the page holds its JSON, non-ASCII escaped).
+    assert json.dumps("Прежнее значение / Old value")[1:-1] in page
