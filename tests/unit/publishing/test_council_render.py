@@ -124,11 +124,15 @@ def test_synthetic_figures_are_marked_on_the_cover_and_every_page(edition, mart_
         assert _body_text(html).count(banner) >= 2, lang  # cover and the edition's description
         assert "@top-center" in html and banner in html.split("</style>")[0]  # every page's head
     real = mart_data.synthetic_reports
-    mart_data.synthetic_reports = 0
     try:
+        mart_data.synthetic_reports = 1
+        some = _body_text(render_html(build_context(edition, "ru")))
+        mart_data.synthetic_reports = 0
         html = render_html(build_context(edition, "en"))
     finally:
         mart_data.synthetic_reports = real
+    assert "Часть показателей получена из сгенерированных (учебных) отчётов" in some
+    assert "(отчётов: 1 из 2)" in some
     assert "SYNTHETIC" not in html
 
 
@@ -143,6 +147,8 @@ def test_comparability_notes_where_a_figure_changes_composition(pages):
     )
     assert "состав меняется — 2014: борьба с преступностью, торговля людьми; 2015:" in russian
     assert labels["criminal_groups_terminated"] + "”: composition" not in english  # same reports both years
+    summary = english[english.rindex("1. Summary") : english.rindex("2. Headline figures by year")]
+    assert f"Comparability: the make-up of “{labels['crimes_identified']}” changes over the years" in summary
 
 
 def test_text_is_escaped_and_charts_embedded(pages):

@@ -122,6 +122,11 @@ def chart_states(data: MartData, lang: str, year: int) -> str:
                         color="#777",
                         style="italic",
                     )
+        for s, state in enumerate(states):
+            if not any((state, code) in value for code in codes):  # no report carrying these figures
+                pane.text(
+                    top * 0.01, s, t["no_report"], va="center", fontsize=6.5, color="#777", style="italic"
+                )
         pane.set_yticks(range(len(states)), [data.name("state", s, lang) for s in states], fontsize=7.5)
         pane.set_xlabel(t["unit_count"])
         pane.xaxis.set_major_formatter(_count_formatter(lang))

@@ -295,7 +295,7 @@ def coverage(data: MartData, lang: str, years: list[int]) -> dict:
             programmes[r["programme_code"]] = max(
                 programmes.get(r["programme_code"], 0), r["states_reporting"]
             )
-    rows, notes = [], []
+    rows, notes, changing = [], [], []
     for column, label in labels.items():
         if column == "reports_used":
             continue
@@ -312,13 +312,20 @@ def coverage(data: MartData, lang: str, years: list[int]) -> dict:
                 periods[-1][1] = y
         rows.append([label, *cells])
         if len(periods) > 1:
+            changing.append(label)
             spans = "; ".join(
                 f"{formatting.year(a)}{'' if a == b else '–' + formatting.year(b)}: "
                 + ", ".join(programme_short(c, lang) for c in composition)
                 for a, b, composition in periods
             )
             notes.append(t["coverage_changes"].format(figure=label, periods=spans))
-    return {"years": [formatting.year(y) for y in years], "rows": rows, "notes": notes}
+    quoted = ", ".join(t["quote"].format(text=label) for label in changing)
+    return {
+        "years": [formatting.year(y) for y in years],
+        "rows": rows,
+        "notes": notes,
+        "summary": t["coverage_summary"].format(figures=quoted) if changing else t["coverage_none"],
+    }
 
 
 def build_context(edition: Edition, lang: str) -> dict:
@@ -339,7 +346,11 @@ def build_context(edition: Edition, lang: str) -> dict:
         "edition_date": formatting.date(_date(edition.generated_at), lang),
         "as_of": as_of,
         "synthetic": data.synthetic,
-        "synthetic_text": t["synthetic_text"].format(n=data.synthetic_reports, total=data.reports),
+        "synthetic_text": t[
+            "synthetic_text" if data.synthetic_reports == data.reports else "synthetic_some"
+        ].format(
+            n=formatting.count(data.synthetic_reports, lang), total=formatting.count(data.reports, lang)
+        ),
         "source_short": t["source_short"].format(n=formatting.count(reports, lang)),
         "source_note": t["source_note"].format(as_of=as_of, n=formatting.count(reports, lang)),
         "headline": headline_rows(data, year, lang, revised_headline),

@@ -15,6 +15,7 @@ TEXT = {
         "executive_committee": "Исполнительный комитет Содружества Независимых Государств",
         "edition_of": "Издание от {date}",
         "contents": "Содержание",
+        "quote": "«{text}»",
         "as_of_cover": "Данные по состоянию на {as_of}",
         "dash_note": "«—» — государство не представило показатель.",
         "about": "Об издании",
@@ -24,7 +25,11 @@ TEXT = {
         "synthetic_banner": "СИНТЕТИЧЕСКИЕ ДАННЫЕ",
         "synthetic_text": (
             "Все показатели этого издания получены из сгенерированных (учебных) отчётов, а не из отчётов "
-            "государств (отчётов: {n} из {total}). Издание не предназначено для официального использования."
+            "государств. Издание не предназначено для официального использования."
+        ),
+        "synthetic_some": (
+            "Часть показателей получена из сгенерированных (учебных) отчётов, а не из отчётов государств "
+            "(отчётов: {n} из {total}). Издание не предназначено для официального использования."
         ),
         "synthetic_footer": "СИНТЕТИЧЕСКИЕ ДАННЫЕ — не для официального использования",
         "source_short": "Источник: отчёты государств ({n}); перечень — в приложении.",
@@ -46,12 +51,17 @@ TEXT = {
         "unit_persons_events": "Число (преступлений, лиц, групп, каналов)",
         "year_axis": "Год",
         "missing_bar": "нет сведений",
-        "missing_legend": "нет сведений: государство не представило показатель",
+        "no_report": "нет отчёта с этими показателями",
+        "missing_legend": (
+            "«нет сведений»: государство не представило показатель; «нет отчёта с этими показателями»: "
+            "государство не представило отчёт по программе, в которой есть эти показатели"
+        ),
         "report_year_line": "отчётный год",
         "coverage": "Сопоставимость рядов: какие отчёты входят в показатель",
         "coverage_cell": "{states} гос.: {programmes}",
         "coverage_changes": "«{figure}»: состав меняется — {periods}. Значения этих лет несопоставимы.",
         "coverage_none": "Состав всех основных показателей одинаков во все годы ряда.",
+        "coverage_summary": "Сопоставимость по годам: меняется состав показателей {figures} (см. раздел 2).",
         "revised_values": {
             "one": "пересмотрено {n} значение",
             "few": "пересмотрено {n} значения",
@@ -123,6 +133,7 @@ TEXT = {
         "executive_committee": "Executive Committee of the Commonwealth of Independent States",
         "edition_of": "Edition of {date}",
         "contents": "Contents",
+        "quote": "“{text}”",
         "as_of_cover": "Data as of {as_of}",
         "dash_note": "“—”: the state did not report the figure.",
         "about": "About this edition",
@@ -132,7 +143,11 @@ TEXT = {
         "synthetic_banner": "SYNTHETIC DATA",
         "synthetic_text": (
             "Every figure in this edition comes from generated (sample) reports, not from the states' "
-            "reports ({n} of {total} reports). Not for official use."
+            "reports. Not for official use."
+        ),
+        "synthetic_some": (
+            "Some figures come from generated (sample) reports, not from the states' reports "
+            "({n} of {total} reports). Not for official use."
         ),
         "synthetic_footer": "SYNTHETIC DATA — not for official use",
         "source_short": "Source: the states' reports ({n}); listed in the annex.",
@@ -154,7 +169,11 @@ TEXT = {
         "unit_persons_events": "Number (crimes, persons, groups, channels)",
         "year_axis": "Year",
         "missing_bar": "not reported",
-        "missing_legend": "not reported: the state did not report the figure",
+        "no_report": "no report with these figures",
+        "missing_legend": (
+            "“not reported”: the state did not report the figure; “no report with these figures”: the state "
+            "sent no report of a programme that carries them"
+        ),
         "report_year_line": "reporting year",
         "coverage": "Comparability: which reports make up each figure",
         "coverage_cell": "{states} states: {programmes}",
@@ -162,6 +181,7 @@ TEXT = {
             "“{figure}”: composition changes — {periods}. Values of these years are not comparable."
         ),
         "coverage_none": "Every headline figure is made of the same reports in every year of the series.",
+        "coverage_summary": "Comparability: the make-up of {figures} changes over the years (see section 2).",
         "revised_values": {"one": "{n} value revised", "other": "{n} values revised"},
         "revised_headline": "headline figures changed: {n}",
         "what": "What",
