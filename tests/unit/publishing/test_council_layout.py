@@ -56,18 +56,15 @@ def test_the_long_tables_run_over_several_pages(long_document):
     assert len(pages_with_body_rows) >= 4
 
 
-def test_no_table_row_spans_two_pages(long_document):
+def test_no_table_row_spans_two_pages_and_a_continued_table_repeats_its_header(long_document):
+    every = [_rows(page) for page in long_document.pages]
     seen: dict[int, int] = {}
-    for number, page in enumerate(long_document.pages, start=1):
-        for element, is_header, _ in _rows(page):
+    for number, rows in enumerate(every, start=1):
+        for element, is_header, _ in rows:
             if is_header:
                 continue  # a header row is repeated on every page by design
             first = seen.setdefault(id(element), number)
             assert first == number, f"a row begins on page {first} and continues on page {number}"
-
-
-def test_a_continued_table_repeats_its_header(long_document):
-    every = [_rows(page) for page in long_document.pages]
     with_header = {id(t) for rows in every for _, h, t in rows if h}  # the signature block has none
     continued = 0
     for rows in every:
