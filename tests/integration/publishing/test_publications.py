@@ -177,6 +177,9 @@ def test_a_new_edition_lists_the_figures_revised_since_the_last(edition):
     assert revised[("indicators", "value")]["key"]["state_code"] == "RU"
     assert revised[("indicators", "value")]["previous"] is None
     assert len(again.revisions) == 3  # the crimes, and Russia's THB01 value and is_reported
+    assert (
+        again.revision_summary("en") == "1 value revised; headline figures changed: 1"
+    )  # as a reader counts
     assert list((again.output_dir / "editions").glob("edition_*.json"))
     russian = again.files["ru.html"].read_text(encoding="utf-8")
     assert "Изменённые показатели по сравнению с изданием" in russian

@@ -106,7 +106,8 @@ def mart_data():
                 ("f1", "RU", "THB", 2014, "THB04", "warning", "W01", None, None, None)
                 + ("Скачок", "A jump", "r" * 64, ru, 7),
                 ("f2", "KZ", "THB", 2014, "THB01", "warning", "modified_z_score_outlier")
-                + (decimal.Decimal("731.00000000000000000000"), ">", decimal.Decimal("3.5"))
+                + (decimal.Decimal("731.00000000000000000000"), "vs median of the state's years")
+                + (decimal.Decimal("3.5"),)
                 + ("THB01: выброс", "THB01: modified_z_score_outlier (731 > 3.5)", "k" * 64, kz, 2),
             ],
         ),

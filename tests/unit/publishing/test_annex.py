@@ -67,6 +67,7 @@ def test_formats_widths_frozen_headers_and_filters(edition):
         assert sheet.auto_filter.ref == sheet.dimensions, name
         widths = [sheet.column_dimensions[c].width for c in "ABC"]
         assert all(w and 8 <= w <= 60 for w in widths), (name, widths)
+        assert sheet.row_dimensions[1].height >= 26, name  # two languages: two lines at least
     about = workbook[SHEETS["edition"]]
     rows = {row[0].value.split("\n")[1]: row[1] for row in about.iter_rows()}
     assert rows["Data as of (UTC)"].value == dt.datetime(2015, 4, 2, 9, 30)  # a date, not text

@@ -74,8 +74,9 @@ def test_tables_use_the_marts_names_rates_and_words(pages):
     assert "торговля людьми Российская Федерация да 1 апр. 2015\u202fг. 10 февр. 2015\u202fг. да" in russian
     assert "A jump" in english and "Скачок" in russian and "Скачок" not in english
     # the warehouse's rule in words, its figures by Babel
-    assert "value far from the state's other years (731 > 3.5)" in english
-    assert "значение резко отличается от других лет государства (731 > 3,5)" in russian
+    assert "value 731 far from the median of the state's other years (3.5)" in english
+    assert "значение 731 далеко от медианы других лет государства (3,5)" in russian
+    assert "vs median" not in russian
     assert "осуждено лиц всего" in russian and "persons convicted total" in english  # the breakdown
 
 

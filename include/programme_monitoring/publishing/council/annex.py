@@ -38,6 +38,7 @@ YEAR_FORMAT = "0"
 DATE_FORMAT = "mm-dd-yy"  # Excel's built-in date format 14: shown in the reader's locale
 MOMENT_FORMAT = "m/d/yy h:mm"  # built-in 22, likewise
 MAX_WIDTH = 60
+HEADER_WIDTH = 30
 
 # Sheet names (at most 31 characters), Russian then English.
 SHEETS = {
@@ -142,8 +143,11 @@ class _Workbook:
                 header_cell.fill = PatternFill("solid", fgColor="EEEEEE")
                 header_cell.alignment = Alignment(wrap_text=True, vertical="top")
             sheet.freeze_panes = "A2"
-            for i, text in enumerate(header, start=1):
-                widths[i] = max(len(line) for line in text.split("\n")) + 2
+            lines = 1
+            for i, text in enumerate(header, start=1):  # a long label wraps in a column of at most 30
+                widths[i] = min(max(len(line) for line in text.split("\n")), HEADER_WIDTH) + 2
+                lines = max(lines, sum(-(-len(line) // HEADER_WIDTH) for line in text.split("\n")))
+            sheet.row_dimensions[1].height = 13 * lines
         for row in rows:
             sheet.append(
                 [self._fit(excel_value(v), sheet.title, sheet.max_row + 1, i) for i, v in enumerate(row)]

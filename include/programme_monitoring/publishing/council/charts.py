@@ -59,8 +59,13 @@ def _wrap(text: str, width: int = 48) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
-def chart_series(headline: Section, lang: str, year: int, years: list[int]) -> str:
+def chart_series(
+    headline: Section, lang: str, year: int, years: list[int], breaks: dict[str, set[int]] | None = None
+) -> str:
+    """``breaks``: headline column -> the years whose figure is made of other programmes'
+    reports than the year before's (drawn as a dotted line between the two years)."""
     plt = _pyplot()
+    breaks = breaks or {}
     t, labels = TEXT[lang], figure_labels(lang)
     by_year = {r["reporting_year"]: r for r in headline.records()}
     figure, panes = plt.subplots(1, 2, figsize=(WIDTH_INCHES, 3.3))
@@ -75,6 +80,10 @@ def chart_series(headline: Section, lang: str, year: int, years: list[int]) -> s
                         t["missing_bar"], (y, 0), ha="center", va="bottom", fontsize=7, color="#777"
                     )
         pane.axvline(year, color="#999", linestyle="--", linewidth=1, label=t["report_year_line"])
+        changed = sorted({y for column in columns for y in breaks.get(column, ())})
+        for i, y in enumerate(changed):
+            label = t["composition_line"] if i == 0 else None
+            pane.axvline(y - 0.5, color="#b00000", linestyle=":", linewidth=1.2, label=label)
         pane.set_xticks(years, [formatting.year(y) for y in years])
         pane.set_xlabel(t["year_axis"])
         pane.set_ylabel(t["unit_count"])
@@ -96,7 +105,7 @@ def chart_states(data: MartData, lang: str, year: int) -> str:
         {r["state_code"] for r in records}, key=lambda s: data.name("state", s, lang), reverse=True
     )
     value = {(r["state_code"], r["indicator_code"]): r["value"] for r in records}
-    height = max(3.2, 0.32 * len(states) * 1.6 + 1.6)
+    height = 0.3 * len(states) + 1.9
     figure, panes = plt.subplots(1, 2, figsize=(WIDTH_INCHES, height))
     for pane, codes, columns in zip(panes, panes_codes, STATE_CHART_COLUMNS, strict=True):
         bar = 0.8 / max(len(codes), 1)

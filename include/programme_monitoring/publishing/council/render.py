@@ -187,7 +187,8 @@ def summary_facts(data: MartData, lang: str) -> list[str]:
 def implementation_tables(data: MartData, lang: str) -> dict[str, list[list[str]]]:
     """Programme -> one row per state: measures due, by status, the rate."""
     tables: dict[str, list[list[str]]] = {}
-    for r in data.sections["implementation"].records():
+    records = data.sections["implementation"].records()
+    for r in sorted(records, key=lambda r: data.name("state", r["state_code"], lang)):
         tables.setdefault(r["programme_code"], []).append(
             [data.name("state", r["state_code"], lang)]
             + [formatting.count(r[c], lang) for c in MEASURE_COLUMNS]
@@ -206,7 +207,7 @@ def indicator_tables(data: MartData, lang: str) -> dict[str, dict]:
         block["states"].setdefault(r["state_code"], {})[r["indicator_code"]] = r["value"]
     return {
         programme: {
-            "header": [data.name("indicator", c, lang) for c in block["codes"]],
+            "header": [_capital(data.name("indicator", c, lang)) for c in block["codes"]],
             "rows": [
                 [data.name("state", state, lang)]
                 + [formatting.count(values.get(c), lang) for c in block["codes"]]
@@ -222,6 +223,7 @@ def indicator_tables(data: MartData, lang: str) -> dict[str, dict]:
 def completeness(data: MartData, lang: str) -> dict:
     """Who was expected to report, who did, when, and who did not or was late."""
     every = data.sections["completeness"].records()
+    every.sort(key=lambda r: (r["programme_code"], data.name("state", r["state_code"], lang)))
     records = [r for r in every if r["is_expected"]]
 
     def who(r):
@@ -249,12 +251,9 @@ def finding_text(r: dict, lang: str) -> str:
     rule = RULES[lang].get(r["rule_code"] or "")
     if rule is None:
         return r[f"message_{lang}"] or ""
-    figures = " ".join(
-        formatting.count(v, lang) if i != 1 else v
-        for i, v in enumerate((r.get("left_value"), r.get("operator"), r.get("right_value")))
-        if v is not None
+    return rule.format(
+        left=formatting.count(r.get("left_value"), lang), right=formatting.count(r.get("right_value"), lang)
     )
-    return f"{rule} ({figures})" if figures else rule
 
 
 def findings(data: MartData, lang: str) -> list[list[str]]:
@@ -296,6 +295,7 @@ def coverage(data: MartData, lang: str, years: list[int]) -> dict:
                 programmes.get(r["programme_code"], 0), r["states_reporting"]
             )
     rows, notes, changing = [], [], []
+    breaks: dict[str, set[int]] = {}
     for column, label in labels.items():
         if column == "reports_used":
             continue
@@ -307,6 +307,8 @@ def coverage(data: MartData, lang: str, years: list[int]) -> dict:
             cells.append(t["coverage_cell"].format(states=states, programmes=names) if programmes else "—")
             composition = tuple(sorted(programmes))
             if composition and (not periods or periods[-1][2] != composition):
+                if periods:
+                    breaks.setdefault(column, set()).add(y)
                 periods.append([y, y, composition])
             elif composition:
                 periods[-1][1] = y
@@ -324,6 +326,7 @@ def coverage(data: MartData, lang: str, years: list[int]) -> dict:
         "years": [formatting.year(y) for y in years],
         "rows": rows,
         "notes": notes,
+        "breaks": breaks,
         "summary": t["coverage_summary"].format(figures=quoted) if changing else t["coverage_none"],
     }
 
@@ -333,6 +336,7 @@ def build_context(edition: Edition, lang: str) -> dict:
     t, year, data = TEXT[lang], edition.year, edition.data
     as_of = formatting.timestamp(data.as_of, lang)
     years = report_years(data, year)
+    comparability = coverage(data, lang, years)
     revised_headline = {
         (rv["key"]["reporting_year"], rv["column"]) for rv in reader_revisions(edition.revisions)["headline"]
     }
@@ -360,14 +364,18 @@ def build_context(edition: Edition, lang: str) -> dict:
         "completeness": completeness(data, lang),
         "findings": findings(data, lang),
         "not_reported": not_reported(data, lang),
-        "coverage": coverage(data, lang, years),
+        "coverage": comparability,
         "revisions": revision_rows(edition, lang),
         "revision_summary": revision_summary(edition.revisions, lang),
         "previous_edition": edition.previous_edition and formatting.timestamp(edition.previous_edition, lang),
         "programme": lambda code: data.name("programme", code, lang),
-        "chart_series": chart_series(data.sections["headline"], lang, year, years),
+        "chart_series": chart_series(data.sections["headline"], lang, year, years, comparability["breaks"]),
         "chart_states": chart_states(data, lang, year),
     }
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _date(moment: str):

@@ -57,6 +57,7 @@ TEXT = {
             "государство не представило отчёт по программе, в которой есть эти показатели"
         ),
         "report_year_line": "отчётный год",
+        "composition_line": "меняется состав показателя (см. таблицу ниже)",
         "coverage": "Сопоставимость рядов: какие отчёты входят в показатель",
         "coverage_cell": "{states} гос.: {programmes}",
         "coverage_changes": "«{figure}»: состав меняется — {periods}. Значения этих лет несопоставимы.",
@@ -175,6 +176,7 @@ TEXT = {
             "sent no report of a programme that carries them"
         ),
         "report_year_line": "reporting year",
+        "composition_line": "the make-up of the figure changes (see the table below)",
         "coverage": "Comparability: which reports make up each figure",
         "coverage_cell": "{states} states: {programmes}",
         "coverage_changes": (
@@ -261,15 +263,16 @@ SEVERITY = {
 }
 
 # The warehouse's own rules across reports and years (rpt_validation_findings), as a
-# reader says them; the intake's findings carry their own Russian and English text.
+# reader says them, with the finding's two values; the intake's findings carry their own
+# Russian and English text.
 RULES = {
     "ru": {
-        "year_over_year_jump": "резкое изменение по сравнению с прошлым годом",
-        "modified_z_score_outlier": "значение резко отличается от других лет государства",
+        "year_over_year_jump": "резкое изменение по сравнению с прошлым годом: {left} против {right}",
+        "modified_z_score_outlier": "значение {left} далеко от медианы других лет государства ({right})",
     },
     "en": {
-        "year_over_year_jump": "sharp change from the previous year",
-        "modified_z_score_outlier": "value far from the state's other years",
+        "year_over_year_jump": "sharp change from the previous year: {left} against {right}",
+        "modified_z_score_outlier": "value {left} far from the median of the state's other years ({right})",
     },
 }
 
