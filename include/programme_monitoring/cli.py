@@ -54,13 +54,16 @@ def demo(args: argparse.Namespace) -> int:
     states = run_chain()
     print("DAG runs: " + ", ".join(f"{dag_id}={state}" for dag_id, state in states.items()))
 
+    from programme_monitoring.publishing.council.editions import write_council_report
     from programme_monitoring.publishing.headline import read_headline_figures
 
     figures = {row["reporting_year"]: row for row in read_headline_figures()}
     _print_headline(figures.get(2014))
+    council = write_council_report(2014)
     print("\nOutputs:")
     print(f"  headline figures     {where.reports / 'headline_figures.csv'}")
     print(f"                       {where.reports / 'headline_figures.html'}")
+    print(f"  Council report 2014  {council.output_dir}  (ru.pdf, en.pdf, ru.html, en.html, annex.xlsx)")
     print(f"  accepted reports     {where.archive}  (by content hash; ledger: audit.file_ledger)")
     print(f"  refused reports      {where.quarantine}  (each with a .reason.txt)")
     print(f"  data quality docs    {EXPECTATIONS_DIR / 'uncommitted/data_docs/local_site/index.html'}")
@@ -81,14 +84,38 @@ def _print_headline(row: dict | None) -> None:
             print(f"  {english:<80} {value if value is not None else 'not reported':>8}")
 
 
+def _refused(ru: str, en: str) -> int:
+    """A refusal of a command, in Russian and English, on stderr: exit status 1, no traceback."""
+    print(f"{ru}\n{en}", file=sys.stderr)
+    return 1
+
+
 def template(args: argparse.Namespace) -> int:
+    output = Path(args.output)
+    if output.is_dir():
+        return _refused(
+            f"{output} — это папка: укажите имя файла .xlsx.", f"{output} is a folder: name an .xlsx file."
+        )
+    if output.suffix.lower() != ".xlsx":
+        return _refused(
+            f"Шаблон записывается в файл .xlsx, а не в {output}.",
+            f"The template is written to an .xlsx file, not {output}.",
+        )
+    if not output.parent.is_dir():
+        return _refused(
+            f"Папки {output.parent} нет: создайте её или укажите другую.",
+            f"The folder {output.parent} does not exist: create it or choose another.",
+        )
     from programme_monitoring.report_format.blank_template import write_blank_template
 
     try:
-        write_blank_template(args.programme, args.year, Path(args.output))
-    except ValueError as refusal:  # a year the programme does not cover, a missing folder
-        print(f"refused: {refusal}", file=sys.stderr)
-        return 2
+        write_blank_template(args.programme, args.year, output)
+    except ValueError as error:  # the writer's refusal (a programme or year it does not apply to)
+        return _refused(f"Шаблон не записан: {error}", f"The template was not written: {error}")
+    except OSError as error:
+        return _refused(
+            f"Не удалось записать {output}: {error.strerror}.", f"Could not write {output}: {error.strerror}."
+        )
     print(f"Blank report template for {args.programme} {args.year}: {args.output}")
     return 0
 
@@ -139,15 +166,39 @@ def quality(args: argparse.Namespace) -> int:
 
 
 def council_report(args: argparse.Namespace) -> int:
-    from programme_monitoring.publishing.council.editions import LANGUAGES, write_council_report
+    import psycopg
+
+    from programme_monitoring.publishing.council.editions import (
+        LANGUAGES,
+        NoFiguresError,
+        write_council_report,
+    )
 
     languages = (args.lang,) if args.lang else LANGUAGES
-    edition = write_council_report(args.year, languages=languages)
+    try:
+        edition = write_council_report(args.year, languages=languages)
+    except NoFiguresError as error:
+        return _refused(error.ru, error.en)
+    except psycopg.errors.UndefinedTable:
+        return _refused(
+            "Витрины ещё не построены: сначала выполните bin/demo или transform.",
+            "The marts are not built yet: run bin/demo or transform first.",
+        )
+    except psycopg.OperationalError as error:
+        return _refused(
+            f"Хранилище недоступно: {str(error).splitlines()[0]}",
+            f"The warehouse cannot be reached: {str(error).splitlines()[0]}",
+        )
+    except OSError as error:
+        return _refused(
+            f"Не удалось записать доклад: {error.strerror} ({error.filename}).",
+            f"Could not write the report: {error.strerror} ({error.filename}).",
+        )
     print(f"Council report {args.year} (figures as of {edition.as_of}):")
     for name, path in edition.files.items():
         print(f"  {name:<12} {path}")
     if edition.previous_edition:
-        print(f"  {len(edition.revisions)} figure(s) revised since the edition of {edition.previous_edition}")
+        print(f"  {edition.revision_summary('en')} since the edition of {edition.previous_edition}")
     return 0
 
 
@@ -223,6 +274,13 @@ def _programme_code(text: str) -> str:
     return text.strip().upper()
 
 
+def _year(text: str) -> int:
+    """A reporting year: four digits."""
+    if not text.strip().isdigit() or len(text.strip()) != 4:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year (four digits, e.g. 2014)")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="programme_monitoring", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -233,8 +291,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = commands.add_parser("template", help="write a blank XLSX report template")
     p.add_argument("--programme", required=True, type=_programme_code, help="THB, IM or CR")
-    p.add_argument("--year", required=True, type=int)
-    p.add_argument("--output", required=True)
+    p.add_argument("--year", required=True, type=_year)
+    p.add_argument("--output", required=True, help="the .xlsx file to write (its folder must exist)")
     p.set_defaults(handler=template)
 
     p = commands.add_parser("samples", help="write synthetic sample reports to a folder")
@@ -268,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(handler=quality)
 
     p = commands.add_parser("council-report", help="render the yearly report to the Council")
-    p.add_argument("--year", required=True, type=int)
+    p.add_argument("--year", required=True, type=_year)
     p.add_argument("--lang", choices=["ru", "en"], help="one language only (default: both)")
     p.set_defaults(handler=council_report)
 

@@ -29,3 +29,61 @@ def test_a_programme_code_in_lower_case_writes_the_template(tmp_path):
     target = tmp_path / "t.xlsx"
     assert cli.main(["template", "--programme", "thb", "--year", "2014", "--output", str(target)]) == 0
     assert target.stat().st_size > 0
+
+
+# -- bad arguments of template and council-report: a clear message, never a traceback --
+
+
+@pytest.mark.parametrize(
+    ("output", "words"),
+    [
+        ("missing/t.xlsx", "does not exist: create it or choose another"),
+        (".", "is a folder: name an .xlsx file"),
+        ("t.csv", "is written to an .xlsx file"),
+    ],
+)
+def test_template_refuses_an_output_it_cannot_write(capsys, tmp_path, output, words):
+    assert (
+        cli.main(["template", "--programme", "THB", "--year", "2014", "--output", str(tmp_path / output)])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert any("а" <= ch <= "я" for ch in err.lower())  # said in Russian too
+    assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize("command", ["template", "council-report"])
+@pytest.mark.parametrize("year", ["abc", "20140", "-1", ""])
+def test_a_year_that_is_not_a_year_is_refused(capsys, tmp_path, command, year):
+    args = [command, "--year", year]
+    if command == "template":
+        args += ["--programme", "THB", "--output", str(tmp_path / "t.xlsx")]
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(args)
+    assert exit_info.value.code == 2
+    assert "is not a year (four digits, e.g. 2014)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["council-report"],
+        ["council-report", "--year", "2014", "--lang", "de"],
+        ["template", "--year", "2014"],
+    ],
+)
+def test_missing_or_unknown_arguments_are_named(capsys, args):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and ("required" in err or "invalid choice" in err)
+
+
+def test_council_report_says_when_the_warehouse_cannot_be_reached(capsys, monkeypatch):
+    monkeypatch.setenv("WAREHOUSE_URL", "postgresql://nobody@127.0.0.1:1/warehouse")
+    assert cli.main(["council-report", "--year", "2014"]) == 1
+    err = capsys.readouterr().err
+    assert "The warehouse cannot be reached" in err and "Хранилище недоступно" in err
+    assert "Traceback" not in err

@@ -18,7 +18,8 @@ from programme_monitoring.reference import load_reference
 from programme_monitoring.settings import DBT_PROJECT_DIR
 
 MART = "rpt_headline_figures"
-MART_DOCS = DBT_PROJECT_DIR / "models" / "marts" / f"{MART}.yml"
+MARTS_DIR = DBT_PROJECT_DIR / "models" / "marts"
+MART_DOCS = MARTS_DIR / f"{MART}.yml"
 YEAR_COLUMN = "reporting_year"
 REPORTS_USED_COLUMN = "reports_used"
 
@@ -48,3 +49,17 @@ def headline_labels(lang: str) -> dict[str, str]:
 def figure_labels(lang: str) -> dict[str, str]:
     """The columns that are figures (all but the year) -> label in ``lang``, in order."""
     return {c: label for c, label in headline_labels(lang).items() if c != YEAR_COLUMN}
+
+
+@cache
+def column_labels(mart: str) -> dict[str, dict[str, str]]:
+    """Column -> {"en": ..., "ru": ...} of any mart, as its .yml documents it (``config.meta``
+    or ``meta``); a column without both labels is left out."""
+    models = yaml.safe_load((MARTS_DIR / f"{mart}.yml").read_text(encoding="utf-8"))["models"]
+    (model,) = [m for m in models if m["name"] == mart]
+    labels = {}
+    for column in model["columns"]:
+        meta = {**column.get("meta", {}), **(column.get("config") or {}).get("meta", {})}
+        if meta.get("label_en") and meta.get("label_ru"):
+            labels[column["name"]] = {"en": meta["label_en"], "ru": meta["label_ru"]}
+    return labels

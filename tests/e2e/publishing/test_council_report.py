@@ -123,3 +123,26 @@ def test_dag_runs_yearly_and_on_republished_marts_and_renders_the_chosen_year(ch
     folder = paths().reports / "council_report_2015"
     assert (folder / "ru.pdf").exists() and (folder / "en.pdf").exists() and (folder / "annex.xlsx").exists()
     assert json.loads((folder / "edition.json").read_text(encoding="utf-8"))["reporting_year"] == 2015
+
+
+def test_the_real_edition_speaks_the_reader_s_language(edition):
+    """On the chain's real findings and reports: no identifier of the warehouse in the text."""
+    import html as markup
+
+    raw = {
+        "snake_case name": r"\b[a-z]+_[a-z0-9_]+\b",
+        "schema-qualified mart": r"\bmarts\.",
+        "key=value": r"\b[a-z_]+=\w",
+        "long decimal": r"\d[.,]\d{6,}",
+        "ISO date": r"\b\d{4}-\d{2}-\d{2}\b",
+        "file name": r"(?<!annex)\.(xlsx|csv|json)\b",
+    }
+    for lang in ("ru", "en"):
+        page = (edition.output_dir / f"{lang}.html").read_text(encoding="utf-8")
+        page = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+        text = markup.unescape(re.sub(r"<[^>]+>", " ", page))
+        checks = raw | ({"English word": r"\b(warning|error|total)\b"} if lang == "ru" else {})
+        for what, pattern in checks.items():
+            found = re.findall(pattern, text)
+            assert not found, (lang, what, found[:5])
+    assert "СИНТЕТИЧЕСКИЕ ДАННЫЕ" in (edition.output_dir / "ru.html").read_text(encoding="utf-8")

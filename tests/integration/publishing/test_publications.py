@@ -82,23 +82,33 @@ def _same(a, b) -> bool:
 
 def test_annex_equals_the_marts(edition, marts):
     from openpyxl import load_workbook
+    from programme_monitoring.publishing.council.annex import SHEETS, header_of
 
     url, _ = marts
     workbook = load_workbook(edition.files["annex.xlsx"], read_only=True)
-    expected = ["headline", "implementation", "indicators", "not_reported", "completeness", "findings"]
-    assert workbook.sheetnames == ["edition", *expected, "report_versions", "revisions"]
+    expected = [
+        "headline",
+        "implementation",
+        "indicators",
+        "not_reported",
+        "completeness",
+        "coverage",
+        "findings",
+    ]
+    assert workbook.sheetnames == [SHEETS[k] for k in ("edition", *expected, "report_versions", "revisions")]
     compared = 0
     for key in expected:
         columns, rows = _query(url, edition.sections[key].sql, {"year": 2014})
-        cells = list(workbook[key].iter_rows(values_only=True))
-        assert list(cells[0]) == columns, key
+        cells = list(workbook[SHEETS[key]].iter_rows(values_only=True))
+        assert list(cells[0]) == header_of(edition.sections[key].mart, columns), key
+        assert all("\n" in h for h in cells[0]), key  # every column named in Russian and English
         assert len(cells) - 1 == len(rows), key
         for mart_row, sheet_row in zip(rows, cells[1:], strict=True):
             for column, a, b in zip(columns, mart_row, sheet_row, strict=True):
                 assert _same(a, b), (key, column, a, b)
                 compared += 1
     assert compared > 100
-    assert len(list(workbook["completeness"].iter_rows())) > 1  # every mart exists: no optional sections
+    assert len(list(workbook[SHEETS["completeness"]].iter_rows())) > 1  # every mart exists: none optional
 
     columns, rows = _query(
         url,
@@ -107,8 +117,8 @@ def test_annex_equals_the_marts(edition, marts):
            union select distinct reporting_year, state_code, programme_code, source_file, report_id,
                   report_version from marts.fct_measure_implementation""",
     )
-    versions = list(workbook["report_versions"].iter_rows(values_only=True))
-    assert list(versions[0]) == columns
+    versions = list(workbook[SHEETS["report_versions"]].iter_rows(values_only=True))
+    assert list(versions[0]) == header_of("fct_indicator_values", columns)
     assert sorted(versions[1:]) == sorted(tuple(r) for r in rows)
 
 
@@ -124,9 +134,9 @@ def test_edition_records_as_of_and_report_versions(edition, marts):
     }
     assert stored["headline"]["2014"]["crimes_identified"] == 1075
     html = edition.files["ru.html"].read_text(encoding="utf-8")
-    assert html.count("Данные по состоянию на") >= 6  # every table states the as-of date ...
-    assert html.count("Использованные версии отчётов") >= 5  # ... and the versions it used
-    assert "ru-thb-2014-v2.xlsx" in html and "ru-thb-2014-v1.xlsx" not in html
+    assert "по состоянию на" in html  # the as-of moment is stated once, in the edition's description ...
+    assert html.count("Источник: отчёты государств (5)") >= 5  # ... each table's note is short ...
+    assert ".xlsx" not in html.replace("annex.xlsx", "")  # ... and the files are listed in the annex
     assert "1\u00a0075" in html  # figures grouped the Russian way
 
 
@@ -135,6 +145,9 @@ def test_completeness_and_findings_sections_read_their_marts(edition):
     assert "Did not report:" in english and "Reported late:" in english
     assert "not available in this warehouse build" not in english.lower()
     assert "Validation findings under review" in english
+    # the fixture's authorities are the sample generator's "(SYNTHETIC)" ones: every figure is marked
+    assert edition.data.synthetic_reports == edition.data.reports == 6  # the superseded version is not used
+    assert "SYNTHETIC DATA" in english and "Every figure in this edition comes from generated" in english
 
 
 def test_a_new_edition_lists_the_figures_revised_since_the_last(edition):
@@ -164,6 +177,9 @@ def test_a_new_edition_lists_the_figures_revised_since_the_last(edition):
     assert revised[("indicators", "value")]["key"]["state_code"] == "RU"
     assert revised[("indicators", "value")]["previous"] is None
     assert len(again.revisions) == 3  # the crimes, and Russia's THB01 value and is_reported
+    assert (
+        again.revision_summary("en") == "1 value revised; headline figures changed: 1"
+    )  # as a reader counts
     assert list((again.output_dir / "editions").glob("edition_*.json"))
     russian = again.files["ru.html"].read_text(encoding="utf-8")
     assert "Изменённые показатели по сравнению с изданием" in russian
@@ -175,5 +191,34 @@ def test_a_year_without_figures_is_refused(marts):
     from programme_monitoring.publishing.council.editions import write_council_report
 
     _, base = marts
-    with pytest.raises(ValueError, match="no figures for 2030"):
+    with pytest.raises(ValueError, match="No figures for 2030: the marts hold 2014–2015"):
         write_council_report(2030, output_dir=base / "council_2030")
+    assert not (base / "council_2030").exists()  # nothing left behind
+
+
+def test_council_report_command_refuses_a_year_without_figures(marts, capsys):
+    from programme_monitoring.cli import main
+
+    assert main(["council-report", "--year", "2030"]) == 1
+    err = capsys.readouterr().err
+    assert "Нет показателей за 2030 год: в витринах есть годы 2014–2015." in err
+    assert "No figures for 2030: the marts hold 2014–2015." in err
+    assert "Traceback" not in err
+
+
+def test_coverage_mart_counts_the_states_behind_each_figure(marts, edition):
+    url, _ = marts
+    columns, rows = _query(
+        url,
+        "select programme_code, indicator_code, states_reporting from marts.rpt_headline_figures_coverage "
+        "where reporting_year = 2014 and headline_column = 'crimes_identified' order by 1, 2",
+    )
+    _, states = _query(
+        url,
+        "select programme_code, indicator_code, count(distinct state_code) from marts.fct_indicator_values "
+        "where reporting_year = 2014 and indicator_code in ('THB01', 'IM01') and is_reported "
+        "and value is not null group by 1, 2 order by 1, 2",
+    )
+    assert rows == states and rows
+    english = edition.files["en.html"].read_text(encoding="utf-8")
+    assert "Comparability: which reports make up each figure" in english

@@ -44,7 +44,7 @@ def mart_data():
                 "implementation_rate",
                 "source_file",
             ],
-            [("RU", "THB", 2014, 5, 3, 1, 0, 1, decimal.Decimal("0.6"), ru)],
+            [("RU", "THB", 2014, 5, 3, 1, 0, 1, decimal.Decimal("0.60000000000000000000"), ru)],
         ),
         "indicators": _section(
             "indicators",
@@ -100,8 +100,29 @@ def mart_data():
         "findings": _section(
             "findings",
             ["finding_key", "state_code", "programme_code", "reporting_year", "indicator_code", "severity"]
-            + ["rule_code", "message_ru", "message_en", "report_id", "source_file", "source_row"],
-            [("f1", "RU", "THB", 2014, "THB04", "warning", "W01", "Скачок", "A jump", "r" * 64, ru, 7)],
+            + ["rule_code", "left_value", "operator", "right_value", "message_ru", "message_en", "report_id"]
+            + ["source_file", "source_row"],
+            [
+                ("f1", "RU", "THB", 2014, "THB04", "warning", "W01", None, None, None)
+                + ("Скачок", "A jump", "r" * 64, ru, 7),
+                ("f2", "KZ", "THB", 2014, "THB01", "warning", "modified_z_score_outlier")
+                + (decimal.Decimal("731.00000000000000000000"), "vs median of the state's years")
+                + (decimal.Decimal("3.5"),)
+                + ("THB01: выброс", "THB01: modified_z_score_outlier (731 > 3.5)", "k" * 64, kz, 2),
+            ],
+        ),
+        "coverage": _section(
+            "coverage",
+            ["reporting_year", "headline_column", "programme_code", "indicator_code", "states_reporting"]
+            + ["reports_used"],
+            [
+                (2014, "crimes_identified", "THB", "THB01", 2, 2),
+                (2014, "crimes_identified", "CR", "IM01", 10, 10),
+                (2015, "crimes_identified", "THB", "THB01", 2, 2),
+                (2015, "crimes_identified", "IM", "IM01", 8, 8),
+                (2014, "criminal_groups_terminated", "CR", "CR01", 10, 10),
+                (2015, "criminal_groups_terminated", "CR", "CR01", 10, 10),
+            ],
         ),
     }
     versions = [
@@ -121,9 +142,13 @@ def mart_data():
             "KZ": {"ru": "Республика Казахстан", "en": "Republic of Kazakhstan"},
         },
         "programme": {"THB": {"ru": "Программа ТЛ", "en": "THB programme"}},
-        "indicator": {"THB01": {"ru": "выявлено преступлений", "en": "crimes identified"}},
+        "indicator": {
+            "THB01": {"ru": "выявлено преступлений", "en": "crimes identified"},
+            "THB04": {"ru": "привлечено к ответственности", "en": "persons prosecuted"},
+            "THB05": {"ru": "осуждено лиц", "en": "persons convicted"},
+        },
     }
-    return MartData(tables, versions, dt.datetime(2015, 4, 2, 9, 30, tzinfo=dt.UTC), names)
+    return MartData(tables, versions, dt.datetime(2015, 4, 2, 9, 30, tzinfo=dt.UTC), names, 2, 2)
 
 
 @pytest.fixture

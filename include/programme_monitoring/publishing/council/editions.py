@@ -20,7 +20,12 @@ from pathlib import Path
 
 from programme_monitoring.publishing.council.annex import write_annex
 from programme_monitoring.publishing.council.queries import MartData, Section, read_marts
-from programme_monitoring.publishing.council.render import build_context, render_html, write_pdf
+from programme_monitoring.publishing.council.render import (
+    build_context,
+    render_html,
+    revision_summary,
+    write_pdf,
+)
 from programme_monitoring.publishing.council.text import LANGUAGES
 from programme_monitoring.settings import paths
 
@@ -36,6 +41,20 @@ PROVENANCE = {
     "finding_key",
     "report_version",
 }
+
+
+class NoFiguresError(ValueError):
+    """The marts hold no headline figures for the year asked: said in Russian and English."""
+
+    def __init__(self, year: int, years: list[int]):
+        held = f"{min(years)}–{max(years)}" if years else None
+        self.ru = f"Нет показателей за {year} год: " + (
+            f"в витринах есть годы {held}." if held else "витрины пусты (сначала загрузите отчёты)."
+        )
+        self.en = f"No figures for {year}: " + (
+            f"the marts hold {held}." if held else "the marts are empty (load reports first)."
+        )
+        super().__init__(f"{self.ru} / {self.en}")
 
 
 @dataclass
@@ -55,6 +74,10 @@ class Edition:
     @property
     def as_of(self) -> str | None:
         return self.data.as_of.isoformat() if self.data.as_of else None
+
+    def revision_summary(self, lang: str) -> str:
+        """The revisions as a reader counts them ("2 values revised")."""
+        return revision_summary(self.revisions, lang)
 
     @property
     def report_versions(self) -> list[dict]:
@@ -167,10 +190,11 @@ def write_council_report(
         if lang not in LANGUAGES:
             raise ValueError(f"language {lang!r}: expected one of {LANGUAGES}")
     output_dir = output_dir or paths().reports / f"council_report_{year}"
-    output_dir.mkdir(parents=True, exist_ok=True)
     data = read_marts(year)
-    if not any(r["reporting_year"] == year for r in data.sections["headline"].records()):
-        raise ValueError(f"marts.rpt_headline_figures has no figures for {year}")
+    held = sorted(r["reporting_year"] for r in data.sections["headline"].records())
+    if year not in held:
+        raise NoFiguresError(year, held)
+    output_dir.mkdir(parents=True, exist_ok=True)
 
     previous = _previous_edition(output_dir)
     edition = Edition(

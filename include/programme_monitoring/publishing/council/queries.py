@@ -5,8 +5,9 @@ with the reporting year as the parameter ``%(year)s`` and the key columns that i
 row when two editions are compared. The marts are built by dbt before anything is
 published, so every relation named here exists; a missing one is an error, not a
 section left out. ``read_marts`` also reads the report versions behind the figures,
-the as-of date (the last load among them) and the names of states, programmes and
-indicators from the dimension marts.
+the as-of date (the last load among them), how many of those reports are synthetic
+(the sample generator's authority names end in "(SYNTHETIC)") and the names of states,
+programmes and indicators from the dimension marts.
 """
 
 from __future__ import annotations
@@ -91,10 +92,18 @@ def sections() -> dict[str, Section]:
                 ["state_code", "programme_code", "reporting_year"],
             ),
             Section(
+                "coverage",
+                "rpt_headline_figures_coverage",
+                "select * from marts.rpt_headline_figures_coverage "
+                "order by headline_column, reporting_year, programme_code, indicator_code",
+                ["reporting_year", "headline_column", "programme_code", "indicator_code"],
+            ),
+            Section(
                 "findings",
                 "rpt_validation_findings",
                 "select finding_key, state_code, programme_code, reporting_year, indicator_code, severity, "
-                "rule_code, message_ru, message_en, report_id, source_file, source_row "
+                "rule_code, left_value, operator, right_value, message_ru, message_en, report_id, "
+                "source_file, source_row "
                 "from marts.rpt_validation_findings where reporting_year = %(year)s "
                 "order by programme_code, state_code, severity, rule_code, indicator_code, finding_key",
                 ["finding_key"],
@@ -119,6 +128,17 @@ select max(h.loaded_at) from raw.report_headers h where h.report_id in
      union select report_id from marts.fct_measure_implementation)
 """
 
+# The sample generator (``dev.samples``) names every authority "... (SYNTHETIC)": the
+# warehouse knows a report is synthetic by its authority, as loaded in raw.report_headers.
+# How many of the reports behind the figures are synthetic, and how many there are.
+SYNTHETIC_MARK = "(SYNTHETIC)"
+SYNTHETIC_SQL = """
+select count(*) filter (where h.authority like %(mark)s), count(*) from raw.report_headers h
+where h.report_id in
+    (select report_id from marts.fct_indicator_values
+     union select report_id from marts.fct_measure_implementation)
+"""
+
 # kind -> (code, Russian name, English name) of the dimension mart.
 NAMES_SQL = {
     "state": "select state_code, state_name_ru, state_name_en from marts.dim_member_state",
@@ -135,6 +155,13 @@ class MartData:
     report_versions: list[dict]
     as_of: dt.datetime | None
     names: dict[str, dict[str, dict[str, str]]]  # kind -> code -> lang -> name
+    synthetic_reports: int = 0  # reports behind the figures made by the sample generator
+    reports: int = 0  # reports behind the figures
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether any figure comes from a synthetic sample report."""
+        return self.synthetic_reports > 0
 
     def name(self, kind: str, code: str, lang: str) -> str:
         """The name of a state, programme or indicator in ``lang``; its code if it has none."""
@@ -153,8 +180,9 @@ def read_marts(year: int) -> MartData:
         columns = [c.name for c in cursor.description]
         versions = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
         (as_of,) = conn.execute(AS_OF_SQL).fetchone()
+        synthetic, reports = conn.execute(SYNTHETIC_SQL, {"mark": f"%{SYNTHETIC_MARK}"}).fetchone()
         names = {
             kind: {code: {"ru": ru, "en": en} for code, ru, en in conn.execute(sql)}
             for kind, sql in NAMES_SQL.items()
         }
-    return MartData(tables, versions, as_of, names)
+    return MartData(tables, versions, as_of, names, synthetic, reports)

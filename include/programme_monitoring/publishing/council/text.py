@@ -12,6 +12,68 @@ LANGUAGES = ("ru", "en")
 
 TEXT = {
     "ru": {
+        "executive_committee": "Исполнительный комитет Содружества Независимых Государств",
+        "edition_of": "Издание от {date}",
+        "contents": "Содержание",
+        "quote": "«{text}»",
+        "as_of_cover": "Данные по состоянию на {as_of}",
+        "dash_note": "«—» — государство не представило показатель.",
+        "about": "Об издании",
+        "summary": "Краткое изложение",
+        "series": "Основные показатели по годам",
+        "states_chart": "Показатели государств",
+        "synthetic_banner": "СИНТЕТИЧЕСКИЕ ДАННЫЕ",
+        "synthetic_text": (
+            "Все показатели этого издания получены из сгенерированных (учебных) отчётов, а не из отчётов "
+            "государств. Издание не предназначено для официального использования."
+        ),
+        "synthetic_some": (
+            "Часть показателей получена из сгенерированных (учебных) отчётов, а не из отчётов государств "
+            "(отчётов: {n} из {total}). Издание не предназначено для официального использования."
+        ),
+        "synthetic_footer": "СИНТЕТИЧЕСКИЕ ДАННЫЕ — не для официального использования",
+        "source_short": "Источник: отчёты государств ({n}); перечень — в приложении.",
+        "source_note": (
+            "Все показатели взяты из витрин хранилища по состоянию на {as_of}; использованы отчёты "
+            "государств (последние принятые версии), число отчётов: {n}. Полный перечень отчётов, версий "
+            "и таблиц — в приложении (annex.xlsx)."
+        ),
+        "reports_received": "Представлено отчётов: {received} из {expected} ожидаемых; в срок — {on_time}.",
+        "implementation_overall": (
+            "Выполнено мероприятий по программе «{programme}»: {implemented} из {due} ({rate})."
+        ),
+        "revised_mark": "пересмотрено",
+        "revised_note": "* Показатель пересмотрен по сравнению с изданием от {previous}.",
+        "signature": "Председатель Исполнительного комитета — Исполнительный секретарь СНГ",
+        "signature_line": "подпись",
+        "date_line": "дата",
+        "unit_count": "Число",
+        "unit_persons_events": "Число (преступлений, лиц, групп, каналов)",
+        "year_axis": "Год",
+        "missing_bar": "нет сведений",
+        "no_report": "нет отчёта с этими показателями",
+        "missing_legend": (
+            "«нет сведений»: государство не представило показатель; «нет отчёта с этими показателями»: "
+            "государство не представило отчёт по программе, в которой есть эти показатели"
+        ),
+        "report_year_line": "отчётный год",
+        "composition_line": "меняется состав показателя (см. таблицу ниже)",
+        "coverage": "Сопоставимость рядов: какие отчёты входят в показатель",
+        "coverage_cell": "{states} гос.: {programmes}",
+        "coverage_changes": "«{figure}»: состав меняется — {periods}. Значения этих лет несопоставимы.",
+        "coverage_none": "Состав всех основных показателей одинаков во все годы ряда.",
+        "coverage_summary": "Сопоставимость по годам: меняется состав показателей {figures} (см. раздел 2).",
+        "revised_values": {
+            "one": "пересмотрено {n} значение",
+            "few": "пересмотрено {n} значения",
+            "many": "пересмотрено {n} значений",
+            "other": "пересмотрено {n} значения",
+        },
+        "revised_headline": "изменено основных показателей: {n}",
+        "what": "Что",
+        "headline_section": "Основные показатели",
+        "state_figures": "Показатели государств",
+        "implementation_section": "Выполнение мероприятий",
         "title": "Доклад о ходе выполнения межгосударственных программ СНГ за {year} год",
         "subtitle": "Совету глав государств Содружества Независимых Государств",
         "yes": "да",
@@ -69,6 +131,65 @@ TEXT = {
         "illustrative": "Перечень мероприятий программ иллюстративный (тексты мероприятий не опубликованы).",
     },
     "en": {
+        "executive_committee": "Executive Committee of the Commonwealth of Independent States",
+        "edition_of": "Edition of {date}",
+        "contents": "Contents",
+        "quote": "“{text}”",
+        "as_of_cover": "Data as of {as_of}",
+        "dash_note": "“—”: the state did not report the figure.",
+        "about": "About this edition",
+        "summary": "Summary",
+        "series": "Headline figures by year",
+        "states_chart": "States' figures",
+        "synthetic_banner": "SYNTHETIC DATA",
+        "synthetic_text": (
+            "Every figure in this edition comes from generated (sample) reports, not from the states' "
+            "reports. Not for official use."
+        ),
+        "synthetic_some": (
+            "Some figures come from generated (sample) reports, not from the states' reports "
+            "({n} of {total} reports). Not for official use."
+        ),
+        "synthetic_footer": "SYNTHETIC DATA — not for official use",
+        "source_short": "Source: the states' reports ({n}); listed in the annex.",
+        "source_note": (
+            "Every figure is read from the warehouse marts as of {as_of}; {n} state reports were used (the "
+            "latest accepted versions). The full list of reports, versions and tables is in the annex "
+            "(annex.xlsx)."
+        ),
+        "reports_received": "Reports received: {received} of {expected} expected; on time: {on_time}.",
+        "implementation_overall": (
+            "Measures implemented under the {programme} programme: {implemented} of {due} ({rate})."
+        ),
+        "revised_mark": "revised",
+        "revised_note": "* Figure revised since the edition of {previous}.",
+        "signature": "Chairman of the Executive Committee — Executive Secretary of the CIS",
+        "signature_line": "signature",
+        "date_line": "date",
+        "unit_count": "Number",
+        "unit_persons_events": "Number (crimes, persons, groups, channels)",
+        "year_axis": "Year",
+        "missing_bar": "not reported",
+        "no_report": "no report with these figures",
+        "missing_legend": (
+            "“not reported”: the state did not report the figure; “no report with these figures”: the state "
+            "sent no report of a programme that carries them"
+        ),
+        "report_year_line": "reporting year",
+        "composition_line": "the make-up of the figure changes (see the table below)",
+        "coverage": "Comparability: which reports make up each figure",
+        "coverage_cell": "{states} states: {programmes}",
+        "coverage_changes": (
+            "“{figure}”: composition changes — {periods}. Values of these years are not comparable."
+        ),
+        "coverage_none": "Every headline figure is made of the same reports in every year of the series.",
+        "coverage_summary": "Comparability: the make-up of {figures} changes over the years (see section 2).",
+        "revised_values": {"one": "{n} value revised", "other": "{n} values revised"},
+        "revised_headline": "headline figures changed: {n}",
+        "what": "What",
+        "headline_section": "Headline figures",
+        "state_figures": "States' figures",
+        "implementation_section": "Implementation of measures",
         "title": "Report on the implementation of the CIS inter-state programmes in {year}",
         "subtitle": "To the Council of Heads of State of the Commonwealth of Independent States",
         "yes": "yes",
@@ -124,5 +245,61 @@ TEXT = {
         "states_title": "States' figures for {year}",
         "annex": "Every table of the report is in the annex annex.xlsx.",
         "illustrative": "The programme measure registry is illustrative (the measure texts are not public).",
+    },
+}
+
+
+# Short names of the programmes for table cells and notes (the full titles are the
+# dim_programme mart's, used in headings).
+PROGRAMME_SHORT = {
+    "ru": {"THB": "торговля людьми", "IM": "незаконная миграция", "CR": "борьба с преступностью"},
+    "en": {"THB": "trafficking in persons", "IM": "illegal migration", "CR": "crime"},
+}
+
+# A finding's severity as a word of the language.
+SEVERITY = {
+    "ru": {"warning": "предупреждение", "error": "ошибка"},
+    "en": {"warning": "Warning", "error": "Error"},
+}
+
+# The warehouse's own rules across reports and years (rpt_validation_findings), as a
+# reader says them, with the finding's two values; the intake's findings carry their own
+# Russian and English text.
+RULES = {
+    "ru": {
+        "year_over_year_jump": "резкое изменение по сравнению с прошлым годом: {left} против {right}",
+        "modified_z_score_outlier": "значение {left} далеко от медианы других лет государства ({right})",
+    },
+    "en": {
+        "year_over_year_jump": "sharp change from the previous year: {left} against {right}",
+        "modified_z_score_outlier": "value {left} far from the median of the state's other years ({right})",
+    },
+}
+
+# A breakdown ("disaggregation") as the reader says it: dimension, then member.
+BREAKDOWN = {
+    "ru": {
+        "total": "всего",
+        "sex": "пол",
+        "female": "женщины",
+        "male": "мужчины",
+        "age_group": "возраст",
+        "form_of_exploitation": "форма эксплуатации",
+        "operation": "операция",
+        "citizenship": "гражданство",
+        "route": "маршрут",
+        "assistance_type": "вид помощи",
+    },
+    "en": {
+        "total": "total",
+        "sex": "sex",
+        "female": "women",
+        "male": "men",
+        "age_group": "age",
+        "form_of_exploitation": "form of exploitation",
+        "operation": "operation",
+        "citizenship": "citizenship",
+        "route": "route",
+        "assistance_type": "assistance",
     },
 }
