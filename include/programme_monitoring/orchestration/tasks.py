@@ -7,6 +7,7 @@ that parsing a DAG file stays cheap.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -64,13 +65,34 @@ def publish_task() -> dict:
     }
 
 
-def council_report_task(year: int | None = None, languages: tuple[str, ...] = ("ru", "en")) -> dict:
-    """Render the Council report edition for ``year`` (default: the previous calendar year)."""
-    import datetime as dt
+def council_report_year(not_after: int | None = None) -> int | None:
+    """The latest year with figures in ``marts.rpt_headline_figures`` (not after ``not_after``,
+    if any year is), or None where the marts hold none."""
+    from programme_monitoring.publishing.headline import read_headline_figures
 
+    years = sorted({int(r["reporting_year"]) for r in read_headline_figures()})
+    if not years:
+        return None
+    earlier = [y for y in years if not_after is None or y <= not_after]
+    return earlier[-1] if earlier else years[-1]
+
+
+def council_report_task(
+    year: int | None = None, languages: tuple[str, ...] = ("ru", "en"), not_after: int | None = None
+) -> dict:
+    """Render the Council report edition for ``year``; without one, for the latest year with
+    figures, not after ``not_after`` (the scheduled run: the year before it) where possible."""
     from programme_monitoring.publishing.council.editions import write_council_report
 
-    year = int(year) if year else dt.date.today().year - 1
+    if not year:
+        year = council_report_year(not_after)
+        if year is None:
+            raise NoDataYet(
+                "marts.rpt_headline_figures holds no year yet: nothing to report / "
+                "в витрине ещё нет ни одного года: отчёт не формируется"
+            )
+        log.info("Council report: no year given, reporting on %s, the latest year with figures", year)
+    year = int(year)
     edition = write_council_report(year, languages=tuple(languages))
     return {
         "year": year,
@@ -80,6 +102,10 @@ def council_report_task(year: int | None = None, languages: tuple[str, ...] = ("
     }
 
 
+class NoDataYet(RuntimeError):
+    """Nothing to work on yet: the DAG skips (names what is missing) instead of failing."""
+
+
 def urs_ingest_task(files: list[str] | None = None, rekey: bool = False) -> dict:
     """Task body (Airflow or CLI): mask the secrets, ingest the given extracts or the URS landing area.
 
@@ -87,11 +113,26 @@ def urs_ingest_task(files: list[str] | None = None, rekey: bool = False) -> dict
     files must include the source of every loaded extract.
     """
     from programme_monitoring.urs.extract import ingest_extract, ingest_urs_landing, rekey_extracts
-    from programme_monitoring.urs.pseudonym import mask_in_airflow, pseudonym_key
+    from programme_monitoring.urs.pseudonym import (
+        AIRFLOW_VARIABLE,
+        KEY_ENV,
+        UrsKeyError,
+        mask_in_airflow,
+        pseudonym_key,
+    )
     from programme_monitoring.warehouse.connection import connection_parts
 
     mask_in_airflow(connection_parts()["password"])
-    key = pseudonym_key()
+    if not (os.environ.get(KEY_ENV) or os.environ.get("AIRFLOW_VAR_" + AIRFLOW_VARIABLE.upper())):
+        try:
+            key = pseudonym_key()  # may still come from a secrets backend
+        except UrsKeyError as missing:
+            raise NoDataYet(
+                f"{KEY_ENV} is not set: URS extracts are not ingested (set it, or the Airflow Variable "
+                f"{AIRFLOW_VARIABLE}; .env.example) / {KEY_ENV} не задан: выгрузки УРС не загружаются"
+            ) from missing
+    else:
+        key = pseudonym_key()  # a key that is set but unfit is an error, not a skip
     if rekey:
         outcomes = rekey_extracts([Path(f) for f in files or []], key=key)
     elif files:
