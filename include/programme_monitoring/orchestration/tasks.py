@@ -17,14 +17,19 @@ def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: s
     """Ingest the landing area (or the given files); ``dry_run`` validates and summarises only."""
     from programme_monitoring.intake import ingest as intake
     from programme_monitoring.intake import remote_landing as landing
+    from programme_monitoring.orchestration import storage
     from programme_monitoring.quality import validation as quality
 
     if files:
         outcomes = intake.ingest_files([Path(f) for f in files], sender=sender, dry_run=dry_run)
-    else:  # the local folder, or the remote landing area when LANDING_URL is set
+    elif dry_run:  # the local folder, or the remote landing area when LANDING_URL is set
         outcomes = landing.ingest_landing_area(dry_run=dry_run)
+    else:  # with STORAGE_URL: the store's landing area; outputs pushed back to the store
+        with storage.staged():
+            outcomes = landing.ingest_landing_area(dry_run=dry_run)
     if not dry_run:
         quality.build_data_docs()
+        storage.push_data_docs()
     summary = {
         "dry_run": dry_run,
         "loaded": [o.file_name for o in outcomes if o.status == "loaded"],
@@ -55,9 +60,11 @@ def transform_task() -> None:
 
 
 def publish_task() -> dict:
+    from programme_monitoring.orchestration.storage import staged
     from programme_monitoring.publishing.headline import write_headline_report
 
-    report = write_headline_report()
+    with staged():  # with STORAGE_URL: written locally, then pushed to the store's reports/
+        report = write_headline_report()
     return {
         "csv": str(report.csv_path),
         "html": str(report.html_path),
@@ -93,7 +100,10 @@ def council_report_task(
             )
         log.info("Council report: no year given, reporting on %s, the latest year with figures", year)
     year = int(year)
-    edition = write_council_report(year, languages=tuple(languages))
+    from programme_monitoring.orchestration.storage import staged
+
+    with staged(pull_areas=("reports",)):  # the previous edition, to list revised figures
+        edition = write_council_report(year, languages=tuple(languages))
     return {
         "year": year,
         "as_of": edition.as_of,
@@ -138,7 +148,10 @@ def urs_ingest_task(files: list[str] | None = None, rekey: bool = False) -> dict
     elif files:
         outcomes = [ingest_extract(Path(f), key=key) for f in files]
     else:
-        outcomes = ingest_urs_landing(key=key)
+        from programme_monitoring.orchestration.storage import staged
+
+        with staged(pull_areas=("urs_landing",), consume="urs_landing"):
+            outcomes = ingest_urs_landing(key=key)
     summary = {
         "loaded": {o.source_file: o.event_rows for o in outcomes if o.status == "loaded"},
         "rejected": {o.source_file: o.reasons for o in outcomes if o.status == "rejected"},
