@@ -23,7 +23,7 @@ for variable in AIRFLOW_DB_NAME AIRFLOW_DB_USER AIRFLOW_DB_PASSWORD WAREHOUSE_DB
     exit 1
   fi
 done
-seed=/seeds/member_states.csv
+seed="${SEEDS_DIR:-/seeds}/member_states.csv"
 if [ ! -r "$seed" ]; then
   echo "postgres-init: $seed is missing (docker-compose.yml mounts ./dbt_project/seeds at /seeds)" >&2
   exit 1
