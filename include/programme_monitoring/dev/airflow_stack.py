@@ -71,6 +71,7 @@ class AirflowStack:
     def __post_init__(self) -> None:
         self.base.mkdir(parents=True, exist_ok=True)
         self.api_port = free_port()
+        self.log_port = free_port()
         self._token: str | None = None
 
     # -- the database, as the compose file's postgres service initialises it ------------
@@ -134,6 +135,8 @@ class AirflowStack:
                 "AIRFLOW__API__SECRET_KEY": "test-api-secret",
                 "AIRFLOW__API__PORT": str(self.api_port),
                 "AIRFLOW__API__HOST": "127.0.0.1",
+                # Where a task runner serves its logs (default 8793: taken by any other Airflow here).
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self.log_port),
                 "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
                 "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"{SYNC_DRIVER}://{meta}",
@@ -243,7 +246,7 @@ class AirflowStack:
         )
         if auth:
             request.add_header("Authorization", f"Bearer {self.token()}")
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read() or b"{}")
 
     def trigger(self, dag_id: str, conf: dict | None = None) -> str:
@@ -253,12 +256,15 @@ class AirflowStack:
     def runs(self, dag_id: str) -> list[dict]:
         return self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns?order_by=run_after&limit=100")["dag_runs"]
 
-    def wait_for(self, condition, timeout: float, what: str, interval: float = 0.5):
+    def wait_for(self, condition, timeout: float, what: str, interval: float = 1.0):
         """Poll ``condition()`` until it returns something true; its value."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._check_alive()
-            value = condition()
+            try:
+                value = condition()
+            except (urllib.error.URLError, TimeoutError, ConnectionError):  # a busy api-server: ask again
+                value = None
             if value:
                 return value
             time.sleep(interval)

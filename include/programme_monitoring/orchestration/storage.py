@@ -65,7 +65,9 @@ def storage_url() -> str | None:
         raise StorageConfigError(
             "STORAGE_URL must not carry credentials: put them in the Airflow connection STORAGE_CONN_ID names"
         )
-    if parts.scheme == "file" and not Path(parts.path).is_absolute():
+    if parts.scheme == "file" and (
+        parts.netloc not in ("", "localhost") or not Path(parts.path).is_absolute()
+    ):
         raise StorageConfigError(
             f"STORAGE_URL={url!r}: a file:// store needs an absolute path (file:///srv/pm/)"
         )
@@ -138,6 +140,7 @@ def staged(pull_areas: tuple[str, ...] = (), consume: str | None = None) -> Iter
     saved = {name: os.environ.get(name) for name in _LOCAL_SETTINGS}
     with tempfile.TemporaryDirectory(prefix="programme-monitoring-task-") as folder:
         local = Path(folder) / "var"
+        local.mkdir()
         pulled = {name: pull(name, local / name) for name in pull_areas}
         for name in _LOCAL_SETTINGS:
             os.environ.pop(name, None)
