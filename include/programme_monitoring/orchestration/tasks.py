@@ -75,9 +75,14 @@ def publish_task() -> dict:
 def council_report_year(not_after: int | None = None) -> int | None:
     """The latest year with figures in ``marts.rpt_headline_figures`` (not after ``not_after``,
     if any year is), or None where the marts hold none."""
+    from psycopg.errors import UndefinedTable
+
     from programme_monitoring.publishing.headline import read_headline_figures
 
-    years = sorted({int(r["reporting_year"]) for r in read_headline_figures()})
+    try:
+        years = sorted({int(r["reporting_year"]) for r in read_headline_figures()})
+    except UndefinedTable:  # no marts built yet (a new deployment's first 1 April run)
+        return None
     if not years:
         return None
     earlier = [y for y in years if not_after is None or y <= not_after]
