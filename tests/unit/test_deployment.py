@@ -473,3 +473,12 @@ def test_compose_paths_point_into_the_image(compose, dockerfile):
             assert any(path == PurePosixPath(t) or PurePosixPath(t) in path.parents for t in targets), (
                 f"{name}: {variable}={path} is not on a volume"
             )
+
+
+def test_a_missing_secret_stops_compose_with_its_name(compose_text):
+    """`${VAR:?message}`: compose refuses to start and names the variable, instead of a
+    container failing later deep inside Airflow or PostgreSQL."""
+    for name in ("POSTGRES_PASSWORD", "AIRFLOW_DB_PASSWORD", "WAREHOUSE_PASSWORD", "AIRFLOW_JWT_SECRET"):
+        uses = re.findall(r"\$\{" + name + r"([^}]*)\}", compose_text)
+        assert uses, f"{name} is not used"
+        assert all(use.startswith(":?") and name in use for use in uses), f"{name} may be empty: {uses}"

@@ -43,7 +43,9 @@ def configure_airflow() -> None:
         url = airflow_metadata_url()
         os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = url
         os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = async_url(url)
-    elif "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC" not in os.environ:
+    elif "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC" not in os.environ and os.environ[
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
+    ].startswith(("postgresql", "postgres:")):
         os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = async_url(
             os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
         )
