@@ -5,7 +5,6 @@ would load reports into it)."""
 from __future__ import annotations
 
 import pytest
-
 from programme_monitoring.warehouse import connection
 
 
