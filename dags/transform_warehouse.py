@@ -1,17 +1,24 @@
 """Transform: dbt build of staging -> intermediate -> marts, with dbt's data tests.
 
-Started when the ingest DAG loads new reports; emits the marts asset for publishing.
+Started when the ingest DAG loads new reports or the URS DAG loads new extracts; emits the
+marts asset for publishing.
 """
 
 import pendulum
 from airflow.sdk import Asset, dag, task
-from programme_monitoring.orchestration.names import DEFAULT_ARGS, MARTS_URI, RAW_REPORTS_URI, TRANSFORM_DAG
+from programme_monitoring.orchestration.names import (
+    DEFAULT_ARGS,
+    MARTS_URI,
+    RAW_REPORTS_URI,
+    TRANSFORM_DAG,
+    URS_EVENTS_URI,
+)
 from programme_monitoring.orchestration.tasks import transform_task
 
 
 @dag(
     dag_id=TRANSFORM_DAG,
-    schedule=[Asset(RAW_REPORTS_URI)],
+    schedule=Asset(RAW_REPORTS_URI) | Asset(URS_EVENTS_URI),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,

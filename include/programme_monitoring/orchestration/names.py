@@ -18,5 +18,7 @@ UNODC_RAW_URI = "postgres://warehouse/raw/unodc_glotip_values"
 
 RAW_REPORTS_URI = "postgres://warehouse/raw/report_headers"
 MARTS_URI = "postgres://warehouse/marts/rpt_headline_figures"
+# Emitted by ingest_urs_extracts when an extract was loaded; starts the transform too.
+URS_EVENTS_URI = "postgres://warehouse/raw/urs_events"
 
 DEFAULT_ARGS = {"owner": "executive-committee-statistics", "retries": 2}

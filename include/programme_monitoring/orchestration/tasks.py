@@ -7,6 +7,7 @@ that parsing a DAG file stays cheap.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -16,18 +17,23 @@ def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: s
     """Ingest the landing area (or the given files); ``dry_run`` validates and summarises only."""
     from programme_monitoring.intake import ingest as intake
     from programme_monitoring.intake import remote_landing as landing
+    from programme_monitoring.orchestration import storage
     from programme_monitoring.quality import validation as quality
 
     failure = None
     try:
         if files:
             outcomes = intake.ingest_files([Path(f) for f in files], sender=sender, dry_run=dry_run)
-        else:  # the local folder, or the remote landing area when LANDING_URL is set
+        elif dry_run:  # the local folder, or the remote landing area when LANDING_URL is set
             outcomes = landing.ingest_landing_area(dry_run=dry_run)
+        else:  # with STORAGE_URL: the store's landing area; outputs pushed back to the store
+            with storage.staged():
+                outcomes = landing.ingest_landing_area(dry_run=dry_run)
     except intake.IntakeLoadError as error:  # the others were decided: report them, then fail
         outcomes, failure = error.outcomes, error
     if not dry_run:
         quality.build_data_docs()
+        storage.push_data_docs()
     summary = {
         "dry_run": dry_run,
         "loaded": [o.file_name for o in outcomes if o.status == "loaded"],
@@ -62,10 +68,12 @@ def transform_task() -> None:
 
 
 def publish_task() -> dict:
+    from programme_monitoring.orchestration.storage import staged
     from programme_monitoring.publishing.headline import write_headline_report
     from programme_monitoring.publishing.sdmx import write_sdmx_exports
 
-    report = write_headline_report()
+    with staged():  # with STORAGE_URL: written locally, then pushed to the store's reports/
+        report = write_headline_report()
     return {
         "csv": str(report.csv_path),
         "html": str(report.html_path),
@@ -74,20 +82,53 @@ def publish_task() -> dict:
     }
 
 
-def council_report_task(year: int | None = None, languages: tuple[str, ...] = ("ru", "en")) -> dict:
-    """Render the Council report edition for ``year`` (default: the previous calendar year)."""
-    import datetime as dt
+def council_report_year(not_after: int | None = None) -> int | None:
+    """The latest year with figures in ``marts.rpt_headline_figures`` (not after ``not_after``,
+    if any year is), or None where the marts hold none."""
+    from psycopg.errors import UndefinedTable
 
+    from programme_monitoring.publishing.headline import read_headline_figures
+
+    try:
+        years = sorted({int(r["reporting_year"]) for r in read_headline_figures()})
+    except UndefinedTable:  # no marts built yet (a new deployment's first 1 April run)
+        return None
+    if not years:
+        return None
+    earlier = [y for y in years if not_after is None or y <= not_after]
+    return earlier[-1] if earlier else years[-1]
+
+
+def council_report_task(
+    year: int | None = None, languages: tuple[str, ...] = ("ru", "en"), not_after: int | None = None
+) -> dict:
+    """Render the Council report edition for ``year``; without one, for the latest year with
+    figures, not after ``not_after`` (the scheduled run: the year before it) where possible."""
     from programme_monitoring.publishing.council.editions import write_council_report
 
-    year = int(year) if year else dt.date.today().year - 1
-    edition = write_council_report(year, languages=tuple(languages))
+    if not year:
+        year = council_report_year(not_after)
+        if year is None:
+            raise NoDataYet(
+                "marts.rpt_headline_figures holds no year yet: nothing to report / "
+                "в витрине ещё нет ни одного года: отчёт не формируется"
+            )
+        log.info("Council report: no year given, reporting on %s, the latest year with figures", year)
+    year = int(year)
+    from programme_monitoring.orchestration.storage import staged
+
+    with staged(pull_areas=("reports",)):  # the previous edition, to list revised figures
+        edition = write_council_report(year, languages=tuple(languages))
     return {
         "year": year,
         "as_of": edition.as_of,
         "revisions": len(edition.revisions),
         "files": {name: str(path) for name, path in edition.files.items()},
     }
+
+
+class NoDataYet(RuntimeError):
+    """Nothing to work on yet: the DAG skips (names what is missing) instead of failing."""
 
 
 def urs_ingest_task(files: list[str] | None = None, rekey: bool = False) -> dict:
@@ -97,17 +138,35 @@ def urs_ingest_task(files: list[str] | None = None, rekey: bool = False) -> dict
     files must include the source of every loaded extract.
     """
     from programme_monitoring.urs.extract import ingest_extract, ingest_urs_landing, rekey_extracts
-    from programme_monitoring.urs.pseudonym import mask_in_airflow, pseudonym_key
+    from programme_monitoring.urs.pseudonym import (
+        AIRFLOW_VARIABLE,
+        KEY_ENV,
+        UrsKeyError,
+        mask_in_airflow,
+        pseudonym_key,
+    )
     from programme_monitoring.warehouse.connection import connection_parts
 
     mask_in_airflow(connection_parts()["password"])
-    key = pseudonym_key()
+    if not (os.environ.get(KEY_ENV) or os.environ.get("AIRFLOW_VAR_" + AIRFLOW_VARIABLE.upper())):
+        try:
+            key = pseudonym_key()  # may still come from a secrets backend
+        except UrsKeyError as missing:
+            raise NoDataYet(
+                f"{KEY_ENV} is not set: URS extracts are not ingested (set it, or the Airflow Variable "
+                f"{AIRFLOW_VARIABLE}; .env.example) / {KEY_ENV} не задан: выгрузки УРС не загружаются"
+            ) from missing
+    else:
+        key = pseudonym_key()  # a key that is set but unfit is an error, not a skip
     if rekey:
         outcomes = rekey_extracts([Path(f) for f in files or []], key=key)
     elif files:
         outcomes = [ingest_extract(Path(f), key=key) for f in files]
     else:
-        outcomes = ingest_urs_landing(key=key)
+        from programme_monitoring.orchestration.storage import staged
+
+        with staged(pull_areas=("urs_landing",), consume="urs_landing"):
+            outcomes = ingest_urs_landing(key=key)
     summary = {
         "loaded": {o.source_file: o.event_rows for o in outcomes if o.status == "loaded"},
         "rejected": {o.source_file: o.reasons for o in outcomes if o.status == "rejected"},

