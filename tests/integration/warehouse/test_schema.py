@@ -203,7 +203,14 @@ TABLES = {
     "raw.report_headers",
     "raw.urs_events",
 }
-FILES = ["0001_raw_and_audit.sql", "0002_urs.sql", "0003_report_key_per_statement.sql", "0006_urs_pseudonym_scheme.sql"]
+FILES = [
+    "0001_raw_and_audit.sql",
+    "0002_urs.sql",
+    "0003_report_key_per_statement.sql",
+    "0005_intake_locks.sql",
+    "0006_urs_pseudonym_scheme.sql",
+    "0007_unodc_glotip.sql",
+]
 SHIPPED = schema.MIGRATIONS_DIR
 
 

@@ -20,8 +20,8 @@ from babel import Locale
 from programme_monitoring.publishing import formatting
 from programme_monitoring.publishing.council.charts import chart_series, chart_states, report_years
 from programme_monitoring.publishing.council.queries import MartData
-from programme_monitoring.publishing.council.unodc import comparison as unodc_comparison
 from programme_monitoring.publishing.council.text import BREAKDOWN, PROGRAMME_SHORT, RULES, SEVERITY, TEXT
+from programme_monitoring.publishing.council.unodc import comparison as unodc_comparison
 from programme_monitoring.publishing.html import TEMPLATES_DIR, render
 from programme_monitoring.publishing.labels import figure_labels
 
