@@ -110,8 +110,9 @@ def template(args: argparse.Namespace) -> int:
 
     try:
         write_blank_template(args.programme, args.year, output)
-    except ValueError as error:  # the writer's refusal (a programme or year it does not apply to)
-        return _refused(f"Шаблон не записан: {error}", f"The template was not written: {error}")
+    except ValueError as error:  # the writer's refusal, already in Russian and English
+        print(error, file=sys.stderr)
+        return 1
     except OSError as error:
         return _refused(
             f"Не удалось записать {output}: {error.strerror}.", f"Could not write {output}: {error.strerror}."

@@ -83,11 +83,11 @@ def test_a_programme_or_year_that_does_not_apply_is_refused(tmp_path, programme,
 def test_the_command_refuses_with_a_message_not_a_traceback(tmp_path, capsys) -> None:
     assert (
         cli.main(["template", "--programme", "IM", "--year", "2030", "--output", str(tmp_path / "t.xlsx")])
-        == 2
+        == 1
     )
     assert "there is no template for 2030" in capsys.readouterr().err
     missing = tmp_path / "no" / "such" / "folder" / "t.xlsx"
-    assert cli.main(["template", "--programme", "CR", "--year", "2014", "--output", str(missing)]) == 2
+    assert cli.main(["template", "--programme", "CR", "--year", "2014", "--output", str(missing)]) == 1
     assert "does not exist: create it" in capsys.readouterr().err
 
 
