@@ -76,6 +76,7 @@ PUBLISH_ATTEMPTS = 8
 FIRST_PAUSE_SECONDS = 0.5
 MAX_PAUSE_SECONDS = 15.0
 CODE_FOLDERS = ("models", "macros", "seeds", "tests")
+NOTHING_CHANGED = "nothing changed since the last publication: nothing built"
 
 
 class DbtError(RuntimeError):
@@ -167,7 +168,7 @@ def build_warehouse(
         seeded = conn.execute("select to_regclass('reference.member_states') is not null").fetchone()[0]
     if selection == []:
         log.info("nothing changed since the marts were last published: nothing to build")
-        return "nothing changed since the last publication"
+        return NOTHING_CHANGED
     exclude = [*PRODUCTION_EXCLUDE, *(["resource_type:seed"] if as_of and seeded else [])]
     args = ["build", "--vars", json.dumps(values), "--exclude", *exclude]
     args += ["--select", *selection] if selection else []

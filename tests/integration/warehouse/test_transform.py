@@ -104,6 +104,7 @@ def test_figures_as_they_stood_on_a_past_date(warehouse):
     from programme_monitoring.warehouse.transform import build_warehouse
 
     url, target = warehouse
+    build_warehouse(target_path=target)  # the live layers (nothing to do if built already)
     seeds = "select xmin::text, * from reference.member_states order by 2"
     with psycopg.connect(url) as conn:
         live_seeds = conn.execute(seeds).fetchall()
