@@ -112,11 +112,11 @@ def main() -> int:
         f"\n`PYTHONPATH=include .venv/bin/python bench/bench_unodc.py --repeat {args.repeat}`; "
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')}\n"
         f"before: `{load_before}`\nafter: `{load_after}`\n",
-        "| phase | time (best) | all runs (s) | vs read_excel | peak memory |",
-        "|---|---|---|---|---|",
+        "| phase | time (best) | all runs (s) | vs read_excel | CPU of that run | peak memory |",
+        "|---|---|---|---|---|---|",
         *(
             f"| {labels[name]} | {r['seconds']:.2f} s | {r['runs']} | {r['seconds'] / base:.2f}x | "
-            f"{r['peak_mb']:.0f} MB |"
+            f"{r['cpu_seconds']:.2f} s | {r['peak_mb']:.0f} MB |"
             for name, r in results.items()
         ),
         "",
