@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psycopg
 from programme_monitoring.urs.reader import REQUIRED_COLUMNS
+from psycopg import sql
 
 PASSPORT = "ZQSENTINEL918273"
 NAME = "Sentinelova Zqxjwy"
@@ -21,6 +24,21 @@ PASSWORD = "PWSENTINEL-zq-4431"
 SENTINELS = (PASSPORT, "Sentinelova", "Zqxjwy", BIRTH, "KEYSENTINEL", "PWSENTINEL")
 
 HEADER = REQUIRED_COLUMNS
+SENTINEL_USER = "urs_sentinel"
+
+
+def sentinel_url(url: str) -> str:
+    """The URL as a superuser whose password is the sentinel (the server asks every role for
+    its password): what a task connecting with it logs must never show that password."""
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(SENTINEL_USER)))
+        admin.execute(
+            sql.SQL("create role {} login superuser password {}").format(
+                sql.Identifier(SENTINEL_USER), sql.Literal(PASSWORD)
+            )
+        )
+    parts = urlsplit(url)
+    return parts._replace(netloc=f"{SENTINEL_USER}:{PASSWORD}@{parts.hostname}:{parts.port}").geturl()
 
 
 def row(

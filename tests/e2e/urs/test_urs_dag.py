@@ -22,7 +22,17 @@ import pytest
 from programme_monitoring.orchestration.tasks import urs_ingest_task
 from programme_monitoring.urs.pseudonym import KEY_ENV, pseudonym
 from psycopg import sql
-from urs_samples import BIRTH, KEY, NAME, PASSPORT, PASSWORD, SENTINELS, deterministic_rows, row, write_csv
+from urs_samples import (
+    BIRTH,
+    KEY,
+    NAME,
+    PASSPORT,
+    SENTINELS,
+    deterministic_rows,
+    row,
+    sentinel_url,
+    write_csv,
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +83,9 @@ def urs_run(airflow_ready, urs_url, tmp_path_factory):
         landing / "urs_2016_03_free_text.csv",
         [good[:7] + (f"{PASSPORT} {NAME}",) + good[8:], good[:7] + (f"{BIRTH} {PASSPORT}",) + good[8:]],
     )
-    sentinel_url = urs_url.replace("postgresql://postgres@", f"postgresql://postgres:{PASSWORD}@", 1)
+    with_sentinel = sentinel_url(urs_url)
     saved = {k: os.environ.get(k) for k in ("WAREHOUSE_URL", KEY_ENV, "URS_LANDING_DIR")}
-    os.environ.update({"WAREHOUSE_URL": sentinel_url, KEY_ENV: KEY, "URS_LANDING_DIR": str(landing)})
+    os.environ.update({"WAREHOUSE_URL": with_sentinel, KEY_ENV: KEY, "URS_LANDING_DIR": str(landing)})
     try:
         from programme_monitoring.orchestration.local_runs import load_dags
 

@@ -25,6 +25,7 @@ from urs_samples import (
     PASSWORD,
     deterministic_rows,
     row,
+    sentinel_url,
     write_csv,
 )
 
@@ -188,9 +189,7 @@ def test_the_task_registers_the_key_and_the_password_with_airflows_masker(
     monkeypatch.setenv(KEY_ENV, KEY)
     monkeypatch.setenv("URS_LANDING_DIR", str(tmp_path))  # empty: nothing to load
     url = os.environ["WAREHOUSE_URL"]
-    monkeypatch.setenv(
-        "WAREHOUSE_URL", url.replace("postgresql://postgres@", f"postgresql://postgres:{PASSWORD}@", 1)
-    )
+    monkeypatch.setenv("WAREHOUSE_URL", sentinel_url(url))
     urs_ingest_task()
     redacted = str(redact(f"connecting with {PASSWORD}, key {KEY}"))
     assert "PWSENTINEL" not in redacted and "KEYSENTINEL" not in redacted
