@@ -214,16 +214,18 @@ class AirflowStack:
         return (self.base / "process-logs" / f"{key}.log").read_text(errors="replace")
 
     def stop(self, *keys: str, timeout: float = 30) -> None:
-        """SIGTERM to each started process group, SIGKILL after ``timeout``."""
-        for key in keys or list(self.processes):
-            process = self.processes.pop(key)
+        """SIGTERM to every given started process group at once, SIGKILL to those left after ``timeout``."""
+        stopping = [(key, self.processes.pop(key)) for key in keys or list(self.processes)]
+        for _, process in stopping:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+        deadline = time.monotonic() + timeout
+        for _, process in stopping:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
     def close(self) -> None:
         self.stop()
