@@ -1,7 +1,7 @@
 """Transform: dbt build of staging -> intermediate -> marts, with dbt's data tests.
 
-Started when the ingest DAG loads new reports or the URS DAG loads new extracts; emits the
-marts asset for publishing.
+Started when the ingest DAG loads new reports, the URS DAG loads new extracts or the UNODC
+DAG loads a new GLOTIP release; emits the marts asset for publishing.
 """
 
 import pendulum
@@ -11,6 +11,7 @@ from programme_monitoring.orchestration.names import (
     MARTS_URI,
     RAW_REPORTS_URI,
     TRANSFORM_DAG,
+    UNODC_RAW_URI,
     URS_EVENTS_URI,
 )
 from programme_monitoring.orchestration.tasks import transform_task
@@ -18,7 +19,7 @@ from programme_monitoring.orchestration.tasks import transform_task
 
 @dag(
     dag_id=TRANSFORM_DAG,
-    schedule=Asset(RAW_REPORTS_URI) | Asset(URS_EVENTS_URI),
+    schedule=Asset(RAW_REPORTS_URI) | Asset(URS_EVENTS_URI) | Asset(UNODC_RAW_URI),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,

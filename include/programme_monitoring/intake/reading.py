@@ -20,7 +20,7 @@ from pathlib import Path
 
 from programme_monitoring.intake import checks
 from programme_monitoring.quality import validation as quality
-from programme_monitoring.quality.findings import Finding
+from programme_monitoring.quality.findings import Finding, reading_findings
 from programme_monitoring.reference import senders
 from programme_monitoring.report_format.json_reader import SECTIONS
 from programme_monitoring.report_format.labels import CSV_COLUMNS, JSON_INDICATOR_KEYS, JSON_MEASURE_KEYS
@@ -71,16 +71,7 @@ def parse(path: Path) -> tuple[ParsedReport | None, list[Finding]]:
     except ReportFormatError as error:
         if foreign(path):
             return None, [_foreign(path)]
-        return None, [
-            Finding(
-                error.reason,
-                f"файл не читается как шаблон отчёта (версия 1): {error.reason}",
-                rule="report_format",
-                source_sheet=error.sheet,
-                source_row=error.row,
-                column=error.column,
-            )
-        ]
+        return None, reading_findings(error)  # every problem, each with its place
     except OSError:
         raise
     except Exception as error:  # noqa: BLE001 - whatever the reader meets, the file is refused

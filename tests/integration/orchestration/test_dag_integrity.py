@@ -37,3 +37,21 @@ def test_chain_is_linked_by_assets(dagbag):
     assert RAW_REPORTS_URI in _uris(transform.timetable.asset_condition.objects)
     assert MARTS_URI in {uri for t in transform.tasks for uri in _uris(t.outlets)}
     assert MARTS_URI in _uris(publish.timetable.asset_condition.objects)
+
+
+def test_every_raw_load_starts_the_transform(dagbag):
+    """Whatever loads raw data (member states' reports, URS extracts, a UNODC release) emits an
+    asset the transform is scheduled on, so no load waits for the next report to be published."""
+    from programme_monitoring.orchestration.names import TRANSFORM_DAG
+
+    consumed = _uris(dagbag.dags[TRANSFORM_DAG].timetable.asset_condition.objects)
+    raw_outlets = {
+        uri
+        for dag_id, dag in dagbag.dags.items()
+        if dag_id != TRANSFORM_DAG
+        for task in dag.tasks
+        for uri in _uris(task.outlets)
+        if uri.startswith("postgres://warehouse/raw/")
+    }
+    assert len(raw_outlets) >= 3, raw_outlets
+    assert raw_outlets <= consumed, raw_outlets - consumed
