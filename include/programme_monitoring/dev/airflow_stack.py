@@ -87,6 +87,7 @@ class AirflowStack:
             "PATH": f"{POSTGRES_BIN_PATH}{os.pathsep}{os.environ.get('PATH', '')}",
             "PGHOST": "127.0.0.1",
             "PGPORT": str(self.db_port),
+            "PGPASSWORD": self.server.password_file.read_text().strip(),  # the server asks every role
             "POSTGRES_USER": "postgres",
             "POSTGRES_DB": "postgres",
             "SEEDS_DIR": str(SEEDS_DIR),
@@ -102,7 +103,7 @@ class AirflowStack:
 
     @property
     def superuser_url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.db_port}/{NAMES['WAREHOUSE_DB']}"
+        return self.server.url(NAMES["WAREHOUSE_DB"])
 
     @property
     def var(self) -> Path:
