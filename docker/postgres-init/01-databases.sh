@@ -59,3 +59,11 @@ REVOKE ALL ON DATABASE :"warehouse_db" FROM PUBLIC;
 ${role_sql}
 GRANT pm_transformer TO :"warehouse_user";
 SQL
+
+# Large objects: the creating functions belong to this superuser, per database; no reading
+# role may call them (programme_monitoring.warehouse.access checks it on every publish).
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$WAREHOUSE_DB" <<SQL
+REVOKE EXECUTE ON FUNCTION pg_catalog.lo_create(oid), pg_catalog.lo_creat(integer),
+  pg_catalog.lo_from_bytea(oid, bytea), pg_catalog.lo_import(text), pg_catalog.lo_import(text, oid)
+  FROM PUBLIC;
+SQL

@@ -99,6 +99,26 @@ LARGE_OBJECT_CREATORS = (
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
 
+def _revoke_large_object_creation(conn: psycopg.Connection) -> None:
+    """No reading role may create large objects. The functions belong to the bootstrap
+    superuser: a deployment whose warehouse user is no superuser revokes them once in its
+    database init (docker/postgres-init); here they are revoked where still granted and the
+    user may, and otherwise named in a warning rather than failing every publish."""
+    for function in LARGE_OBJECT_CREATORS:
+        name = f"pg_catalog.{function}"
+        if not conn.execute("select has_function_privilege('public', %s, 'execute')", (name,)).fetchone()[0]:
+            continue
+        try:
+            with conn.transaction():  # a savepoint: a refusal leaves the publish going
+                conn.execute(f"revoke execute on function {name} from public")
+        except psycopg.errors.InsufficientPrivilege:
+            log.warning(
+                "PUBLIC may still create large objects: as a superuser, run "
+                "REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC in the warehouse database",
+                name,
+            )
+
+
 def state_codes() -> list[str]:
     """ISO2 codes of the reporting states (the reference seed): one role each."""
     return sorted(load_reference().state_codes)
@@ -175,8 +195,7 @@ def apply_access_policies(
 
     # Nobody gets anything by default.
     conn.execute("revoke create on schema public from public")
-    for function in LARGE_OBJECT_CREATORS:
-        conn.execute(f"revoke execute on function pg_catalog.{function} from public")
+    _revoke_large_object_creation(conn)
     conn.execute(sql.SQL("revoke temp on database {} from public").format(sql.Identifier(database)))
     conn.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(database), role_list))
     for role, privilege in DATABASE_EXTRA:

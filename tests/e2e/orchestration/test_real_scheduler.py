@@ -167,3 +167,16 @@ def test_the_ui_dependency_graph_answers(stack):
     graph = stack.api("GET", "/ui/dependencies")
     ids = {node["id"] for node in graph["nodes"]}
     assert f"dag:{TRANSFORM_DAG}" in ids and f"dag:{PUBLISH_DAG}" in ids
+
+
+def test_no_login_of_the_deployment_can_create_large_objects(stack):
+    """The init step revokes large-object creation in the warehouse database (the warehouse
+    user, no superuser, cannot, and publishing must not fail trying)."""
+    with psycopg.connect(stack.warehouse_url) as conn:
+        for function in ("lo_create(oid)", "lo_from_bytea(oid, bytea)"):
+            granted = conn.execute(
+                "select has_function_privilege('public', %s, 'execute')", (f"pg_catalog.{function}",)
+            ).fetchone()[0]
+            assert granted is False, function
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select lo_create(0)")
