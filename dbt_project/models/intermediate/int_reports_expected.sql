@@ -4,7 +4,8 @@
     (or associate member) at the end of that year (member_states validity). A state that
     never signed a programme, or had left the CIS by the end of the year, is not expected.
     report_deadline comes from the reporting_deadlines seed (an assumption: 1 March of
-    the following year).
+    the following year). In a history build (var('as_of')) only the reports already due
+    by that moment are expected: a year whose deadline had not come is not missing.
 #}
 with
 
@@ -73,6 +74,10 @@ final as (
             member_states.member_to is null
             or member_states.member_to > make_date(participation_years.reporting_year, 12, 31)
         )
+        and {{ as_of_condition(
+            "make_date(participation_years.reporting_year + deadlines.deadline_years_after, "
+            ~ "deadlines.deadline_month, deadlines.deadline_day)"
+        ) }}
 
 )
 

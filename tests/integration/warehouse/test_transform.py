@@ -117,6 +117,14 @@ def test_figures_as_they_stood_on_a_past_date(warehouse):
         ).fetchone()
         assert conn.execute(seeds).fetchall() == live_seeds
     assert json.loads(comment) == {"as_of": "2015-03-15 00:00:00+00"}
+    # Completeness as of that day counts only the reports already due (2014's, deadline
+    # 1 March 2015), not the years to come as missing; the live marts expect every year.
+    expected = (
+        "select distinct reporting_year from {}.rpt_reporting_completeness where is_expected order by 1"
+    )
+    with psycopg.connect(url) as conn:
+        assert [r[0] for r in conn.execute(expected.format("marts_as_of"))] == [2014]
+        assert [r[0] for r in conn.execute(expected.format("marts"))][:2] == [2014, 2015]
     build_warehouse(target_path=target)
     assert _value(url) == 700  # the live marts are untouched by the history build
     build_warehouse(as_of="2015-04-02 00:00:00+00", target_path=target)
