@@ -55,7 +55,8 @@ def figure_labels(lang: str) -> dict[str, str]:
 def column_labels(mart: str) -> dict[str, dict[str, str]]:
     """Column -> {"en": ..., "ru": ...} of any mart, as its .yml documents it (``config.meta``
     or ``meta``); a column without both labels is left out."""
-    models = yaml.safe_load((MARTS_DIR / f"{mart}.yml").read_text(encoding="utf-8"))["models"]
+    (docs,) = MARTS_DIR.rglob(f"{mart}.yml")  # marts may sit in sub-folders (urs/, unodc/)
+    models = yaml.safe_load(docs.read_text(encoding="utf-8"))["models"]
     (model,) = [m for m in models if m["name"] == mart]
     labels = {}
     for column in model["columns"]:

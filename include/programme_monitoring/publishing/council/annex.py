@@ -52,6 +52,7 @@ SHEETS = {
     "findings": "Замечания · Findings",
     "report_versions": "Версии отчётов · Versions",
     "revisions": "Изменения · Revisions",
+    "unodc": "УНП ООН · UNODC",
 }
 VERSION_COLUMNS = [
     "reporting_year",
