@@ -253,7 +253,9 @@ def changed_selection(conn: psycopg.Connection, state: dict[str, str]) -> list[s
         selection += REPORT_SOURCES
     if published.get("urs") != state["urs"]:
         selection += URS_SOURCES
-    return selection
+    # Every mart with them: the marts' foreign keys (declared constraints) name the tables
+    # they reference in the build schema, so a rebuilt fact needs its dimensions beside it.
+    return [*selection, "path:models/marts"] if selection else selection
 
 
 def _dependent_views(
