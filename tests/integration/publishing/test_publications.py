@@ -90,6 +90,7 @@ def test_annex_equals_the_marts(edition, marts):
         "headline",
         "implementation",
         "indicators",
+        "unodc",
         "not_reported",
         "completeness",
         "coverage",

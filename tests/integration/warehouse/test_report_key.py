@@ -41,12 +41,15 @@ def database(warehouse_url):
     """(admin URL, loader connection factory) of a new database with raw/audit and grants."""
     name = f"report_key_{uuid.uuid4().hex[:10]}"
     user = f"pm_test_loader_{uuid.uuid4().hex[:8]}"
+    password = uuid.uuid4().hex  # the embedded server authenticates every login by password
     with psycopg.connect(warehouse_url, autocommit=True) as admin:
         admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     url = warehouse_url.rsplit("/", 1)[0] + "/" + name
     access.apply_access(url)  # the schema, the group roles and their grants
     with psycopg.connect(warehouse_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("create role {} login").format(sql.Identifier(user)))
+        admin.execute(
+            sql.SQL("create role {} login password {}").format(sql.Identifier(user), sql.Literal(password))
+        )
         admin.execute(sql.SQL("grant {} to {}").format(sql.Identifier(access.LOADER), sql.Identifier(user)))
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute(LEDGER, ("report-a",))
@@ -54,7 +57,7 @@ def database(warehouse_url):
     opened: list[psycopg.Connection] = []
 
     def loader(**options) -> psycopg.Connection:
-        conn = psycopg.connect(url, user=user, **options)
+        conn = psycopg.connect(url, user=user, password=password, **options)
         opened.append(conn)
         return conn
 

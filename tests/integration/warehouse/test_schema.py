@@ -195,12 +195,15 @@ TABLES = {
     "audit.import_changes",
     "audit.import_conflicts",
     "audit.import_summary",
+    "audit.intake_locks",
     "audit.schema_migrations",
+    "audit.unodc_release_ledger",
     "audit.urs_extract_ledger",
     "audit.validation_findings",
     "raw.indicator_values",
     "raw.measure_status",
     "raw.report_headers",
+    "raw.unodc_glotip_values",
     "raw.urs_events",
 }
 FILES = [
