@@ -208,7 +208,8 @@ all_findings as materialized (
         || ' (' || warehouse_findings.left_value::text || ' ' || warehouse_findings.operator || ' '
         || coalesce(warehouse_findings.right_value::text, 'NULL') || ')' as message_ru,
         'Indicators' as source_sheet,
-        warehouse_findings.source_row
+        warehouse_findings.source_row,
+        'total' as disaggregation
 
     from warehouse_findings
     union all
@@ -233,7 +234,8 @@ all_findings as materialized (
         || ' расходится с данными УНП ООН (GLOTIP) ' || unodc_reconciliation.unodc_value_text || ' (выпуск от '
         || to_char(unodc_reconciliation.release_date, 'DD.MM.YYYY') || ')' as message_ru,
         'Indicators' as source_sheet,
-        unodc_reconciliation.report_source_row as source_row
+        unodc_reconciliation.report_source_row as source_row,
+        'total' as disaggregation
 
     from unodc_reconciliation
     union all
@@ -250,7 +252,8 @@ all_findings as materialized (
         intake_findings.reason_en as message_en,
         intake_findings.reason_ru as message_ru,
         intake_findings.source_sheet,
-        intake_findings.source_row
+        intake_findings.source_row,
+        intake_findings.values_involved ->> 'disaggregation' as disaggregation
 
     from intake_findings
 
@@ -264,6 +267,10 @@ final as (
             all_findings.indicator_code, all_findings.source_sheet, all_findings.source_row::text,
             all_findings.values_involved, all_findings.message_en
         ))::text as finding_key,
+        {{ finding_id(
+            'all_findings.rule_code', 'latest_reports.state_code', 'latest_reports.programme_code',
+            'latest_reports.reporting_year', 'all_findings.indicator_code', 'all_findings.disaggregation'
+        ) }}::text as finding_id,
         all_findings.origin::text as origin,
         all_findings.rule_code::text as rule_code,
         all_findings.severity::text as severity,
@@ -271,6 +278,7 @@ final as (
         latest_reports.programme_code::text as programme_code,
         latest_reports.reporting_year::integer as reporting_year,
         all_findings.indicator_code::text as indicator_code,
+        all_findings.disaggregation::text as disaggregation,
         all_findings.left_value::numeric(24, 4) as left_value,
         all_findings.operator::text as operator,
         all_findings.right_value::numeric(24, 4) as right_value,
