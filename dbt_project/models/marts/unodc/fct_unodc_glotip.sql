@@ -25,13 +25,13 @@ final as (
         sex::text as sex,
         age::text as age,
         unit::text as unit,
-        value::numeric(24,4) as value,
+        value::numeric(24, 4) as value,
         value_text::text as value_text,
         is_censored::boolean as is_censored,
         release_date::date as release_date,
         source_sha256::text as source_sha256,
-        value_lower_bound::numeric(24,4) as value_lower_bound,
-        value_upper_bound::numeric(24,4) as value_upper_bound,
+        value_lower_bound::numeric(24, 4) as value_lower_bound,
+        value_upper_bound::numeric(24, 4) as value_upper_bound,
         country::text as country,
         source_row::integer as source_row
 

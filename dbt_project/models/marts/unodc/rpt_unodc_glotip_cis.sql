@@ -22,9 +22,9 @@ final as (
         glotip.year::integer as reporting_year,
         count(*)::integer as states_published,
         (count(*) filter (where glotip.is_censored))::integer as states_censored,
-        case when bool_or(glotip.is_censored) then null else sum(glotip.value) end::numeric(24,4) as value,
-        sum(glotip.value_lower_bound)::numeric(24,4) as value_lower_bound,
-        sum(glotip.value_upper_bound)::numeric(24,4) as value_upper_bound,
+        case when bool_or(glotip.is_censored) then null else sum(glotip.value) end::numeric(24, 4) as value,
+        sum(glotip.value_lower_bound)::numeric(24, 4) as value_lower_bound,
+        sum(glotip.value_upper_bound)::numeric(24, 4) as value_upper_bound,
         bool_or(glotip.is_censored)::boolean as is_bound,
         max(glotip.release_date)::date as release_date
 
