@@ -105,3 +105,31 @@ def scratch_database(server_url: str, name: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+def write_annex(path: Path, rows: int, state: str, year: int, seed: int, authority: str) -> None:
+    """A synthetic IM report of ``state`` for ``year`` in CSV, the shape of a large annex:
+    training participants per training event (TRN01, "event=..."), whose total row is the
+    sum of the parts, plus what makes the report complete (a total of every other indicator
+    the programme carries that year, a status of every measure due), as the intake demands."""
+    import csv
+    import random
+
+    from programme_monitoring.reference import load_reference
+    from programme_monitoring.report_format.labels import CSV_COLUMNS
+
+    reference = load_reference()
+    rng = random.Random(seed)
+    head = [state, authority, "IM", str(year), f"{year + 1}-02-20", "1"]
+    values = [rng.randint(0, 12) for _ in range(rows - 1)]  # the total stays under the ceiling of 10,000,000
+    others = sorted(reference.reportable_indicators("IM", year) - {"TRN01"})
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        writer.writerow([*head, "indicator", "TRN01", "total", sum(values), "", "synthetic benchmark annex"])
+        for code in others:
+            writer.writerow([*head, "indicator", code, "total", rng.randint(0, 400), "", ""])
+        for code in sorted(reference.measures_due("IM", year)):
+            writer.writerow([*head, "measure", code, "", "", "implemented", ""])
+        for number, value in enumerate(values):
+            writer.writerow([*head, "indicator", "TRN01", f"event=EVT-{year}-{number:08d}", value, "", ""])

@@ -27,11 +27,9 @@ and the bare COPYs run ``--repeat`` times and the fastest run counts (the machin
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import os
 import platform
-import random
 import re
 import shutil
 import sys
@@ -42,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
-from bench_common import Stopwatch, best, emit, machine_load, run_phase, scratch_database  # noqa: E402
+from bench_common import Stopwatch, best, emit, machine_load, run_phase, scratch_database, write_annex  # noqa: E402
 from programme_monitoring.intake.ledger import INDICATOR_FIELDS  # noqa: E402
 
 DATABASE = "csv_intake_bench"
@@ -51,30 +49,14 @@ SECTION = "## Report intake (CSV)"
 VALUE_COLUMNS = ("report_id", "source_file", *INDICATOR_FIELDS)  # as the intake COPYs them
 
 
-def write_annex(path: Path, rows: int, seed: int = 1) -> None:
-    """A synthetic IM 2016 report of Kazakhstan: training participants per training event
-    (TRN01, "event=..."), the shape of a large annex; the total row is the sum of the parts."""
-    from programme_monitoring.report_format.labels import CSV_COLUMNS
-
-    rng = random.Random(seed)
-    head = ["KZ", "МВД Республики Казахстан (SYNTHETIC)", "IM", "2016", "2017-02-20", "1"]
-    values = [rng.randint(0, 40) for _ in range(rows - 1)]
-    with path.open("w", newline="", encoding="utf-8") as stream:
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        writer.writerow([*head, "indicator", "TRN01", "total", sum(values), "", "synthetic benchmark annex"])
-        for number, value in enumerate(values):
-            writer.writerow([*head, "indicator", "TRN01", f"event=EVT-2016-{number:07d}", value, "", ""])
-
-
 # -- child phases -------------------------------------------------------------------------
 
 
 def phase_intake(report: Path) -> dict:
+    from programme_monitoring.dev.samples import sender_folder
     from programme_monitoring.intake import ingest as intake
 
-    landing = Path(os.environ["VAR_DIR"]) / "landing"
-    landing.mkdir(parents=True, exist_ok=True)
+    landing = sender_folder(Path(os.environ["VAR_DIR"]) / "landing", "KZ")  # the report's sender
     delivered = Path(shutil.copy(report, landing / report.name))
     with Stopwatch() as watch:
         [outcome] = intake.ingest_files([delivered], TODAY)
@@ -166,7 +148,7 @@ def run(rows: int, to_sql_rows: int | None, repeat: int) -> dict:
         init(scratch)
         env = dict(os.environ, WAREHOUSE_URL=scratch, VAR_DIR=str(Path(tmp) / "var"))
         report, rows_file = Path(tmp) / "annex.csv", Path(tmp) / "rows.copy"
-        write_annex(report, rows)
+        write_annex(report, rows, "KZ", 2016, seed=1, authority="МВД Республики Казахстан (SYNTHETIC)")
         results["file_mb"] = report.stat().st_size / 1e6
         intakes = []
         for _ in range(repeat):

@@ -24,10 +24,8 @@ the deadline): no figures in bench/README.md; run it once on a quiet machine.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -37,26 +35,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
+from bench_common import write_annex  # noqa: E402
+
 TODAY = dt.date(2026, 11, 23)
 SLOTS = [(state, year) for year in (2016, 2017) for state in ("KZ", "RU", "BY", "KG", "TJ")]
 
 
 def load() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-
-
-def write_annex(path: Path, rows: int, state: str, year: int, seed: int) -> None:
-    from programme_monitoring.report_format.labels import CSV_COLUMNS
-
-    rng = random.Random(seed)
-    head = [state, f"MVD {state} (SYNTHETIC)", "IM", str(year), f"{year + 1}-02-20", "1"]
-    values = [rng.randint(0, 40) for _ in range(rows - 1)]
-    with path.open("w", newline="", encoding="utf-8") as stream:
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        writer.writerow([*head, "indicator", "TRN01", "total", sum(values), "", "synthetic growth annex"])
-        for number, value in enumerate(values):
-            writer.writerow([*head, "indicator", "TRN01", f"event=EVT-{year}-{number:08d}", value, "", ""])
 
 
 def timed(function, *args, **kwargs) -> float:
@@ -74,6 +60,7 @@ def one_scale(scale: int, rows: int, base: Path) -> dict:
     url = server.ensure_running()
     os.environ["WAREHOUSE_URL"] = url
     os.environ["VAR_DIR"] = str(base / "var")
+    from programme_monitoring.dev.samples import sender_folder
     from programme_monitoring.intake import ingest as intake
     from programme_monitoring.warehouse.schema import init
     from programme_monitoring.warehouse.transform import build_warehouse
@@ -86,8 +73,8 @@ def one_scale(scale: int, rows: int, base: Path) -> dict:
         landing.mkdir(parents=True, exist_ok=True)
         files = []
         for number, (state, year) in enumerate(SLOTS[:scale]):
-            path = landing / f"annex_{state}_{year}.csv"
-            write_annex(path, rows, state, year, seed=number)
+            path = sender_folder(landing, state) / f"annex_{state}_{year}.csv"
+            write_annex(path, rows, state, year, seed=number, authority=f"MVD {state} (SYNTHETIC)")
             files.append(path)
         # One call per report, as the hourly DAG meets them (one call validates its files
         # together, holding every parsed report in memory).

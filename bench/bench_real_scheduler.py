@@ -30,7 +30,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import machine_load  # noqa: E402
 from programme_monitoring.dev.airflow_stack import AirflowStack  # noqa: E402
-from programme_monitoring.dev.samples import generate_samples  # noqa: E402
+from programme_monitoring.dev.samples import generate_samples, sender_folder  # noqa: E402
 from programme_monitoring.orchestration.names import INGEST_DAG, PUBLISH_DAG, TRANSFORM_DAG  # noqa: E402
 from programme_monitoring.report_format.reader import parse_report  # noqa: E402
 from programme_monitoring.report_format.writer import write_report  # noqa: E402
@@ -88,7 +88,7 @@ def main() -> None:
             values.loc[mask, "value"] = before + 1
             header = dataclasses.replace(report.header, version=report.header.version + n)
             dropped = time.time()
-            path = stack.var / "landing" / f"KZ_THB_2014_v{header.version}.csv"
+            path = sender_folder(stack.var / "landing", "KZ") / f"KZ_THB_2014_v{header.version}.csv"
             write_report(header, values, report.measures, path, "csv")
             stack.trigger(INGEST_DAG)
             stack.wait_for(lambda b=before: _value(stack.warehouse_url) == b + 1, 600, "the new figure", 0.1)
