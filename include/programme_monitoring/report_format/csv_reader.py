@@ -42,6 +42,7 @@ from programme_monitoring.report_format.records import (
     ReportHeader,
 )
 from programme_monitoring.report_format.values import (
+    canonical_disaggregations,
     check_ceiling,
     parse_code,
     parse_count,
@@ -223,14 +224,19 @@ class _CsvColumn:
             if (refusal := mojibake_refusal(text))
         }
 
-    def parse(self, func: Callable[[str], Any]) -> tuple[list, dict[int, Message]]:
-        """func applied to each distinct value: (results, {value index: (English, Russian)})."""
-        results, errors = [], {}
+    def parse(
+        self, func: Callable[[str], Any], batch: Callable[[list[str]], list] | None = None
+    ) -> tuple[list, dict[int, Message]]:
+        """func applied to each distinct value (``batch`` first decides all it can at once;
+        func decides where it gave None): (results, {value index: (English, Russian)})."""
+        results = batch(self.text) if batch else [None] * len(self.text)
+        errors = {}
         for i, text in enumerate(self.text):
+            if results[i] is not None:
+                continue
             try:
-                results.append(func(text))
+                results[i] = func(text)
             except Refusal as exc:
-                results.append(None)
                 errors[i] = (exc.en, exc.ru)
         return results, errors
 
@@ -387,7 +393,11 @@ class _CsvChunks:
         values = found.parsed(indicator, cols["value"], parse_count, "value")
         self._ceilings(found, indicator, code, code_text, values)
         disaggregations = found.parsed(
-            indicator, cols["disaggregation"], parse_disaggregation, "disaggregation"
+            indicator,
+            cols["disaggregation"],
+            parse_disaggregation,
+            "disaggregation",
+            batch=canonical_disaggregations,
         )
         statuses = found.parsed(measure, cols["status"], parse_status, "status")
         comments, errors = cols["comment"].parse(parse_text)
@@ -476,11 +486,11 @@ class _Problems:
         self.where(rows & column.rows(bad), lambda at: errors[column.codes[at]], name)
 
     def parsed(
-        self, rows, column: _CsvColumn, func, name: str, everywhere: bool = False
+        self, rows, column: _CsvColumn, func, name: str, everywhere: bool = False, batch=None
     ) -> np.ndarray | list:
         """``func`` of the column for ``rows`` (or, with ``everywhere``, the distinct results
-        for all rows); a value it refuses is a problem."""
-        results, errors = column.parse(func)
+        for all rows); a value it refuses is a problem. ``batch``: see ``_CsvColumn.parse``."""
+        results, errors = column.parse(func, batch)
         self.errors(rows, column, errors, name)
         return results if everywhere else column.spread(results, rows)
 

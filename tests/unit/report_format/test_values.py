@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from programme_monitoring.report_format.records import Refusal
 from programme_monitoring.report_format.values import (
+    canonical_disaggregations,
     parse_code,
     parse_count,
     parse_date,
@@ -72,6 +74,52 @@ def test_other_dates_are_refused(raw: object) -> None:
 )  # fmt: skip
 def test_disaggregation_is_total_or_dimension_equals_value(raw: object, expected: str) -> None:
     assert parse_disaggregation(raw) == expected
+
+
+# Values a large annex may hold, one per row: plain, odd spacing, other kinds, refusals.
+TRICKY_BREAKDOWNS = [
+    "event=EVT-2016-0000001",
+    "event=Семинар «Граница» № 3",
+    "route=a=b",
+    "event= X",
+    "event=X ",
+    "event=X\u00a0",
+    "Event=X",
+    "event =X",
+    "event=",
+    "event",
+    "sex=female",
+    "sex=FEMALE",
+    "operation=prv-2014-01",
+    "citizenship=kz",
+    "agency=МВД",
+    "route=" + "x" * 300,
+    "event=a\tb",
+    "event=a\u202eb",
+    "total",
+    "",
+    "unknown=x",
+]
+
+
+@pytest.mark.parametrize(
+    "texts", [TRICKY_BREAKDOWNS, [t for t in TRICKY_BREAKDOWNS if t.startswith("event=")]]
+)
+def test_breakdowns_decided_together_are_decided_as_one_by_one(texts: list[str]) -> None:
+    """The bulk path (a large annex's distinct breakdowns) gives exactly what the one-by-one
+    parser gives, and leaves to it whatever it does not take (None), refusals included."""
+    together = canonical_disaggregations(texts)
+    for text, decided in zip(texts, together, strict=True):
+        try:
+            alone = parse_disaggregation(text)
+        except Refusal:
+            alone = None
+        assert decided is None or decided == alone, text
+    assert canonical_disaggregations(["event=A-1", "route=Минск — Москва"]) == [
+        "event=A-1",
+        "route=Минск — Москва",
+    ]
+    assert canonical_disaggregations(["event=A-1", "sex=female"]) == ["event=A-1", None]
 
 
 @pytest.mark.parametrize("raw", ["female", "=female", "sex=", " = "])
