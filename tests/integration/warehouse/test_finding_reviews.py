@@ -123,8 +123,9 @@ def history(url: str, finding_id: str) -> list[tuple]:
 
 
 def run_cli(monkeypatch, url: str, *args: str) -> int:
-    monkeypatch.setenv("WAREHOUSE_URL", url)
-    return cli.main(["findings", *args])
+    with monkeypatch.context() as patch:  # as that login, for this command only
+        patch.setenv("WAREHOUSE_URL", url)
+        return cli.main(["findings", *args])
 
 
 def test_a_finding_raised_queried_explained_resolved_and_reopened_stays_one_finding(
