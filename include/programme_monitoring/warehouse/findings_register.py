@@ -28,12 +28,12 @@ SYSTEM = "system"
 # One row per finding_id of the published review list, with the version of its report.
 _CURRENT = """
     select distinct on (f.finding_id)
-        f.finding_id, f.rule_code, f.state_code, f.programme_code, f.reporting_year,
+        f.finding_id, f.rule_code, f.severity, f.state_code, f.programme_code, f.reporting_year,
         f.indicator_code, f.disaggregation, f.message_en, f.message_ru,
         h.report_version, f.report_id
     from marts.rpt_validation_findings as f
     join raw.report_headers as h on h.report_id = f.report_id
-    order by f.finding_id, f.origin desc, f.finding_key
+    order by f.finding_id, f.severity = 'error' desc, f.origin desc, f.finding_key
 """
 
 
@@ -61,15 +61,15 @@ def sync_register(conn: psycopg.Connection) -> dict[str, int]:
     with conn.cursor() as cursor:
         cursor.executemany(
             """insert into audit.findings as f (
-                   finding_id, rule_code, state_code, programme_code, reporting_year, indicator_code,
-                   disaggregation, message_en, message_ru, first_report_version, last_report_version,
-                   last_report_id)
-               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                   finding_id, rule_code, severity, state_code, programme_code, reporting_year,
+                   indicator_code, disaggregation, message_en, message_ru, first_report_version,
+                   last_report_version, last_report_id)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                on conflict (finding_id) do update set
                    last_seen_at = now(), last_report_version = excluded.last_report_version,
                    last_report_id = excluded.last_report_id, message_en = excluded.message_en,
-                   message_ru = excluded.message_ru, present = true""",
-            [(*row[:10], row[9], row[10]) for row in current],
+                   message_ru = excluded.message_ru, severity = excluded.severity, present = true""",
+            [(*row[:11], row[10], row[11]) for row in current],
         )
     # Gone from the marts now: resolved where a newer version of the report is in force.
     gone = conn.execute(
@@ -102,7 +102,7 @@ def sync_register(conn: psycopg.Connection) -> dict[str, int]:
             f"Not found in version {version} of the report (last found in version {last_version}).",
         )
         resolved += 1
-    version_of = {row[0]: row[9] for row in current}
+    version_of = {row[0]: row[10] for row in current}
     for finding_id, _last in reopen:
         version = version_of[finding_id]
         _decide(

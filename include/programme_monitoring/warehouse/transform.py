@@ -215,10 +215,9 @@ def current_state(conn: psycopg.Connection) -> dict[str, str]:
                    (select concat_ws(',', count(*), max(loaded_at)) from raw.report_headers),
                    (select concat_ws(',', count(*), max(found_at), max(reviewed_at), count(reviewed_at))
                     from audit.validation_findings),
-                   -- review decisions (the marts carry the status); an automatic `resolved` is
-                   -- about a finding no longer in the marts, so it needs no rebuild
-                   (select concat_ws(',', count(*), max(review_id)) from audit.finding_reviews
-                    where not (origin = 'automatic' and status = 'resolved')))),
+                   -- review decisions: the marts carry the status (an automatic one, written
+                   -- when the marts are published, makes the next build rebuild them once)
+                   (select concat_ws(',', count(*), max(review_id)) from audit.finding_reviews))),
                md5(coalesce((select string_agg(concat_ws(',', extract_id, status), ';' order by extract_id)
                              from audit.urs_extract_ledger), ''))"""
     ).fetchone()

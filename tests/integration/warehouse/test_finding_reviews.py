@@ -128,6 +128,16 @@ def run_cli(monkeypatch, url: str, *args: str) -> int:
         return cli.main(["findings", *args])
 
 
+def _counts(url: str) -> dict[str, int]:
+    return dict(
+        q(
+            url,
+            "select review_status, findings from marts.rpt_finding_status_counts "
+            "where state_code = 'KZ' and programme_code = 'THB' and reporting_year = 2014",
+        )
+    )
+
+
 def test_a_finding_raised_queried_explained_resolved_and_reopened_stays_one_finding(
     warehouse, login, monkeypatch, capsys, tmp_path
 ):
@@ -167,14 +177,7 @@ def test_a_finding_raised_queried_explained_resolved_and_reopened_stays_one_find
         )[0][0]
         == "explained"
     )
-    counts = dict(
-        q(
-            url,
-            "select review_status, findings from marts.rpt_finding_status_counts "
-            "where state_code = 'KZ' and programme_code = 'THB' and reporting_year = 2014",
-        )
-    )
-    assert counts == {"explained": 1, "queried": 1}
+    assert _counts(url) == {"explained": 1, "queried": 1}
 
     # version 2 corrects prosecuted: the convicted finding is gone, resolved automatically
     _load_and_build(2, prosecuted=40, target=target)
@@ -197,6 +200,10 @@ def test_a_finding_raised_queried_explained_resolved_and_reopened_stays_one_find
         url, "select present, last_report_version from audit.findings where finding_id = %s", convicted
     ) == [(False, 1)]
 
+    # the automatic decision is a change: the next build counts the resolved finding for BI
+    build_warehouse(target_path=target)
+    assert _counts(url) == {"resolved": 1, "queried": 1}
+
     # version 3 brings the error back: the same finding reopens, its history whole
     _load_and_build(3, prosecuted=20, target=target)
     assert [h[:3] for h in history(url, convicted)] == [
@@ -216,6 +223,8 @@ def test_a_finding_raised_queried_explained_resolved_and_reopened_stays_one_find
         convicted,
     ) == [("open",)]
     assert q(url, "select count(*) from audit.findings where state_code = 'KZ'") == [(2,)]
+    build_warehouse(target_path=target)
+    assert _counts(url) == {"open": 1, "queried": 1}
 
     # findings show prints the rows, both messages and the whole history
     capsys.readouterr()

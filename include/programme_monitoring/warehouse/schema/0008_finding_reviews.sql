@@ -16,6 +16,7 @@
 create table if not exists audit.findings (
     finding_id           text primary key,
     rule_code            text not null,
+    severity             text,
     state_code           text not null,
     programme_code       text not null,
     reporting_year       integer not null,
