@@ -85,6 +85,7 @@ def take_explanations(
 ) -> ExplanationOutcome:
     """Read one explanations file from ``sender`` and record what it may; archive it."""
     outcome = ExplanationOutcome(Path(path).name, sender)
+    outcome.sha256 = file_sha256(path)
     try:
         known = senders().get(sender)
         if known is None:
@@ -92,7 +93,6 @@ def take_explanations(
                 f"отправитель «{sender}» не зарегистрирован (справочник отправителей)",
                 f'the sender "{sender}" is not registered (the senders reference)',
             )
-        outcome.sha256 = file_sha256(path)
         lines = _read(Path(path))
     except _Refusal as refusal:
         outcome.refused_ru, outcome.refused_en = refusal.ru, refusal.en
