@@ -36,6 +36,7 @@ from programme_monitoring.report_format.file_safety import (
 from programme_monitoring.settings import paths
 from programme_monitoring.warehouse.connection import warehouse_url
 from programme_monitoring.warehouse.finding_reviews import ReviewRefused, review_finding, unknown_finding
+from programme_monitoring.warehouse.schema import init as init_schema
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ def take_explanations(
     except _Refusal as refusal:
         outcome.refused_ru, outcome.refused_en = refusal.ru, refusal.en
     else:
+        init_schema(url)  # the register and the history exist (a no-op when up to date)
         with psycopg.connect(url or warehouse_url()) as conn:
             for number, finding_id, text in lines:
                 outcome.lines.append(
