@@ -256,6 +256,45 @@ def dbt_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def findings(args: argparse.Namespace) -> int:
+    """findings list|show|review|explain: the review of validation findings (docs/finding_reviews.md)."""
+    import psycopg
+
+    from programme_monitoring.warehouse import finding_reviews as reviews
+
+    try:
+        if args.action == "list":
+            rows = reviews.list_findings(
+                year=args.year, state=args.state, programme=args.programme, status=args.status, rule=args.rule
+            )
+            print(reviews.list_text(rows))
+        elif args.action == "show":
+            print(reviews.detail_text(reviews.show_finding(args.finding_id.strip().lower())))
+        elif args.action == "review":
+            reviews.review_finding(args.finding_id.strip().lower(), args.status, args.note)
+            print(reviews.detail_text(reviews.show_finding(args.finding_id.strip().lower())))
+        else:
+            from programme_monitoring.intake.explanations import outcome_text, take_explanations
+
+            outcome = take_explanations(Path(args.file), args.sender, archive=False)
+            print(outcome_text(outcome))
+            return 1 if outcome.refused_en or outcome.recorded < len(outcome.lines) else 0
+    except reviews.ReviewRefused as error:
+        ru, _, en = str(error).partition(" / ")
+        return _refused(ru, en or ru)
+    except psycopg.errors.InsufficientPrivilege:
+        return _refused(
+            "У этой роли нет права читать замечания (нужна роль pm_reviewer или pm_auditor).",
+            "This role may not read the findings (it needs pm_reviewer or pm_auditor).",
+        )
+    except psycopg.errors.UndefinedTable:
+        return _refused(
+            "Хранилище не готово: выполните warehouse init и transform.",
+            "The warehouse is not ready: run warehouse init and transform.",
+        )
+    return 0
+
+
 def airflow(args: argparse.Namespace) -> int:
     """Run any Airflow command with this project's settings (e.g. ``airflow standalone``)."""
     from programme_monitoring.warehouse.airflow_metadata import configure_airflow
@@ -364,6 +403,29 @@ def main(argv: list[str] | None = None) -> int:
 
     p = commands.add_parser("dbt-docs", help="generate the dbt documentation site (models, columns, lineage)")
     p.set_defaults(handler=dbt_docs)
+
+    from programme_monitoring.warehouse.finding_reviews import STATUSES
+
+    p = commands.add_parser("findings", help="list, show and review validation findings; take explanations")
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser("list", help="findings with their review status")
+    q.add_argument("--year", type=_year)
+    q.add_argument("--state", type=lambda t: t.strip().upper(), help="ISO2 code, e.g. KZ")
+    q.add_argument("--programme", type=lambda t: t.strip().upper(), help="THB, IM or CR")
+    q.add_argument("--status", choices=STATUSES)
+    q.add_argument("--rule", help="rule code, e.g. year_over_year_jump")
+    q = actions.add_parser("show", help="a finding: its rows, values, messages and full history")
+    q.add_argument("finding_id")
+    q = actions.add_parser("review", help="record a decision (as the warehouse role you connect as)")
+    q.add_argument("finding_id")
+    q.add_argument("--status", required=True, help=", ".join(STATUSES))
+    q.add_argument("--note", help="needed for explained, confirmed_error and dismissed")
+    q = actions.add_parser(
+        "explain", help="record a sender's explanations file (docs/finding_explanations.md)"
+    )
+    q.add_argument("file")
+    q.add_argument("--sender", required=True, help="the sender, as in the sender registry (e.g. kz)")
+    p.set_defaults(handler=findings)
 
     p = commands.add_parser("airflow", help="run an Airflow command with the project's settings")
     p.add_argument("airflow_args", nargs=argparse.REMAINDER)

@@ -295,6 +295,47 @@ final as (
     inner join latest_reports
         on all_findings.report_id = latest_reports.report_id
 
+),
+
+-- Where each finding stands in its review (audit.finding_reviews, the latest decision;
+-- none = open). A finding resolved automatically (gone from a newer version) that is here
+-- again is open: the transform records its reopening when it publishes these marts.
+reviews as (
+
+    select * from {{ source('audit', 'finding_reviews') }}
+    where {{ as_of_condition('decided_at') }}
+
+),
+
+latest_review as (
+
+    select distinct on (finding_id)
+        finding_id,
+        status,
+        origin,
+        decided_at,
+        decided_by,
+        note
+    from reviews
+    order by finding_id asc, review_id desc
+
+),
+
+with_status as (
+
+    select distinct
+        final.*,
+        (case
+            when latest_review.status = 'resolved' and latest_review.origin = 'automatic' then 'open'
+            else coalesce(latest_review.status, 'open')
+        end)::text as review_status,
+        latest_review.decided_at::timestamptz as review_decided_at,
+        latest_review.decided_by::text as review_decided_by,
+        latest_review.note::text as review_note
+    from final
+    left join latest_review
+        on final.finding_id = latest_review.finding_id
+
 )
 
-select distinct * from final
+select * from with_status

@@ -60,7 +60,7 @@ from pathlib import Path
 
 import psycopg
 
-from programme_monitoring.intake import checks, ledger, reading
+from programme_monitoring.intake import checks, explanations, ledger, reading
 from programme_monitoring.intake.reading import SUPPORTED_SUFFIXES  # noqa: F401 - part of this module's API
 from programme_monitoring.intake.summary import ImportSummary, count_changes
 from programme_monitoring.quality.findings import Finding
@@ -112,6 +112,10 @@ def ingest_landing(
             files += sorted(p for p in entry.iterdir() if not p.name.startswith("."))
         else:
             files.append(entry)
+    if not dry_run:  # senders' explanations of findings (intake/explanations.py), not reports
+        for path in [f for f in files if explanations.is_explanation_file(f)]:
+            explanations.take_explanations(path, sender_of(path, landing) or "unknown")
+    files = [f for f in files if f.exists() and not explanations.is_explanation_file(f)]
     outcomes = ingest_files(files, today, dry_run=dry_run, landing=landing)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("loaded", "rejected", "duplicate")}
     log.info(

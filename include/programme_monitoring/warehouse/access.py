@@ -9,7 +9,11 @@ of one of them, see README "Access and roles"):
                     (the one role with TEMP: dbt's incremental models need it)
 ``pm_analyst``      reads ``marts`` and the approved ``intermediate`` relations (all rows)
 ``pm_bi_reader``    reads ``marts`` only (all rows)
-``pm_auditor``      reads ``audit`` (file ledgers, import summaries, validation findings)
+``pm_auditor``      reads ``audit`` (file ledgers, import summaries, validation findings, the
+                    whole review history of findings)
+``pm_reviewer``     reads ``marts`` (all rows) and the findings of ``audit`` (register, review
+                    history, the intake's findings); writes review decisions through
+                    ``audit.review_finding()`` only (EXECUTE; no INSERT anywhere)
 ``pm_state_<iso2>`` one per member state: reads ``marts``, and in every mart table with a
                     ``state_code`` column only the rows of its own state (row-level security)
 ==================  ==========================================================================
@@ -60,8 +64,9 @@ TRANSFORMER = PREFIX + "transformer"
 ANALYST = PREFIX + "analyst"
 BI_READER = PREFIX + "bi_reader"
 AUDITOR = PREFIX + "auditor"
+REVIEWER = PREFIX + "reviewer"
 STATE_PREFIX = PREFIX + "state_"
-GROUP_ROLES = (LOADER, TRANSFORMER, ANALYST, BI_READER, AUDITOR)
+GROUP_ROLES = (LOADER, TRANSFORMER, ANALYST, BI_READER, AUDITOR, REVIEWER)
 
 RAW, AUDIT, REFERENCE, STAGING, INTERMEDIATE, MARTS = (
     "raw",
@@ -84,6 +89,13 @@ BUILT_LAYERS = (REFERENCE, STAGING, INTERMEDIATE, MARTS)
 # Database privileges beyond CONNECT, which every role has; PUBLIC has no TEMP.
 DATABASE_EXTRA = ((TRANSFORMER, "TEMP"),)  # dbt's incremental models stage new rows in a temp table
 APPROVED_INTERMEDIATE = ("int_indicator_values_accepted", "int_reports_latest_version")
+# What the reviewer reads of ``audit``, and the one function through which decisions are written.
+REVIEWER_AUDIT_TABLES = ("findings", "finding_reviews", "validation_findings")
+REVIEW_FUNCTION = "audit.review_finding(text, text, text, text, text, text)"
+FUNCTION_EXECUTE = (
+    (REVIEWER, REVIEW_FUNCTION),
+    (LOADER, REVIEW_FUNCTION),
+)  # the loader: senders' explanations
 
 STATE_COLUMN = "state_code"
 ALL_ROWS_POLICY = "pm_all_rows"
@@ -154,8 +166,10 @@ def intended_grants() -> list[Grant]:
             Grant(TRANSFORMER, schema, "SELECT"),
         ]
     grants += [Grant(AUDITOR, AUDIT, "USAGE"), Grant(AUDITOR, AUDIT, "SELECT")]
-    for role in (ANALYST, BI_READER, *(state_role(c) for c in state_codes())):
+    for role in (ANALYST, BI_READER, REVIEWER, *(state_role(c) for c in state_codes())):
         grants += [Grant(role, MARTS, "USAGE"), Grant(role, MARTS, "SELECT")]
+    grants.append(Grant(REVIEWER, AUDIT, "USAGE"))
+    grants += [Grant(REVIEWER, AUDIT, "SELECT", table) for table in REVIEWER_AUDIT_TABLES]
     grants += [Grant(TRANSFORMER, MARTS_AS_OF, p) for p in ("USAGE", "CREATE", "SELECT")]
     grants += [Grant(ANALYST, MARTS_AS_OF, "USAGE"), Grant(ANALYST, MARTS_AS_OF, "SELECT")]
     grants.append(Grant(ANALYST, INTERMEDIATE, "USAGE"))
@@ -259,6 +273,7 @@ def apply_access_policies(
                         sql.SQL(grant.privilege), ident, sql.Identifier(grant.role)
                     )
                 )
+    _function_grants(conn)
     _default_privileges(conn)
     protected = _row_level_security(conn, schemas[MARTS], rls_tables if marts_schema == MARTS else None)
     for actual in extra_marts + ([MARTS_BUILD] if MARTS_BUILD in schemas else []):
@@ -267,6 +282,16 @@ def apply_access_policies(
         conn, [schemas[s] for s in (STAGING, INTERMEDIATE, MARTS)] + extra_marts
     )
     return {"roles_created": created, "rls_tables": protected, "security_invoker_views": invoker_views}
+
+
+def _function_grants(conn: psycopg.Connection) -> None:
+    """EXECUTE on the review function: its grantees only (the migration revoked it from PUBLIC)."""
+    for role, function in FUNCTION_EXECUTE:
+        name, _args = function.split("(", 1)
+        if conn.execute("select to_regproc(%s) is not null", (name,)).fetchone()[0]:
+            conn.execute(
+                sql.SQL("grant execute on function {} to {}").format(sql.SQL(function), sql.Identifier(role))
+            )
 
 
 def _ensure_roles(conn: psycopg.Connection) -> list[str]:
@@ -295,6 +320,7 @@ def _default_privileges(conn: psycopg.Connection) -> None:
         (AUDIT, "select", AUDITOR),
         (MARTS, "select", ANALYST),
         (MARTS, "select", BI_READER),
+        (MARTS, "select", REVIEWER),
     ]
     for schema, privileges, role in statements:
         conn.execute(
@@ -338,7 +364,7 @@ def _row_level_security(conn: psycopg.Connection, schema: str, only: list[str] |
             sql.SQL("create policy {} on {} for select to {} using (true)").format(
                 sql.Identifier(ALL_ROWS_POLICY),
                 table,
-                sql.SQL(", ").join(map(sql.Identifier, (ANALYST, BI_READER, TRANSFORMER))),
+                sql.SQL(", ").join(map(sql.Identifier, (ANALYST, BI_READER, REVIEWER, TRANSFORMER))),
             )
         )
         conn.execute(

@@ -53,6 +53,7 @@ from psycopg import sql
 from programme_monitoring.settings import DBT_PROJECT_DIR
 from programme_monitoring.warehouse.access import apply_access_policies
 from programme_monitoring.warehouse.connection import connection_parts, warehouse_url
+from programme_monitoring.warehouse.findings_register import sync_register
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +214,10 @@ def current_state(conn: psycopg.Connection) -> dict[str, str]:
                     from audit.file_ledger where status in ('loaded', 'superseded')),
                    (select concat_ws(',', count(*), max(loaded_at)) from raw.report_headers),
                    (select concat_ws(',', count(*), max(found_at), max(reviewed_at), count(reviewed_at))
-                    from audit.validation_findings))),
+                    from audit.validation_findings),
+                   -- review decisions: the marts carry the status (an automatic one, written
+                   -- when the marts are published, makes the next build rebuild them once)
+                   (select concat_ws(',', count(*), max(review_id)) from audit.finding_reviews))),
                md5(coalesce((select string_agg(concat_ws(',', extract_id, status), ';' order by extract_id)
                              from audit.urs_extract_ledger), ''))"""
     ).fetchone()
@@ -384,6 +388,8 @@ def publish_tables(
                 # Fresh tables carry no grants, row-level security or policies: re-apply them in
                 # the same transaction, so no reader ever sees the new marts without them.
                 apply_access_policies(conn, marts_schema=schema, rls_tables=None if replace_all else moved)
+                if schema == MARTS_SCHEMA:  # every finding published keeps its identity and history
+                    sync_register(conn)
                 if state is not None:
                     comment = json.dumps(
                         {

@@ -95,6 +95,7 @@ def test_annex_equals_the_marts(edition, marts):
         "completeness",
         "coverage",
         "findings",
+        "finding_statuses",
     ]
     assert workbook.sheetnames == [SHEETS[k] for k in ("edition", *expected, "report_versions", "revisions")]
     compared = 0
@@ -145,7 +146,7 @@ def test_completeness_and_findings_sections_read_their_marts(edition):
     english = edition.files["en.html"].read_text(encoding="utf-8")
     assert "Did not report:" in english and "Reported late:" in english
     assert "not available in this warehouse build" not in english.lower()
-    assert "Validation findings under review" in english
+    assert "Validation findings and where their review stands" in english and "under review" not in english
     # the fixture's authorities are the sample generator's "(SYNTHETIC)" ones: every figure is marked
     assert edition.data.synthetic_reports == edition.data.reports == 6  # the superseded version is not used
     assert "SYNTHETIC DATA" in english and "Every figure in this edition comes from generated" in english

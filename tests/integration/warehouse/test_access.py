@@ -222,6 +222,38 @@ def test_auditor_reads_the_ledgers_only(login):
         conn.execute("delete from audit.file_ledger")
 
 
+def test_reviewer_reads_marts_and_findings_and_writes_decisions_only(login, warehouse):
+    conn = login(access.REVIEWER)
+    assert conn.execute("select count(*) from marts.rpt_validation_findings").fetchone()[0] > 0
+    for table in access.REVIEWER_AUDIT_TABLES:
+        conn.execute(f"select count(*) from audit.{table}")
+    for statement in (
+        "select 1 from raw.report_headers limit 1",
+        "select 1 from audit.file_ledger limit 1",
+        "select 1 from intermediate.int_reports_latest_version limit 1",
+        "insert into audit.finding_reviews (finding_id, status, previous_status) values ('x', 'o', '')",
+        "update audit.findings set present = false",
+        "delete from audit.validation_findings",
+        "delete from marts.rpt_validation_findings",
+        "create table marts.intruder (x int)",
+        "create table audit.intruder (x int)",
+    ):
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute(statement)
+
+
+def test_only_the_reviewer_and_the_loader_may_write_review_decisions(warehouse):
+    """EXECUTE on audit.review_finding (the way decisions are written), for every pm_ role."""
+    with psycopg.connect(warehouse) as conn:
+        may = dict(
+            conn.execute(
+                "select r, has_function_privilege(r, %s, 'execute') from unnest(%s::text[]) r",
+                (access.REVIEW_FUNCTION, access.all_roles()),
+            ).fetchall()
+        )
+    assert {role for role, granted in may.items() if granted} == {role for role, _ in access.FUNCTION_EXECUTE}
+
+
 def test_analyst_reads_marts_and_approved_intermediate_relations_only(login, warehouse):
     conn = login(access.ANALYST)
     for relation in access.APPROVED_INTERMEDIATE:

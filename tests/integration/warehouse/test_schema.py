@@ -192,6 +192,8 @@ create table if not exists raw.urs_events (
 
 TABLES = {
     "audit.file_ledger",
+    "audit.finding_reviews",
+    "audit.findings",
     "audit.import_changes",
     "audit.import_conflicts",
     "audit.import_summary",
@@ -213,6 +215,7 @@ FILES = [
     "0005_intake_locks.sql",
     "0006_urs_pseudonym_scheme.sql",
     "0007_unodc_glotip.sql",
+    "0008_finding_reviews.sql",
 ]
 SHIPPED = schema.MIGRATIONS_DIR
 

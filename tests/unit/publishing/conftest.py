@@ -101,14 +101,24 @@ def mart_data():
             "findings",
             ["finding_key", "state_code", "programme_code", "reporting_year", "indicator_code", "severity"]
             + ["rule_code", "left_value", "operator", "right_value", "message_ru", "message_en", "report_id"]
-            + ["source_file", "source_row"],
+            + ["source_file", "source_row", "review_status"],
             [
                 ("f1", "RU", "THB", 2014, "THB04", "warning", "W01", None, None, None)
-                + ("Скачок", "A jump", "r" * 64, ru, 7),
+                + ("Скачок", "A jump", "r" * 64, ru, 7, "explained"),
                 ("f2", "KZ", "THB", 2014, "THB01", "warning", "modified_z_score_outlier")
                 + (decimal.Decimal("731.00000000000000000000"), "vs median of the state's years")
                 + (decimal.Decimal("3.5"),)
-                + ("THB01: выброс", "THB01: modified_z_score_outlier (731 > 3.5)", "k" * 64, kz, 2),
+                + ("THB01: выброс", "THB01: modified_z_score_outlier (731 > 3.5)", "k" * 64, kz, 2, "open"),
+            ],
+        ),
+        "finding_statuses": _section(
+            "finding_statuses",
+            ["reporting_year", "review_status", "review_status_label_ru", "review_status_label_en"]
+            + ["is_open", "findings"],
+            [
+                (2014, "open", "открыто", "open", True, 1),
+                (2014, "explained", "пояснено отправителем", "explained by the sender", True, 1),
+                (2014, "resolved", "устранено", "resolved", False, 2),
             ],
         ),
         "coverage": _section(

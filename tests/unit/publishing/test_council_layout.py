@@ -23,7 +23,7 @@ def long_document(mart_data, tmp_path_factory):
     message = "Сумма значений в разбивке по полу не равна итогу; проверьте строку отчёта и исправьте её. "
     findings.rows = [
         (f"f{i}", "RU", "THB", 2014, "THB04", "warning", "W01", None, None, None)
-        + (message * (1 + i % 4), (message * (1 + i % 4)).upper(), *template[-3:])
+        + (message * (1 + i % 4), (message * (1 + i % 4)).upper(), *template[-4:])
         for i in range(90)
     ]
     edition = Edition(2014, data, "2026-11-28T06:00:00+00:00", [], None, tmp_path_factory.mktemp("layout"))

@@ -200,3 +200,16 @@ def test_only_known_languages(edition):
 
     with pytest.raises(ValueError, match="expected one of"):
         write_council_report(2014, languages=("de",), output_dir=edition.output_dir)
+
+
+def test_findings_say_where_their_review_stands(pages):
+    """Not every finding "under review": the year's counts by status (resolved ones too) and
+    each listed finding's status, in the reader's words."""
+    english, russian = _body_text(pages["en"]), _body_text(pages["ru"])
+    assert "under review" not in english and "на рассмотрении" not in russian
+    assert "The year's findings by status: open — 1; explained by the sender — 1; resolved — 2." in english
+    assert "Замечания за год по статусам: открыто — 1; пояснено отправителем — 1; устранено — 2." in russian
+    assert (
+        "explained by the sender"
+        in english.split("The year's findings by status")[1].split("resolved — 2.")[1]
+    )

@@ -50,6 +50,7 @@ SHEETS = {
     "completeness": "Полнота · Completeness",
     "coverage": "Сопоставимость · Coverage",
     "findings": "Замечания · Findings",
+    "finding_statuses": "Статусы замечаний · Statuses",
     "report_versions": "Версии отчётов · Versions",
     "revisions": "Изменения · Revisions",
     "unodc": "УНП ООН · UNODC",

@@ -103,10 +103,20 @@ def sections() -> dict[str, Section]:
                 "rpt_validation_findings",
                 "select finding_key, state_code, programme_code, reporting_year, indicator_code, severity, "
                 "rule_code, left_value, operator, right_value, message_ru, message_en, report_id, "
-                "source_file, source_row "
+                "source_file, source_row, review_status "
                 "from marts.rpt_validation_findings where reporting_year = %(year)s "
                 "order by programme_code, state_code, severity, rule_code, indicator_code, finding_key",
                 ["finding_key"],
+            ),
+            Section(
+                "finding_statuses",
+                "rpt_finding_status_counts",
+                "select reporting_year, review_status, review_status_label_ru, review_status_label_en, "
+                "is_open, sum(findings)::integer as findings "
+                "from marts.rpt_finding_status_counts where reporting_year = %(year)s "
+                "group by reporting_year, review_status, review_status_order, review_status_label_ru, "
+                "review_status_label_en, is_open order by review_status_order",
+                ["reporting_year", "review_status"],
             ),
         )
     }

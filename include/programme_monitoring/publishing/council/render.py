@@ -257,8 +257,16 @@ def finding_text(r: dict, lang: str) -> str:
     )
 
 
+def _status_labels(data: MartData, lang: str) -> dict[str, str]:
+    return {
+        r["review_status"]: r[f"review_status_label_{lang}"]
+        for r in data.sections["finding_statuses"].records()
+    }
+
+
 def findings(data: MartData, lang: str) -> list[list[str]]:
-    """The validation findings under review, in the reader's words."""
+    """The validation findings in the reader's words, each with where its review stands."""
+    labels = _status_labels(data, lang)
     return [
         [
             data.name("state", r["state_code"], lang),
@@ -266,9 +274,20 @@ def findings(data: MartData, lang: str) -> list[list[str]]:
             data.name("indicator", r["indicator_code"], lang) if r["indicator_code"] else formatting.MISSING,
             SEVERITY[lang].get(r["severity"] or "", r["severity"] or ""),
             finding_text(r, lang),
+            labels.get(r["review_status"], r["review_status"]),
         ]
         for r in data.sections["findings"].records()
     ]
+
+
+def findings_by_status(data: MartData, lang: str) -> str:
+    """How many of the year's findings are open, queried, explained, confirmed, resolved,
+    dismissed (those a correction resolved included, though no longer listed)."""
+    counts = [
+        f"{r[f'review_status_label_{lang}']} — {formatting.count(r['findings'], lang)}"
+        for r in data.sections["finding_statuses"].records()
+    ]
+    return TEXT[lang]["findings_by_status"].format(counts="; ".join(counts)) if counts else ""
 
 
 def not_reported(data: MartData, lang: str) -> list[list[str]]:
@@ -364,6 +383,7 @@ def build_context(edition: Edition, lang: str) -> dict:
         "indicator_tables": indicator_tables(data, lang),
         "completeness": completeness(data, lang),
         "findings": findings(data, lang),
+        "findings_by_status": findings_by_status(data, lang),
         "not_reported": not_reported(data, lang),
         "coverage": comparability,
         "revisions": revision_rows(edition, lang),
