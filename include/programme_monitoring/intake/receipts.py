@@ -308,7 +308,10 @@ def _text(d: dict[str, Any], lang: str) -> str:
     t, name = T[lang], d["sender"][f"name_{lang}"]
     ru = lang == "ru"
     lines = [t["title"], "", f"{t['sender']}: {name}", f"{t['file']}: {d['file']['name']}"]
-    lines += [f"SHA-256: {d['file']['sha256']}", f"{t['decided']}: {d['decided_at'].replace('T', ' ').replace('+00:00', ' UTC')}"]
+    lines += [
+        f"SHA-256: {d['file']['sha256']}",
+        f"{t['decided']}: {d['decided_at'].replace('T', ' ').replace('+00:00', ' UTC')}",
+    ]
     r = d["report"]
     lines.append(f"{t['report']}: " + (t["report_of"].format(**{**r, "state": r["state_code"], "programme": r["programme_code"], "year": r["reporting_year"]}) if r else t["unread"]))  # noqa: E501  # fmt: skip
     lines += ["", f"{t['decision']}: {HEADING[d['decision']][0 if ru else 1]}"]
