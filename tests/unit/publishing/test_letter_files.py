@@ -29,6 +29,7 @@ def letter(texts: list[str]) -> Letter:
             "left_value": Decimal("25.0000"),
             "operator": "<=",
             "right_value": Decimal("21.5000"),
+            "values_involved": None,
             "message_en": text,
             "message_ru": text,
             "source_file": text,
@@ -63,3 +64,13 @@ def test_the_html_says_the_comparison_in_the_reader_s_words(lang):
     part = html.split('<section lang="en">')[0 if lang == "ru" else 1]
     assert ("25 ≤ 21,5" if lang == "ru" else "25 ≤ 21.5") in part
     assert ("Запрос по замечаниям" in part) == (lang == "ru")
+
+
+def test_an_intake_rule_s_values_are_named_in_the_reader_s_words():
+    item = letter(["x"])
+    item.items[0].update(left_value=None, right_value=None, operator=None)
+    item.items[0]["values_involved"] = '{"indicator_code": "THB05", "prosecuted": 1140, "convicted": 1680}'
+    html = letter_files.html(item)
+    ru, en = html.split('<section lang="en">')
+    assert "привлечено к ответственности: 1\u00a0140; осуждено: 1\u00a0680" in ru
+    assert "brought to justice: 1,140; convicted: 1,680" in en

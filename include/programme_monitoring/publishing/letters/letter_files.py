@@ -10,12 +10,13 @@ drawn from the same HTML path as the Council report (Jinja template
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from programme_monitoring.intake.receipts import sender_for
 from programme_monitoring.publishing import formatting
-from programme_monitoring.publishing.council.render import breakdown, programme_short
+from programme_monitoring.publishing.council.render import breakdown, finding_text, programme_short
 from programme_monitoring.publishing.html import TEMPLATES_DIR, render
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ TEXT = {
         "left": "Левая часть",
         "comparison": "Сравнение",
         "right": "Правая часть",
+        "involved": "Сравниваемые значения",
         "message": "Замечание",
         "indicator": "Показатель",
         "programme": "Программа",
@@ -99,6 +101,7 @@ TEXT = {
         "left": "Left-hand value",
         "comparison": "Comparison",
         "right": "Right-hand value",
+        "involved": "Values compared",
         "message": "Finding text",
         "indicator": "Indicator",
         "programme": "Programme",
@@ -178,6 +181,7 @@ def xlsx_bytes(letter: Letter) -> bytes:
         ("left_value", ru["left"], en["left"]),
         ("operator", ru["comparison"], en["comparison"]),
         ("right_value", ru["right"], en["right"]),
+        ("values_involved", ru["involved"], en["involved"]),
         ("message_ru", ru["message"] + " (RU)", en["message"] + " (RU)"),
         ("message_en", ru["message"] + " (EN)", en["message"] + " (EN)"),
         ("todo_ru", ru["columns"][6] + " (RU)", en["columns"][6] + " (RU)"),
@@ -201,7 +205,7 @@ def xlsx_bytes(letter: Letter) -> bytes:
             else:
                 safe_text(cell, str(value))
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    widths = [6, 18, 10, 10, 24, 14, 8, 12, 30, 30, 16, 12, 10, 12, 45, 45, 35, 35, 35]
+    widths = [6, 18, 10, 10, 24, 14, 8, 12, 30, 30, 16, 12, 10, 12, 30, 45, 45, 35, 35, 35]
     for col, width in enumerate(widths, 1):
         sheet.column_dimensions[sheet.cell(1, col).column_letter].width = width
     sheet.column_dimensions["A"].width = 24
@@ -231,10 +235,37 @@ SYMBOLS = ("<", "<=", "=", ">=", ">", "<>")
 OTHER_RELATION = {"ru": "{left} и {right}", "en": "{left} and {right}"}
 
 
+# The values an intake rule compares (its ``involved`` names, quality.suites), in the reader's words.
+INVOLVED = {
+    "ru": {"total": "всего", "sex_sum": "сумма по полу", "age_sum": "сумма по возрастам",
+           "prosecuted": "привлечено к ответственности", "convicted": "осуждено", "due": "предусмотрено",
+           "implemented": "выполнено", "basis": "основание"},
+    "en": {"total": "total", "sex_sum": "sum by sex", "age_sum": "sum of the age groups",
+           "prosecuted": "brought to justice", "convicted": "convicted", "due": "due",
+           "implemented": "implemented", "basis": "basis"},
+}  # fmt: skip
+NOT_A_VALUE = ("indicator_code", "disaggregation")
+
+
+def _involved(item: dict, lang: str) -> str:
+    try:
+        involved = json.loads(item.get("values_involved") or "{}")
+    except ValueError:
+        return formatting.MISSING
+    if not isinstance(involved, dict):
+        return formatting.MISSING
+    shown = [
+        f"{INVOLVED[lang].get(k, k)}: {formatting.count(v, lang) if isinstance(v, int | float) else v}"
+        for k, v in involved.items()
+        if k not in NOT_A_VALUE and v is not None
+    ]
+    return "; ".join(shown) or formatting.MISSING
+
+
 def _values(item: dict, lang: str) -> str:
     left, right = item["left_value"], item["right_value"]
     if left is None and right is None:
-        return formatting.MISSING
+        return _involved(item, lang)
     operator = (item["operator"] or "").strip()
     sides = {"left": formatting.count(left, lang), "right": formatting.count(right, lang)}
     if operator in SYMBOLS:
@@ -289,7 +320,7 @@ def context(letter: Letter) -> dict:
                         _place(i, lang),
                         _indicator(i, lang),
                         _values(i, lang),
-                        i[f"message_{lang}"],
+                        finding_text(i, lang),
                         t["todo"],
                     ]
                     for i in letter.items

@@ -31,8 +31,8 @@ from programme_monitoring.warehouse.connection import connect
 # the findings a sender can still act on:  and status in ('open', 'queried')
 OPEN_FINDINGS_SQL = """
 select f.finding_id, f.rule_code, f.state_code, f.programme_code, f.reporting_year, f.indicator_code,
-       f.disaggregation, f.left_value, f.operator, f.right_value, f.message_en, f.message_ru,
-       f.source_file, f.source_sheet, f.source_row
+       f.disaggregation, f.left_value, f.operator, f.right_value, f.values_involved,
+       f.message_en, f.message_ru, f.source_file, f.source_sheet, f.source_row
 from marts.rpt_validation_findings as f
 where f.state_code = %(state)s
   and (%(year)s::integer is null or f.reporting_year = %(year)s::integer)
@@ -50,6 +50,7 @@ ITEM_COLUMNS = (
     "left_value",
     "operator",
     "right_value",
+    "values_involved",
     "message_en",
     "message_ru",
     "source_file",

@@ -31,6 +31,7 @@ create table if not exists audit.query_letter_items (
     left_value      numeric(24, 4),
     operator        text,
     right_value     numeric(24, 4),
+    values_involved text,  -- JSON, as in the mart
     message_en      text not null,
     message_ru      text not null,
     source_file     text,
