@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from programme_monitoring.publishing.letters import letter_files
 from programme_monitoring.publishing.letters.queries import Letter
 
-HOSTILE = ['=HYPERLINK("http://example.org","x")', "+1+1", "-2+3", "@SUM(A1)", "=cmd|' /C calc'!A0"]
+HOSTILE = ['=HYPERLINK("http://example.org","x")', "+1+1", "-2+3", "@SUM(A1)", "=cmd|' /C calc'!A0", "\t=1"]
 
 
 def letter(texts: list[str]) -> Letter:
@@ -50,7 +50,7 @@ def test_texts_that_look_like_formulas_stay_texts_and_numbers_stay_numbers():
     assert sheets and not any("<f>" in sheet or "<f " in sheet for sheet in sheets)
     sheet = load_workbook(io.BytesIO(data)).active
     rows = [r for r in sheet.iter_rows() if isinstance(r[0].value, int)]
-    assert [r[0].value for r in rows] == [1, 2, 3, 4, 5]
+    assert [r[0].value for r in rows] == [1, 2, 3, 4, 5, 6]
     for row, text in zip(rows, HOSTILE, strict=True):
         texts = [c for c in row if c.value == text]
         assert len(texts) == 4 and all(c.data_type == "s" and c.quotePrefix for c in texts)

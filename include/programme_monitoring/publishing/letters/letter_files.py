@@ -1,8 +1,9 @@
 """A query letter as files for its sender: XLSX (one row per item, an answer column) and PDF.
 
 Both hold the Russian and the English text. The XLSX keeps numbers as numbers and every
-text cell as text: a text starting with ``=``, ``+``, ``-`` or ``@`` (which a spreadsheet
-would take for a formula) is stored as a plain string cell with Excel's quote prefix, so
+text cell as text: a text a spreadsheet would take for a formula (the project's one rule,
+``report_format.file_safety.needs_formula_escape``) is stored as a plain string cell with
+Excel's quote prefix, as the Council report's annex does, so
 opening the file never evaluates anything a report or a message contains. The PDF is
 drawn from the same HTML path as the Council report (Jinja template
 ``query_letter.html.j2``, WeasyPrint), Russian part first, then English.
@@ -18,12 +19,12 @@ from programme_monitoring.intake.receipts import sender_for
 from programme_monitoring.publishing import formatting
 from programme_monitoring.publishing.council.render import breakdown, finding_text, programme_short
 from programme_monitoring.publishing.html import TEMPLATES_DIR, render
+from programme_monitoring.report_format.file_safety import needs_formula_escape
 
 if TYPE_CHECKING:
     from programme_monitoring.publishing.letters.queries import Letter
 
 TEMPLATE = "query_letter.html.j2"
-FORMULA_START = ("=", "+", "-", "@")
 
 TEXT = {
     "ru": {
@@ -138,7 +139,7 @@ def safe_text(cell, value: str) -> None:
     """Put ``value`` into ``cell`` as text, never as a formula."""
     cell.value = value
     cell.data_type = "s"
-    if value.startswith(FORMULA_START):
+    if needs_formula_escape(value):
         cell.quotePrefix = True
 
 
