@@ -192,4 +192,5 @@ def test_reminders_go_for_reports_due_soon_and_missing_once(marts):
         text = r.path.read_text(encoding="utf-8")
         assert f"за {r.reporting_year} год ещё не получен" in text
         assert f"report for {r.reporting_year} has not been received yet" in text
+        assert f"Отчёт по программе {r.programme_code} (" in text
     assert send_reminders(days=30, today=today) == []  # once per report and deadline

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from programme_monitoring.intake.receipts import outbox_for, write_atomically
 from programme_monitoring.publishing import formatting
+from programme_monitoring.publishing.council.text import PROGRAMME_SHORT
 from programme_monitoring.reference import senders
 from programme_monitoring.warehouse.connection import connect
 
@@ -44,12 +45,14 @@ class Reminder:
 
 def _text(sender, programme: str, year: int, deadline: dt.date, today: dt.date) -> str:
     days = (deadline - today).days
+    short = {lang: PROGRAMME_SHORT[lang].get(programme, programme) for lang in ("ru", "en")}
     return "\n".join(
         [
             "НАПОМИНАНИЕ О СРОКЕ ПРЕДСТАВЛЕНИЯ ОТЧЁТА — Исполнительный комитет СНГ",
             "",
             f"Кому: {sender.name_ru}",
-            f"Отчёт по программе {programme} за {year} год ещё не получен. Срок представления: "
+            f"Отчёт по программе {programme} ({short['ru']}) за {year} год "
+            "ещё не получен. Срок представления: "
             f"{formatting.date(deadline, 'ru')} (осталось дней: {days}).",
             "Просим направить отчёт до этой даты в папку вашего отправителя в области приёма. Если отчёт "
             "уже направлен, это напоминание можно не учитывать: квитанция о приёме поступит в эту папку.",
@@ -59,7 +62,8 @@ def _text(sender, programme: str, year: int, deadline: dt.date, today: dt.date) 
             "REMINDER OF A REPORT DEADLINE — CIS Executive Committee",
             "",
             f"To: {sender.name_en}",
-            f"The {programme} programme report for {year} has not been received yet. It is due on "
+            f"The {programme} programme ({short['en']}) report for {year} "
+            "has not been received yet. It is due on "
             f"{formatting.date(deadline, 'en')} ({days} day(s) left).",
             "Please send it before that date to your sender folder of the landing area. If it is already on "
             "its way, disregard this reminder: its receipt will arrive in this folder.",
