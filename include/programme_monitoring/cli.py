@@ -60,12 +60,19 @@ def demo(args: argparse.Namespace) -> int:
     figures = {row["reporting_year"]: row for row in read_headline_figures()}
     _print_headline(figures.get(2014))
     council = write_council_report(2014)
+    from programme_monitoring.orchestration.tasks import notify_senders_task
+
+    answered = notify_senders_task()  # what the daily notify_senders DAG does: query letters to states
     print("\nOutputs:")
     print(f"  headline figures     {where.reports / 'headline_figures.csv'}")
     print(f"                       {where.reports / 'headline_figures.html'}")
     print(f"  Council report 2014  {council.output_dir}  (ru.pdf, en.pdf, ru.html, en.html, annex.xlsx)")
     print(f"  accepted reports     {where.archive}  (by content hash; ledger: audit.file_ledger)")
     print(f"  refused reports      {where.quarantine}  (each with a .reason.txt)")
+    print(
+        f"  answers to senders   {where.outbox}/<sender>/  (a receipt per file; "
+        f"{len(answered['query_letters'])} query letter(s), XLSX and PDF)"
+    )
     print(f"  data quality docs    {EXPECTATIONS_DIR / 'uncommitted/data_docs/local_site/index.html'}")
     print("  warehouse tables     schemas raw, audit, reference, staging, intermediate, marts")
     return 0
