@@ -102,7 +102,6 @@ def _latest(conn, sender_id: str, year: int | None) -> str | None:
 def _record(
     conn, sender_id: str, state_code: str, year: int | None, items: list[dict], today: dt.date
 ) -> str:
-    conn.execute("select pg_advisory_xact_lock(hashtext('query_letters:' || %s))", (sender_id,))
     (sequence,) = conn.execute(
         "select coalesce(max(sequence), 0) + 1 from audit.query_letters "
         "where sender_id = %s and issue_year = %s",
@@ -166,6 +165,8 @@ def issue_query_letters(
     letters: list[Letter] = []
     for who in sorted(chosen, key=lambda s: s.sender_id):
         with connect() as conn, conn.transaction():
+            # One run at a time per sender decides whether a letter is new and numbers it.
+            conn.execute("select pg_advisory_xact_lock(hashtext('query_letters:' || %s))", (who.sender_id,))
             findings = _open_findings(conn, who.state_code, year)
             if not findings:
                 continue
