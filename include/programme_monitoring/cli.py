@@ -60,12 +60,19 @@ def demo(args: argparse.Namespace) -> int:
     figures = {row["reporting_year"]: row for row in read_headline_figures()}
     _print_headline(figures.get(2014))
     council = write_council_report(2014)
+    from programme_monitoring.orchestration.tasks import notify_senders_task
+
+    answered = notify_senders_task()  # what the daily notify_senders DAG does: query letters to states
     print("\nOutputs:")
     print(f"  headline figures     {where.reports / 'headline_figures.csv'}")
     print(f"                       {where.reports / 'headline_figures.html'}")
     print(f"  Council report 2014  {council.output_dir}  (ru.pdf, en.pdf, ru.html, en.html, annex.xlsx)")
     print(f"  accepted reports     {where.archive}  (by content hash; ledger: audit.file_ledger)")
     print(f"  refused reports      {where.quarantine}  (each with a .reason.txt)")
+    print(
+        f"  answers to senders   {where.outbox}/<sender>/  (a receipt per file; "
+        f"{len(answered['query_letters'])} query letter(s), XLSX and PDF)"
+    )
     print(f"  data quality docs    {EXPECTATIONS_DIR / 'uncommitted/data_docs/local_site/index.html'}")
     print("  warehouse tables     schemas raw, audit, reference, staging, intermediate, marts")
     return 0
@@ -156,6 +163,44 @@ def ingest(args: argparse.Namespace) -> int:
     summary = ingest_task(files=args.files, dry_run=args.dry_run, sender=args.sender)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 1 if summary["rejected"] else 0
+
+
+def query_letters(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from programme_monitoring.intake.receipts import UnknownSenderError
+    from programme_monitoring.publishing.letters.queries import issue_query_letters
+
+    try:
+        letters = issue_query_letters(sender=args.sender, year=args.year)
+    except UnknownSenderError as error:
+        return _refused(
+            f"Неизвестный отправитель {args.sender!r}: укажите отправителя из реестра (seed senders).",
+            str(error),
+        )
+    except ValueError as error:
+        return _refused("Запросы направляются отправителям государств, а не секретариату.", str(error))
+    except psycopg.errors.UndefinedTable:
+        return _refused(
+            "Витрины ещё не построены: сначала выполните bin/demo или transform.",
+            "The marts are not built yet: run bin/demo or transform first.",
+        )
+    for letter in letters:
+        state = "new" if letter.new else "unchanged"
+        print(f"{letter.number} ({state}, {len(letter.items)} item(s)):")
+        for path in letter.files.values():
+            print(f"  {path}")
+    if not letters:
+        print("No open findings: no query letter / Открытых замечаний нет: запрос не направляется")
+    return 0
+
+
+def reminders(args: argparse.Namespace) -> int:
+    from programme_monitoring.publishing.letters.reminders import send_reminders
+
+    for r in send_reminders(days=args.days, sender=args.sender):
+        print(f"{r.path} ({r.programme_code} {r.reporting_year}, due {r.report_deadline})")
+    return 0
 
 
 def quality(args: argparse.Namespace) -> int:
@@ -361,6 +406,21 @@ def main(argv: list[str] | None = None) -> int:
         "needed for files outside a sender's landing folder",
     )
     p.set_defaults(handler=ingest)
+
+    p = commands.add_parser(
+        "query-letters",
+        help="write each state's query letter on its open findings into its outbox (XLSX, PDF)",
+    )
+    p.add_argument("--sender", help="one sender of the registry (seed senders: 'kz', 'am', ...)")
+    p.add_argument("--year", type=_year, help="findings of this reporting year only")
+    p.set_defaults(handler=query_letters)
+
+    p = commands.add_parser(
+        "reminders", help="remind senders of reports due within --days days and not received yet"
+    )
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--sender", help="one sender of the registry")
+    p.set_defaults(handler=reminders)
 
     p = commands.add_parser("write-suites", help="rewrite the Great Expectations suites under expectations/")
     p.set_defaults(handler=quality)

@@ -44,6 +44,11 @@ class Paths:
         return self.var / "quarantine"
 
     @property
+    def outbox(self) -> Path:
+        """Answers to senders: ``outbox/<sender_id>/`` (receipts, query letters, reminders)."""
+        return self.var / "outbox"
+
+    @property
     def reports(self) -> Path:
         return Path(os.environ.get("REPORTS_DIR", self.var / "reports"))
 

@@ -87,3 +87,23 @@ def test_council_report_says_when_the_warehouse_cannot_be_reached(capsys, monkey
     err = capsys.readouterr().err
     assert "The warehouse cannot be reached" in err and "Хранилище недоступно" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("sender", "words"),
+    [
+        ("../x", "'../x' is not a registered sender"),
+        ("unknown", "'unknown' is not a registered sender"),
+        ("secretariat", "query letters go to the states' own senders"),
+    ],
+)
+def test_query_letters_refuse_a_sender_outside_the_registry_and_write_nothing(
+    capsys, monkeypatch, tmp_path, sender, words
+):
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("WAREHOUSE_URL", "postgresql://nobody@127.0.0.1:1/warehouse")
+    assert cli.main(["query-letters", "--sender", sender]) == 1
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert ("Неизвестный отправитель" in err) or ("секретариату" in err)
+    assert not (tmp_path / "var").exists()

@@ -27,7 +27,8 @@ and put the finding on the review list (``audit.validation_findings``).
 Every decided file gets an import summary (see ``summary``), in Russian and
 English, beside the archived or quarantined file (``<hash>.summary.json``,
 ``<hash>.summary.txt``) and in ``audit.import_summary`` / ``audit.import_conflicts`` /
-``audit.import_changes``. ``dry_run=True`` validates and returns the summaries without
+``audit.import_changes``; and a receipt (see ``receipts``) in the sender's outbox,
+``outbox/<sender>/``. ``dry_run=True`` validates and returns the summaries without
 loading, recording or moving anything.
 
 Test hook: if the environment variable ``PROGRAMME_MONITORING_PAUSE_AFTER_COPY`` holds a
@@ -60,7 +61,7 @@ from pathlib import Path
 
 import psycopg
 
-from programme_monitoring.intake import checks, explanations, ledger, reading
+from programme_monitoring.intake import checks, explanations, ledger, reading, receipts
 from programme_monitoring.intake.reading import SUPPORTED_SUFFIXES  # noqa: F401 - part of this module's API
 from programme_monitoring.intake.summary import ImportSummary, count_changes
 from programme_monitoring.quality.findings import Finding
@@ -197,6 +198,7 @@ def ingest_files(
         except (IntakeLoadError, OSError, psycopg.Error) as error:
             outcomes[path] = _failed(path, c.digest, c.sender, error, failed, dry_run)
     result = [outcomes[path] for path in files]
+    receipts.write_receipts(result)  # the senders hear back (outbox/<sender>/)
     if failed:
         raise IntakeLoadError("\n".join(failed), result)
     return result

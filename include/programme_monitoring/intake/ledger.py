@@ -19,7 +19,8 @@ from typing import NamedTuple
 import pandas as pd
 import psycopg
 
-from programme_monitoring.intake.summary import ImportSummary
+from programme_monitoring.intake.summary import Change, ImportSummary
+from programme_monitoring.quality.findings import Finding
 from programme_monitoring.report_format.records import ParsedReport, ReportHeader
 from programme_monitoring.warehouse.bulk_copy import copy_into, copy_text
 from programme_monitoring.warehouse.connection import connect
@@ -286,3 +287,74 @@ def loaded_measures(conn: psycopg.Connection, report_id: str) -> list[str]:
     """The measure codes of a loaded report."""
     rows = conn.execute("select measure_code from raw.measure_status where report_id = %s", (report_id,))
     return [code for (code,) in rows]
+
+
+# -- for receipts (``receipts.write_pending_receipts``) -------------------------------------
+
+
+class RecordedDecision(NamedTuple):
+    sha256: str
+    status: str  # "loaded" or "rejected", as decided (a later supersession does not change it)
+    sender: str
+    warnings: int
+
+
+def recorded_decisions() -> list[RecordedDecision]:
+    """Every decision with an import summary: which receipts there should be."""
+    with connect() as conn:
+        rows = conn.execute(
+            "select file_sha256, status, sender, warnings from audit.import_summary order by created_at"
+        ).fetchall()
+    return [RecordedDecision(*row) for row in rows]
+
+
+def recorded_summary(digest: str) -> tuple[ImportSummary, dt.datetime]:
+    """The import summary of a decided file as recorded (counts, conflicts, warnings, changes),
+    and when it was decided."""
+    with connect() as conn:
+        head = conn.execute(
+            """select s.file_name, s.sender, s.status, s.state_code, s.programme_code, s.reporting_year,
+                      s.report_version, s.supersedes, s.imported, s.updated, s.unchanged, s.removed,
+                      s.ignored, coalesce(l.decided_at, s.created_at), old.report_version,
+                      coalesce(l.indicator_rows, 0), coalesce(l.measure_rows, 0)
+               from audit.import_summary as s
+               left join audit.file_ledger as l on l.file_sha256 = s.file_sha256
+               left join audit.file_ledger as old on old.file_sha256 = s.supersedes
+               where s.file_sha256 = %s""",
+            (digest,),
+        ).fetchone()
+        conflicts = conn.execute(
+            """select source_sheet, source_row, column_name, reason_en, reason_ru, value
+               from audit.import_conflicts where file_sha256 = %s order by ctid""",
+            (digest,),
+        ).fetchall()
+        warnings = conn.execute(
+            """select suite, severity, rule, source_sheet, source_row, values_involved, reason_en, reason_ru
+               from audit.validation_findings where file_sha256 = %s order by ctid""",
+            (digest,),
+        ).fetchall()
+        changes = conn.execute(
+            f"select {', '.join(CHANGE_FIELDS)} from audit.import_changes "
+            "where file_sha256 = %s order by ctid",
+            (digest,),
+        ).fetchall()
+    (name, sender, status_, state, programme, year, version, supersedes, *counts, decided_at, old_version,
+     values_read, measures_read) = head  # fmt: skip
+    summary = ImportSummary(
+        name, digest, sender, status_, state_code=state, programme_code=programme, reporting_year=year,
+        report_version=version, supersedes=supersedes, superseded_version=old_version,
+        values_read=values_read if status_ == "loaded" else counts[4], measures_read=measures_read,
+        imported=counts[0], updated=counts[1], unchanged=counts[2], removed=counts[3], ignored=counts[4],
+    )  # fmt: skip
+    summary.conflicts = [
+        Finding(en, ru, column=column or "", source_sheet=sheet or "", source_row=row, value=value)
+        for sheet, row, column, en, ru, value in conflicts
+    ]
+    summary.warnings = [
+        Finding(
+            en, ru, severity, rule, suite, source_sheet=sheet or "", source_row=row, involved=involved or {}
+        )
+        for suite, severity, rule, sheet, row, involved, en, ru in warnings
+    ]
+    summary.changes = [Change(*row) for row in changes]
+    return summary, decided_at

@@ -12,6 +12,9 @@ CHAIN = (INGEST_DAG, TRANSFORM_DAG, PUBLISH_DAG)
 # again whenever the marts are republished).
 COUNCIL_REPORT_DAG = "publish_council_report"
 
+# Answers to senders (receipts left unwritten, query letters, reminders): daily.
+NOTIFY_DAG = "notify_senders"
+
 # UNODC GLOTIP releases (external source; its asset starts the transform like the reports').
 UNODC_DAG = "ingest_unodc_glotip"
 UNODC_RAW_URI = "postgres://warehouse/raw/unodc_glotip_values"

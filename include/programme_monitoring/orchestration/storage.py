@@ -10,6 +10,7 @@ scheme Airflow's ``ObjectStoragePath`` opens; credentials in the Airflow connect
 ``archive/``   accepted reports and their import summaries
 ``quarantine/`` refused reports with their reasons
 ``reports/``   headline figures, the Council report editions
+``outbox/``    answers to senders, one sub-folder per sender (receipts, query letters, reminders)
 ``data_docs/`` Great Expectations Data Docs
 ============== ==================================================================
 
@@ -34,7 +35,7 @@ from urllib.parse import urlsplit
 
 from programme_monitoring.settings import EXPECTATIONS_DIR, paths
 
-AREAS = ("landing", "urs_landing", "archive", "quarantine", "reports", "data_docs")
+AREAS = ("landing", "urs_landing", "archive", "quarantine", "reports", "outbox", "data_docs")
 DATA_DOCS_SITE = EXPECTATIONS_DIR / "uncommitted" / "data_docs" / "local_site"
 # Run-time settings a staged task points at its temporary folder (restored afterwards).
 _LOCAL_SETTINGS = (
@@ -130,7 +131,7 @@ def staged(pull_areas: tuple[str, ...] = (), consume: str | None = None) -> Iter
 
     ``pull_areas`` are copied in first; ``consume``: an area whose pulled files the body
     removes once it has decided them (a landing area): those are then removed from the
-    store too. Afterwards the archive, the quarantine, the reports and the Data Docs are
+    store too. Afterwards the archive, the quarantine, the reports, the outbox and the Data Docs are
     pushed to the store, even when the body failed half-way (what it committed stays
     committed), and the local folder is deleted.
     """
@@ -159,7 +160,7 @@ def staged(pull_areas: tuple[str, ...] = (), consume: str | None = None) -> Iter
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
-            for name in ("archive", "quarantine", "reports"):
+            for name in ("archive", "quarantine", "reports", "outbox"):
                 push(local / name, name)
             if consume:
                 for relative in pulled.get(consume, []):

@@ -210,3 +210,39 @@ def unodc_ingest_task(files: list[str] | None = None) -> dict:
     print(line)
     log.info(line)
     return summary
+
+
+def notify_senders_task(
+    sender: str | None = None,
+    year: int | None = None,
+    reminder_days: int = 30,
+    letters: bool = True,
+    today=None,
+) -> dict:
+    """Answer the senders in their outboxes: receipts the intake did not write, the query
+    letters on open findings (a new one only for new findings), reminders of reports due
+    within ``reminder_days`` days and not received."""
+    from programme_monitoring.intake.receipts import write_pending_receipts
+    from programme_monitoring.orchestration.storage import staged
+    from programme_monitoring.publishing.letters.queries import issue_query_letters
+    from programme_monitoring.publishing.letters.reminders import send_reminders
+
+    with staged(pull_areas=("outbox",)):  # with STORAGE_URL: the outbox pulled, written, pushed back
+        receipts = write_pending_receipts()
+        issued = issue_query_letters(sender=sender, year=year, today=today) if letters else []
+        reminders = send_reminders(days=reminder_days, today=today, sender=sender)
+    summary = {
+        "receipts_written": len(receipts) // 2,
+        "query_letters": {letter.number: len(letter.items) for letter in issued},
+        "new_query_letters": [letter.number for letter in issued if letter.new],
+        "reminders": [
+            f"{r.sender_id}: {r.programme_code} {r.reporting_year} due {r.report_deadline}" for r in reminders
+        ],
+    }
+    log.info(
+        "senders answered: %d receipt(s) written, %d new query letter(s), %d reminder(s)",
+        summary["receipts_written"],
+        len(summary["new_query_letters"]),
+        len(reminders),
+    )
+    return summary

@@ -128,3 +128,17 @@ def _decide(conn: psycopg.Connection, finding_id: str, status: str, note: str) -
            values (%s, %s, '', %s, %s, 'automatic')""",
         (finding_id, status, SYSTEM, note),
     )
+
+
+def mark_queried(conn: psycopg.Connection, finding_ids: list[str], letter_number: str) -> int:
+    """The findings a query letter asks about that were still open: now ``queried``
+    (automatic, the letter's number as the note, so an answer can be traced to it)."""
+    still_open = conn.execute(
+        "select finding_id from audit.findings "
+        "where finding_id = any(%s) and audit.finding_status(finding_id) = 'open' order by finding_id",
+        (finding_ids,),
+    ).fetchall()
+    for (finding_id,) in still_open:
+        _decide(conn, finding_id, "queried", f"Письмо-запрос {letter_number} / Query letter {letter_number}")
+    return len(still_open)
+

@@ -67,3 +67,17 @@ def test_a_bad_storage_url_is_refused_naming_the_variable(monkeypatch, url):
     monkeypatch.setenv("STORAGE_URL", url)
     with pytest.raises(storage.StorageConfigError, match="STORAGE_URL"):
         storage.storage_url()
+
+
+def test_answers_to_senders_written_in_a_staged_task_reach_the_store_s_outbox(store):
+    from programme_monitoring.intake.receipts import outbox_for, write_atomically
+
+    (store / "outbox" / "kz").mkdir(parents=True)
+    (store / "outbox" / "kz" / "old.txt").write_text("an earlier receipt")
+    with storage.staged(pull_areas=("outbox",)) as local:
+        folder = outbox_for("kz")
+        assert folder == local / "outbox" / "kz" and (folder / "old.txt").exists()
+        write_atomically(folder / "new.txt", "a receipt")
+    assert (store / "outbox" / "kz" / "new.txt").read_text() == "a receipt"
+    assert (store / "outbox" / "kz" / "old.txt").read_text() == "an earlier receipt"
+    assert sorted(p.name for p in (store / "outbox").iterdir()) == ["kz"]

@@ -198,7 +198,10 @@ TABLES = {
     "audit.import_conflicts",
     "audit.import_summary",
     "audit.intake_locks",
+    "audit.query_letter_items",
+    "audit.query_letters",
     "audit.schema_migrations",
+    "audit.sender_reminders",
     "audit.unodc_release_ledger",
     "audit.urs_extract_ledger",
     "audit.validation_findings",
@@ -216,6 +219,7 @@ FILES = [
     "0006_urs_pseudonym_scheme.sql",
     "0007_unodc_glotip.sql",
     "0008_finding_reviews.sql",
+    "0009_sender_letters.sql",
 ]
 SHIPPED = schema.MIGRATIONS_DIR
 
