@@ -206,6 +206,8 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
         reason_ru=meta.get("reason_ru", config.type),
         rule=meta.get("rule", config.type),
     )
+    if warning:  # the templates name the values compared: fill them in per finding
+        templates = base["reason_en"], base["reason_ru"]
     indexes = outcome.result.get("unexpected_index_list") or []
     if not indexes:
         return [(None, Finding(**base))]
@@ -213,6 +215,12 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
     for index in indexes:
         row = frame.iloc[index]
         source_row = row.get("source_row")
+        involved = {name: _plain(row.get(name)) for name in meta.get("involved", [])}
+        if warning:
+            base["reason_en"], base["reason_ru"] = (
+                _rendered(template, lang, involved)
+                for template, lang in zip(templates, ("en", "ru"), strict=True)
+            )
         found.append(
             (
                 row["source_file"],
@@ -221,11 +229,39 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
                     source_sheet=str(row.get("source_sheet") or ""),
                     source_row=None if pd.isna(source_row) else int(source_row),
                     value=None if not column or "," in column else _plain(row.get(column)),
-                    involved={name: _plain(row.get(name)) for name in meta.get("involved", [])},
+                    involved=involved,
                 ),
             )
         )
     return found
+
+
+# What a measures-due comparison counted, as each language says it (the frame's ``basis``).
+_BASIS = {
+    "measure statuses / registry": {
+        "en": "measures reported implemented against the programme's registry",
+        "ru": "мероприятия с отметкой о выполнении против перечня мероприятий программы",
+    },
+    "PRG02 / PRG01": {
+        "en": "measures implemented (PRG02) against measures due (PRG01)",
+        "ru": "выполнено мероприятий (PRG02) против предусмотренных (PRG01)",
+    },
+}
+
+
+def _rendered(template: str, lang: str, involved: dict[str, Any]) -> str:
+    """A warning's message in ``lang``: its catalogue template with the values it compares,
+    the indicator named by its label (seed ``indicators``) and the code in brackets."""
+    values = dict(involved)
+    code = involved.get("indicator_code")
+    if code is not None:
+        names = load_reference().indicators.set_index("indicator_code")
+        label = names.loc[code, f"name_{lang}"] if code in names.index else ""
+        values["indicator"] = f"{label} ({code})" if label else str(code)
+    basis = involved.get("basis")
+    if basis in _BASIS:
+        values["basis"] = _BASIS[basis][lang]
+    return template.format(**values)
 
 
 def _plain(value: Any) -> Any:
