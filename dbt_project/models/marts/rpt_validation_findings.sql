@@ -21,7 +21,11 @@
                                 (at least min_years values), where MAD' = max(MAD,
                                 level_share x median) keeps a near-constant series from
                                 turning small moves into huge scores, and |x - median| >= floor
-      A value both rules flag is one problem: it is listed once, as the year-over-year jump.
+      One problem, one finding: a value flagged as an outlier is not listed again as a jump
+      into or out of it; a jump back from a flagged jump (a spike) is the same problem as the
+      jump into it; and a value the intake already flagged in a comparison on the same report
+      (the indicators of its `indicators` value, e.g. THB04|THB05 for convicted against
+      prosecuted) is not listed again by a rule of the warehouse.
       unodc_reconciliation_difference  the state's total differs from UNODC GLOTIP's
                                 (int_unodc_reconciliation: status differs or
                                 censored_inconsistent); the definitions differ, so a warning
@@ -203,19 +207,55 @@ outliers as (
 
 ),
 
--- one problem, one finding: a value flagged as a jump is not listed again as an outlier
+-- the state-year values the intake's findings already concern (their indicators)
+intake_flagged as (
+
+    select distinct
+        latest_reports.state_code,
+        latest_reports.reporting_year,
+        unnest(string_to_array(intake_findings.values_involved ->> 'indicators', '|')) as indicator_code
+
+    from intake_findings
+    inner join latest_reports
+        on intake_findings.file_sha256 = latest_reports.report_id
+
+),
+
+-- one problem, one finding (see above)
+series_flags as (
+
+    select outliers.* from outliers
+    union all
+    select jumps.* from jumps
+    where
+        not exists (
+            select 1 from outliers
+            where
+                outliers.state_code = jumps.state_code
+                and outliers.indicator_code = jumps.indicator_code
+                and outliers.reporting_year in (jumps.reporting_year, jumps.previous_year)
+        )
+        and not exists (
+            select 1 from jumps as jump_into
+            where
+                jump_into.state_code = jumps.state_code
+                and jump_into.indicator_code = jumps.indicator_code
+                and jump_into.reporting_year = jumps.previous_year
+                and (jump_into.left_value > jump_into.right_value) != (jumps.left_value > jumps.right_value)
+        )
+
+),
+
 series_findings as (
 
-    select * from jumps
-    union all
-    select outliers.* from outliers
+    select series_flags.* from series_flags
     where not exists (
-        select 1 from jumps
-        where
-            jumps.state_code = outliers.state_code
-            and jumps.indicator_code = outliers.indicator_code
-            and jumps.reporting_year = outliers.reporting_year
-    )
+            select 1 from intake_flagged
+            where
+                intake_flagged.state_code = series_flags.state_code
+                and intake_flagged.indicator_code = series_flags.indicator_code
+                and intake_flagged.reporting_year in (series_flags.reporting_year, series_flags.previous_year)
+        )
 
 ),
 

@@ -5,7 +5,9 @@ expectation with GX's ``severity="warning"``) load it and put the finding on the
 list. Every rule is a row of the rule catalogue (seed ``validation_rules``, read through
 ``reference.validation_rules``): its severity and its message templates (English and
 Russian) come from there into the expectation (``severity``, ``meta``); a warning's meta
-also names the values it compares, which fill in its templates (``validation``). Sets that depend on
+also names the values it compares, which fill in its templates (``validation``), among them
+``indicators``: the indicator codes whose state-year values the finding concerns (``|``-separated),
+so the warehouse does not list the same value again under a rule of its own. Sets that depend on
 reference data (which states take part in a programme in a year, which indicators the
 programme may carry) are suite parameters, filled in from the seeds at validation time.
 
@@ -171,28 +173,32 @@ def warning_suite_definitions() -> dict[str, list]:
                 column="difference",
                 min_value=0,
                 max_value=0,
-                **_rule("sex_parts_sum_to_total", involved=["indicator_code", "total", "sex_sum"]),
+                **_rule(
+                    "sex_parts_sum_to_total", involved=["indicator_code", "indicators", "total", "sex_sum"]
+                ),
             )
         ],
         "age_parts.warning": [
             e.ExpectColumnValuesToBeBetween(
                 column="excess",
                 max_value=0,
-                **_rule("age_parts_not_above_total", involved=["indicator_code", "total", "age_sum"]),
+                **_rule(
+                    "age_parts_not_above_total", involved=["indicator_code", "indicators", "total", "age_sum"]
+                ),
             )
         ],
         "convicted_prosecuted.warning": [
             e.ExpectColumnValuesToBeBetween(
                 column="excess",
                 max_value=0,
-                **_rule("convicted_not_above_prosecuted", involved=["prosecuted", "convicted"]),
+                **_rule("convicted_not_above_prosecuted", involved=["indicators", "prosecuted", "convicted"]),
             )
         ],
         "measures_due.warning": [
             e.ExpectColumnValuesToBeBetween(
                 column="excess",
                 max_value=0,
-                **_rule("implemented_not_above_due", involved=["basis", "implemented", "due"]),
+                **_rule("implemented_not_above_due", involved=["indicators", "basis", "implemented", "due"]),
             )
         ],
     }

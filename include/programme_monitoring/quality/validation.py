@@ -285,13 +285,27 @@ def _parts_rows(reported: pd.DataFrame, totals: dict, at) -> tuple[list[dict], l
         if not by_sex.empty and by_sex["complete"].all():
             sex_sum = int(by_sex["value"].sum())
             sex_rows.append(
-                at(code, indicator_code=code, total=total, sex_sum=sex_sum, difference=total - sex_sum)
+                at(
+                    code,
+                    indicator_code=code,
+                    indicators=code,
+                    total=total,
+                    sex_sum=sex_sum,
+                    difference=total - sex_sum,
+                )
             )
         by_age = parts[parts["disaggregation"].str.startswith("age_group=") & parts["complete"]]
         if not by_age.empty:
             age_sum = int(by_age["value"].sum())
             age_rows.append(
-                at(code, indicator_code=code, total=total, age_sum=age_sum, excess=age_sum - total)
+                at(
+                    code,
+                    indicator_code=code,
+                    indicators=code,
+                    total=total,
+                    age_sum=age_sum,
+                    excess=age_sum - total,
+                )
             )
     return sex_rows, age_rows
 
@@ -322,7 +336,13 @@ def warning_frames(reports: list[ParsedReport], reference: Reference) -> dict[st
         if "THB04" in totals and "THB05" in totals:
             prosecuted, convicted = int(totals["THB04"].value), int(totals["THB05"].value)
             rows["convicted_prosecuted"].append(
-                at("THB05", prosecuted=prosecuted, convicted=convicted, excess=convicted - prosecuted)
+                at(
+                    "THB05",
+                    indicators="THB04|THB05",
+                    prosecuted=prosecuted,
+                    convicted=convicted,
+                    excess=convicted - prosecuted,
+                )
             )
         h = report.header
         if h.programme_code in reference.programme_codes and not report.measures.empty:
@@ -333,6 +353,7 @@ def warning_frames(reports: list[ParsedReport], reference: Reference) -> dict[st
                     "source_file": source,
                     "source_sheet": str(report.measures["source_sheet"].iloc[0]),
                     "source_row": None,
+                    "indicators": "PRG01|PRG02",
                     "basis": "measure statuses / registry",
                     "implemented": implemented,
                     "due": due,
@@ -342,7 +363,14 @@ def warning_frames(reports: list[ParsedReport], reference: Reference) -> dict[st
         if "PRG01" in totals and "PRG02" in totals:
             implemented, due = int(totals["PRG02"].value), int(totals["PRG01"].value)
             rows["measures_due"].append(
-                at("PRG02", basis="PRG02 / PRG01", implemented=implemented, due=due, excess=implemented - due)
+                at(
+                    "PRG02",
+                    indicators="PRG01|PRG02",
+                    basis="PRG02 / PRG01",
+                    implemented=implemented,
+                    due=due,
+                    excess=implemented - due,
+                )
             )
     return {table: pd.DataFrame(found) for table, found in rows.items()}
 

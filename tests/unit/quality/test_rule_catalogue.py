@@ -13,7 +13,6 @@ import re
 import string
 
 import pytest
-
 from programme_monitoring.quality import suites
 from programme_monitoring.reference import validation_rules
 from programme_monitoring.settings import PROJECT_ROOT
