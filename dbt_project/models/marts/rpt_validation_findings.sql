@@ -90,17 +90,21 @@ intake_findings as (
 
 ),
 
--- year-over-year checks run on the state's yearly value (across programmes)
+-- The series the rules judge: the state's yearly value (across programmes) under the same
+-- programmes. A year in which the programmes carrying the indicator change (IM01 under CR
+-- in 2014, under IM from 2015; TRN01 under THB, then THB and IM, then IM alone) is a break
+-- in the series, not a move: the values before and after are separate series.
 series as materialized (
 
     select
         state_values.*,
+        coalesce(state_values.programme_codes, '') as coverage,
         lag(state_values.value) over (
-            partition by state_values.state_code, state_values.indicator_code
+            partition by state_values.state_code, state_values.indicator_code, state_values.programme_codes
             order by state_values.reporting_year
         ) as previous_value,
         lag(state_values.reporting_year) over (
-            partition by state_values.state_code, state_values.indicator_code
+            partition by state_values.state_code, state_values.indicator_code, state_values.programme_codes
             order by state_values.reporting_year
         ) as previous_year
 
@@ -114,13 +118,14 @@ medians as (
     select
         state_code,
         indicator_code,
+        coverage,
         percentile_cont(0.5) within group (
             order by value
         ) as median_value,
         count(*) as years_reported
 
     from series
-    group by state_code, indicator_code
+    group by state_code, indicator_code, coverage
 
 ),
 
@@ -129,6 +134,7 @@ deviations as (
     select
         series.state_code,
         series.indicator_code,
+        series.coverage,
         percentile_cont(0.5) within group (
             order by abs(series.value - medians.median_value)
         ) as mad
@@ -138,7 +144,8 @@ deviations as (
         on
             series.state_code = medians.state_code
             and series.indicator_code = medians.indicator_code
-    group by series.state_code, series.indicator_code
+            and series.coverage = medians.coverage
+    group by series.state_code, series.indicator_code, series.coverage
 
 ),
 
@@ -161,6 +168,7 @@ jumps as (
         on
             series.state_code = medians.state_code
             and series.indicator_code = medians.indicator_code
+            and series.coverage = medians.coverage
     cross join jump_rule
     where
         series.previous_year = series.reporting_year - 1
@@ -193,10 +201,12 @@ outliers as (
         on
             series.state_code = medians.state_code
             and series.indicator_code = medians.indicator_code
+            and series.coverage = medians.coverage
     inner join deviations
         on
             series.state_code = deviations.state_code
             and series.indicator_code = deviations.indicator_code
+            and series.coverage = deviations.coverage
     cross join z_rule
     where
         medians.years_reported >= z_rule.min_years
