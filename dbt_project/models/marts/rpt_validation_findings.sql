@@ -361,7 +361,7 @@ all_findings as materialized (
         {{ render_message('rules.message_ru', {
             'indicator': "indicators.indicator_name_ru || ' (' || unodc_reconciliation.indicator_code || ')'",
             'left': message_number('unodc_reconciliation.report_value', 'ru'),
-            'right': "replace(unodc_reconciliation.unodc_value_text, '.', ',')",
+            'right': "replace(replace(unodc_reconciliation.unodc_value_text, ',', ' '), '.', ',')",
             'release_date': "to_char(unodc_reconciliation.release_date, 'DD.MM.YYYY')",
         }) }} as message_ru,
         'Indicators' as source_sheet,
