@@ -206,8 +206,6 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
         reason_ru=meta.get("reason_ru", config.type),
         rule=meta.get("rule", config.type),
     )
-    if warning:  # the templates name the values compared: fill them in per finding
-        templates = base["reason_en"], base["reason_ru"]
     indexes = outcome.result.get("unexpected_index_list") or []
     if not indexes:
         return [(None, Finding(**base))]
@@ -216,16 +214,20 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
         row = frame.iloc[index]
         source_row = row.get("source_row")
         involved = {name: _plain(row.get(name)) for name in meta.get("involved", [])}
-        if warning:
-            base["reason_en"], base["reason_ru"] = (
-                _rendered(template, lang, involved)
-                for template, lang in zip(templates, ("en", "ru"), strict=True)
-            )
+        # a warning's templates name the values it compares: filled in per finding
+        reasons = (
+            {
+                lang_key: _rendered(base[lang_key], lang_key[-2:], involved)
+                for lang_key in ("reason_en", "reason_ru")
+            }
+            if warning
+            else {}
+        )
         found.append(
             (
                 row["source_file"],
                 Finding(
-                    **base,
+                    **{**base, **reasons},
                     source_sheet=str(row.get("source_sheet") or ""),
                     source_row=None if pd.isna(source_row) else int(source_row),
                     value=None if not column or "," in column else _plain(row.get(column)),
