@@ -61,7 +61,6 @@ def test_every_rule_applied_has_a_catalogue_row_and_every_row_is_applied():
     for code, rule in catalogue.items():
         place = {"gx": "gx", "dbt": "dbt"}.get(rule.checked_by, "intake/reader")
         assert code in by_place[place], (code, rule.checked_by)
-    assert len(catalogue) == 39
 
 
 def test_each_great_expectations_rule_is_in_the_suite_and_severity_the_catalogue_gives():
