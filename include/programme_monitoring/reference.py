@@ -184,3 +184,52 @@ def unodc_correspondence() -> pd.DataFrame:
     """Seed ``unodc_indicator_correspondence``: programme indicator -> UNODC GLOTIP indicator,
     with the definitional differences (English and Russian)."""
     return _seed("unodc_indicator_correspondence")
+
+
+@dataclass(frozen=True)
+class ValidationRule:
+    """One row of the validation-rule catalogue (seed ``validation_rules``): every rule the
+    system applies, where it runs, how severe it is, its thresholds and its message templates
+    in both languages (named placeholders such as ``{indicator}``, ``{left}``, ``{right}``)."""
+
+    rule_code: str
+    scope: str  # "intake" (one file) or "warehouse" (across reports and years, dbt)
+    checked_by: str  # "reader", "intake" (intake.checks), "gx" (quality.suites) or "dbt"
+    suite: str  # the Great Expectations suite of a "gx" rule, else ""
+    severity: str  # "error" or "warning"
+    blocking: bool  # True: the file is refused
+    in_council_report: bool
+    thresholds: dict[str, float]  # factor, floor, z_limit, min_years, level_share: those given
+    message_en: str
+    message_ru: str
+    description_en: str
+    description_ru: str
+
+    def message(self, lang: str, **values: object) -> str:
+        """The message template of ``lang`` ("en" or "ru") with its placeholders filled in."""
+        return (self.message_en if lang == "en" else self.message_ru).format(**values)
+
+
+THRESHOLDS = ("factor", "floor", "z_limit", "min_years", "level_share")
+
+
+@cache
+def validation_rules() -> dict[str, ValidationRule]:
+    """The validation-rule catalogue by rule code, in the seed's order."""
+    return {
+        row.rule_code: ValidationRule(
+            rule_code=row.rule_code,
+            scope=row.scope,
+            checked_by=row.checked_by,
+            suite=row.suite,
+            severity=row.severity,
+            blocking=row.blocking == "true",
+            in_council_report=row.in_council_report == "true",
+            thresholds={name: float(getattr(row, name)) for name in THRESHOLDS if getattr(row, name)},
+            message_en=row.message_en,
+            message_ru=row.message_ru,
+            description_en=row.description_en,
+            description_ru=row.description_ru,
+        )
+        for row in _seed("validation_rules").itertuples()
+    }

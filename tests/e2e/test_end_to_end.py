@@ -79,3 +79,37 @@ def test_delivering_the_same_files_again_changes_nothing(chain_run, warehouse_ur
     assert {o.status for o in outcomes} == {"duplicate"}
     assert _query(warehouse_url, "select count(*) from raw.indicator_values") == before
     assert [p for p in paths().landing.rglob("*") if not p.is_dir()] == []
+
+
+def test_the_review_list_agrees_with_the_intake_and_reads_in_each_language(chain_run, warehouse_url):
+    """The review list holds the intake's warnings as the intake counted them, the warehouse's
+    own findings each once per value, none on a value the intake already flagged, every text
+    wholly in its language."""
+    from programme_monitoring.orchestration.tasks import findings_line
+
+    (intake_warnings,) = _query(warehouse_url, "select count(*) from audit.validation_findings")[0]
+    counts = dict(
+        _query(warehouse_url, "select origin, count(*) from marts.rpt_validation_findings group by 1")
+    )
+    assert counts.get("intake", 0) == intake_warnings > 0
+    total = sum(counts.values())
+    assert f"{total} finding(s), {intake_warnings} found at intake" in findings_line()
+    twice = _query(
+        warehouse_url,
+        "select state_code, indicator_code, reporting_year from marts.rpt_validation_findings "
+        "where origin = 'warehouse' group by 1, 2, 3 having count(distinct rule_code) > 1",
+    )
+    assert twice == []
+    again = _query(
+        warehouse_url,
+        "select w.finding_id from marts.rpt_validation_findings w join marts.rpt_validation_findings i "
+        "on i.origin = 'intake' and w.origin = 'warehouse' and i.state_code = w.state_code "
+        "and i.reporting_year = w.reporting_year "
+        "and w.indicator_code = any(string_to_array(i.values_involved::jsonb ->> 'indicators', '|'))",
+    )
+    assert again == []
+    texts = _query(warehouse_url, "select message_en, message_ru from marts.rpt_validation_findings")
+    for en, ru in texts:
+        assert "{" not in en + ru
+        assert not any("а" <= c.lower() <= "я" for c in en), en
+        assert not any(word in ru for word in (" vs ", "median", "previous", "exceeds")), ru

@@ -1,31 +1,35 @@
 {#
     The review list: every validation finding a statistician should look at, as rows, for
     the reports that count (latest accepted versions, as of var('as_of')). Nothing here
-    blocks publishing. Each rule has one owner, the place that can see what it needs:
+    blocks publishing. Every rule is a row of the rule catalogue (seed validation_rules,
+    read through stg_reference__validation_rules: severity, thresholds, message templates in
+    Russian and English, whether the Council report shows it), implemented in one place,
+    the one that can see what it needs:
 
     origin 'intake': rules on one report's rows, run by Great Expectations at load
-    (programme_monitoring/quality/suites.py) and stored in audit.validation_findings;
-    taken here as they are (rule code, severity, place, values, messages):
-      sex_parts_sum_to_total          parts by sex, reported in full, <> the total
-      age_parts_not_above_total       parts by age group add up to more than the total
-      convicted_not_above_prosecuted  THB05 convicted > THB04 prosecuted
-      implemented_not_above_due       measures implemented > measures due (or PRG02 > PRG01)
+    (programme_monitoring/quality/suites.py, generated from the catalogue) and stored in
+    audit.validation_findings with their messages already rendered; taken here as they are.
 
     origin 'warehouse': rules across reports and years, on the state's yearly value
-    (int_indicator_values_state_year, added up across programmes), thresholds below:
-      year_over_year_jump       value >= jump_factor x or <= 1/jump_factor of the previous
-                                year's value, and differs from it by >= jump_floor
-      modified_z_score_outlier  |0.6745 (x - median) / MAD| > z_limit over the state's
-                                years (at least z_min_years values)
+    (int_indicator_values_state_year, added up across programmes); thresholds from the
+    catalogue:
+      year_over_year_jump       value >= factor x or <= 1/factor of the previous year's
+                                value, and differs from it by >= floor and by >= level_share
+                                x the median of the state's years (a move that matters at
+                                the series' own scale)
+      modified_z_score_outlier  |0.6745 (x - median) / MAD'| > z_limit over the state's years
+                                (at least min_years values), where MAD' = max(MAD,
+                                level_share x median) keeps a near-constant series from
+                                turning small moves into huge scores, and |x - median| >= floor
+      One problem, one finding: a value flagged as an outlier is not listed again as a jump
+      into or out of it; a jump back from a flagged jump (a spike) is the same problem as the
+      jump into it; and a value the intake already flagged in a comparison on the same report
+      (the indicators of its `indicators` value, e.g. THB04|THB05 for convicted against
+      prosecuted) is not listed again by a rule of the warehouse.
       unodc_reconciliation_difference  the state's total differs from UNODC GLOTIP's
                                 (int_unodc_reconciliation: status differs or
                                 censored_inconsistent); the definitions differ, so a warning
 #}
-{%- set jump_factor = 3 -%}
-{%- set jump_floor = 10 -%}
-{%- set z_limit = 3.5 -%}
-{%- set z_min_years = 4 -%}
-
 with
 
 latest_reports as (
@@ -46,6 +50,32 @@ state_values as (
 
 ),
 
+rules as (
+
+    select * from {{ ref('stg_reference__validation_rules') }}
+
+),
+
+jump_rule as (
+
+    select * from rules
+    where rule_code = 'year_over_year_jump'
+
+),
+
+z_rule as (
+
+    select * from rules
+    where rule_code = 'modified_z_score_outlier'
+
+),
+
+indicators as (
+
+    select * from {{ ref('stg_reference__indicators') }}
+
+),
+
 unodc_reconciliation as (
 
     select * from {{ ref('int_unodc_reconciliation') }}
@@ -60,17 +90,21 @@ intake_findings as (
 
 ),
 
--- year-over-year checks run on the state's yearly value (across programmes)
+-- The series the rules judge: the state's yearly value (across programmes) under the same
+-- programmes. A year in which the programmes carrying the indicator change (IM01 under CR
+-- in 2014, under IM from 2015; TRN01 under THB, then THB and IM, then IM alone) is a break
+-- in the series, not a move: the values before and after are separate series.
 series as materialized (
 
     select
         state_values.*,
+        coalesce(state_values.programme_codes, '') as coverage,
         lag(state_values.value) over (
-            partition by state_values.state_code, state_values.indicator_code
+            partition by state_values.state_code, state_values.indicator_code, state_values.programme_codes
             order by state_values.reporting_year
         ) as previous_value,
         lag(state_values.reporting_year) over (
-            partition by state_values.state_code, state_values.indicator_code
+            partition by state_values.state_code, state_values.indicator_code, state_values.programme_codes
             order by state_values.reporting_year
         ) as previous_year
 
@@ -84,13 +118,14 @@ medians as (
     select
         state_code,
         indicator_code,
+        coverage,
         percentile_cont(0.5) within group (
             order by value
         ) as median_value,
         count(*) as years_reported
 
     from series
-    group by state_code, indicator_code
+    group by state_code, indicator_code, coverage
 
 ),
 
@@ -99,6 +134,7 @@ deviations as (
     select
         series.state_code,
         series.indicator_code,
+        series.coverage,
         percentile_cont(0.5) within group (
             order by abs(series.value - medians.median_value)
         ) as mad
@@ -108,52 +144,128 @@ deviations as (
         on
             series.state_code = medians.state_code
             and series.indicator_code = medians.indicator_code
-    group by series.state_code, series.indicator_code
+            and series.coverage = medians.coverage
+    group by series.state_code, series.indicator_code, series.coverage
 
 ),
 
-series_findings as (
+jumps as (
 
     select
-        'year_over_year_jump' as rule_code,
-        'warning' as severity,
-        state_code,
-        indicator_code,
-        reporting_year,
-        value::numeric as left_value,
-        'vs previous year' as operator,
-        previous_value::numeric as right_value
-
-    from series
-    where
-        previous_year = reporting_year - 1
-        and previous_value > 0
-        and abs(value - previous_value) >= {{ jump_floor }}
-        and (value >= {{ jump_factor }} * previous_value or {{ jump_factor }} * value <= previous_value)
-    union all
-    select
-        'modified_z_score_outlier' as rule_code,
-        'warning' as severity,
+        jump_rule.rule_code,
+        jump_rule.severity,
         series.state_code,
         series.indicator_code,
         series.reporting_year,
         series.value::numeric as left_value,
-        'vs median of the state''s years' as operator,
-        medians.median_value::numeric as right_value
+        'vs previous year' as operator,
+        series.previous_value::numeric as right_value,
+        series.previous_year,
+        jump_rule.factor
 
     from series
     inner join medians
         on
             series.state_code = medians.state_code
             and series.indicator_code = medians.indicator_code
+            and series.coverage = medians.coverage
+    cross join jump_rule
+    where
+        series.previous_year = series.reporting_year - 1
+        and series.previous_value > 0
+        and abs(series.value - series.previous_value) >= jump_rule.floor
+        and abs(series.value - series.previous_value) >= jump_rule.level_share * medians.median_value
+        and (
+            series.value >= jump_rule.factor * series.previous_value
+            or jump_rule.factor * series.value <= series.previous_value
+        )
+
+),
+
+outliers as (
+
+    select
+        z_rule.rule_code,
+        z_rule.severity,
+        series.state_code,
+        series.indicator_code,
+        series.reporting_year,
+        series.value::numeric as left_value,
+        'vs median of the state''s years' as operator,
+        medians.median_value::numeric as right_value,
+        null::integer as previous_year,
+        null::numeric as factor
+
+    from series
+    inner join medians
+        on
+            series.state_code = medians.state_code
+            and series.indicator_code = medians.indicator_code
+            and series.coverage = medians.coverage
     inner join deviations
         on
             series.state_code = deviations.state_code
             and series.indicator_code = deviations.indicator_code
+            and series.coverage = deviations.coverage
+    cross join z_rule
     where
-        medians.years_reported >= {{ z_min_years }}
-        and deviations.mad > 0
-        and abs(0.6745 * (series.value - medians.median_value) / deviations.mad) > {{ z_limit }}
+        medians.years_reported >= z_rule.min_years
+        and greatest(deviations.mad, z_rule.level_share * medians.median_value) > 0
+        and abs(series.value - medians.median_value) >= z_rule.floor
+        and 0.6745 * abs(series.value - medians.median_value)
+        / greatest(deviations.mad, z_rule.level_share * medians.median_value) > z_rule.z_limit
+
+),
+
+-- the state-year values the intake's findings already concern (their indicators)
+intake_flagged as (
+
+    select distinct
+        latest_reports.state_code,
+        latest_reports.reporting_year,
+        unnest(string_to_array(intake_findings.values_involved ->> 'indicators', '|')) as indicator_code
+
+    from intake_findings
+    inner join latest_reports
+        on intake_findings.file_sha256 = latest_reports.report_id
+
+),
+
+-- one problem, one finding (see above)
+series_flags as (
+
+    select outliers.* from outliers
+    union all
+    select jumps.* from jumps
+    where
+        not exists (
+            select 1 from outliers
+            where
+                outliers.state_code = jumps.state_code
+                and outliers.indicator_code = jumps.indicator_code
+                and outliers.reporting_year in (jumps.reporting_year, jumps.previous_year)
+        )
+        and not exists (
+            select 1 from jumps as jump_into
+            where
+                jump_into.state_code = jumps.state_code
+                and jump_into.indicator_code = jumps.indicator_code
+                and jump_into.reporting_year = jumps.previous_year
+                and (jump_into.left_value > jump_into.right_value) != (jumps.left_value > jumps.right_value)
+        )
+
+),
+
+series_findings as (
+
+    select series_flags.* from series_flags
+    where not exists (
+            select 1 from intake_flagged
+            where
+                intake_flagged.state_code = series_flags.state_code
+                and intake_flagged.indicator_code = series_flags.indicator_code
+                and intake_flagged.reporting_year in (series_flags.reporting_year, series_flags.previous_year)
+        )
 
 ),
 
@@ -168,6 +280,9 @@ warehouse_findings as (
         series_findings.left_value,
         series_findings.operator,
         series_findings.right_value,
+        series_findings.reporting_year,
+        series_findings.previous_year,
+        series_findings.factor,
         indicator_values.source_row
 
     from series_findings
@@ -197,26 +312,36 @@ all_findings as materialized (
             'left', warehouse_findings.left_value, 'operator', warehouse_findings.operator,
             'right', warehouse_findings.right_value
         )::text as values_involved,
-        warehouse_findings.indicator_code || ': ' || warehouse_findings.rule_code || ' ('
-        || warehouse_findings.left_value::text || ' ' || warehouse_findings.operator || ' '
-        || coalesce(warehouse_findings.right_value::text, 'NULL') || ')' as message_en,
-        warehouse_findings.indicator_code || ': '
-        || case warehouse_findings.rule_code
-            when 'year_over_year_jump' then 'резкое изменение по сравнению с прошлым годом'
-            when 'modified_z_score_outlier' then 'выброс относительно медианы по годам'
-        end
-        || ' (' || warehouse_findings.left_value::text || ' ' || warehouse_findings.operator || ' '
-        || coalesce(warehouse_findings.right_value::text, 'NULL') || ')' as message_ru,
+        {{ render_message('rules.message_en', {
+            'indicator': "indicators.indicator_name_en || ' (' || warehouse_findings.indicator_code || ')'",
+            'left': message_number('warehouse_findings.left_value', 'en'),
+            'right': message_number('warehouse_findings.right_value', 'en'),
+            'year': 'warehouse_findings.reporting_year',
+            'previous_year': 'warehouse_findings.previous_year',
+            'factor': message_number('warehouse_findings.factor', 'en'),
+        }) }} as message_en,
+        {{ render_message('rules.message_ru', {
+            'indicator': "indicators.indicator_name_ru || ' (' || warehouse_findings.indicator_code || ')'",
+            'left': message_number('warehouse_findings.left_value', 'ru'),
+            'right': message_number('warehouse_findings.right_value', 'ru'),
+            'year': 'warehouse_findings.reporting_year',
+            'previous_year': 'warehouse_findings.previous_year',
+            'factor': message_number('warehouse_findings.factor', 'ru'),
+        }) }} as message_ru,
         'Indicators' as source_sheet,
         warehouse_findings.source_row,
         'total' as disaggregation
 
     from warehouse_findings
+    inner join rules
+        on warehouse_findings.rule_code = rules.rule_code
+    left join indicators
+        on warehouse_findings.indicator_code = indicators.indicator_code
     union all
     select
         'warehouse' as origin,
-        'unodc_reconciliation_difference' as rule_code,
-        'warning' as severity,
+        rules.rule_code,
+        rules.severity,
         unodc_reconciliation.report_id,
         unodc_reconciliation.indicator_code,
         unodc_reconciliation.report_value as left_value,
@@ -227,17 +352,27 @@ all_findings as materialized (
             'right', unodc_reconciliation.unodc_value_text,
             'release_date', unodc_reconciliation.release_date
         )::text as values_involved,
-        unodc_reconciliation.indicator_code || ': the state''s figure ' || unodc_reconciliation.report_value::text
-        || ' differs from UNODC GLOTIP''s ' || unodc_reconciliation.unodc_value_text || ' (release of '
-        || to_char(unodc_reconciliation.release_date, 'DD.MM.YYYY') || ')' as message_en,
-        unodc_reconciliation.indicator_code || ': показатель государства ' || unodc_reconciliation.report_value::text
-        || ' расходится с данными УНП ООН (GLOTIP) ' || unodc_reconciliation.unodc_value_text || ' (выпуск от '
-        || to_char(unodc_reconciliation.release_date, 'DD.MM.YYYY') || ')' as message_ru,
+        {{ render_message('rules.message_en', {
+            'indicator': "indicators.indicator_name_en || ' (' || unodc_reconciliation.indicator_code || ')'",
+            'left': message_number('unodc_reconciliation.report_value', 'en'),
+            'right': 'unodc_reconciliation.unodc_value_text',
+            'release_date': "to_char(unodc_reconciliation.release_date, 'DD.MM.YYYY')",
+        }) }} as message_en,
+        {{ render_message('rules.message_ru', {
+            'indicator': "indicators.indicator_name_ru || ' (' || unodc_reconciliation.indicator_code || ')'",
+            'left': message_number('unodc_reconciliation.report_value', 'ru'),
+            'right': "replace(replace(unodc_reconciliation.unodc_value_text, ',', ' '), '.', ',')",
+            'release_date': "to_char(unodc_reconciliation.release_date, 'DD.MM.YYYY')",
+        }) }} as message_ru,
         'Indicators' as source_sheet,
         unodc_reconciliation.report_source_row as source_row,
         'total' as disaggregation
 
     from unodc_reconciliation
+    inner join rules
+        on rules.rule_code = 'unodc_reconciliation_difference'
+    left join indicators
+        on unodc_reconciliation.indicator_code = indicators.indicator_code
     union all
     select
         'intake' as origin,
@@ -288,12 +423,15 @@ final as (
         all_findings.report_id::text as report_id,
         latest_reports.source_file::text as source_file,
         all_findings.source_sheet::text as source_sheet,
-        all_findings.source_row::integer as source_row
+        all_findings.source_row::integer as source_row,
+        coalesce(rules.in_council_report, false)::boolean as in_council_report
 
     from all_findings
     -- only the reports that count: findings of superseded versions are history
     inner join latest_reports
         on all_findings.report_id = latest_reports.report_id
+    left join rules
+        on all_findings.rule_code = rules.rule_code
 
 ),
 

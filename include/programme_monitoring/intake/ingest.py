@@ -426,7 +426,7 @@ def _reason_text(path: Path, digest: str, reasons: list[str]) -> str:
 
 
 def _warning_text(w: Finding) -> str:
-    return f"{w.where() or w.suite}: {w.reason_en} {w.involved} / {w.reason_ru}"
+    return f"{w.where() or w.suite}: {w.reason_en} / {w.reason_ru}"
 
 
 def _pause_for_tests(path: Path) -> None:

@@ -105,7 +105,7 @@ class ImportSummary:
             lines.append(f"Changes against the superseded version: {len(self.changes)}")
             lines += _listed(self.changes, "  ... and {} more: every change is in audit.import_changes")
         lines.append(f"Warnings for review (the file is loaded): {len(self.warnings)}")
-        lines += [f"  - {_warning_place(w)}: {w.reason_en} {w.involved_text()}" for w in self.warnings]
+        lines += [f"  - {_warning_place(w)}: {w.reason_en}" for w in self.warnings]
         return "\n".join(lines) + "\n"
 
     def text_ru(self) -> str:
@@ -133,7 +133,7 @@ class ImportSummary:
             lines.append(f"Изменения по сравнению с заменённой версией: {len(self.changes)}")
             lines += _listed(self.changes, "  ... и ещё {}: все изменения в audit.import_changes")
         lines.append(f"Предупреждения для проверки (файл загружен): {len(self.warnings)}")
-        lines += [f"  - {_warning_place(w)}: {w.reason_ru} {w.involved_text()}" for w in self.warnings]
+        lines += [f"  - {_warning_place(w)}: {w.reason_ru}" for w in self.warnings]
         return "\n".join(lines) + "\n"
 
     def text(self) -> str:

@@ -65,6 +65,31 @@ def transform_task() -> None:
     from programme_monitoring.warehouse.transform import build_warehouse
 
     build_warehouse()
+    print(findings_line())
+
+
+def findings_line() -> str:
+    """How many findings the review list (marts.rpt_validation_findings) holds, by where they
+    were found: the intake's are the warnings its runs printed, the rest the warehouse's own."""
+    from psycopg.errors import UndefinedTable
+
+    from programme_monitoring.warehouse.connection import connect
+
+    try:
+        with connect() as conn:
+            counts = dict(
+                conn.execute(
+                    "select origin, count(*) from marts.rpt_validation_findings group by origin"
+                ).fetchall()
+            )
+    except UndefinedTable:  # nothing built yet
+        return "review list (marts.rpt_validation_findings): not built yet"
+    intake_count, warehouse_count = counts.get("intake", 0), counts.get("warehouse", 0)
+    return (
+        f"review list (marts.rpt_validation_findings): {intake_count + warehouse_count} finding(s), "
+        f"{intake_count} found at intake (the warnings of the loaded reports), "
+        f"{warehouse_count} across reports and years"
+    )
 
 
 def publish_task() -> dict:

@@ -40,10 +40,6 @@ class Finding:
         head = f"{self.where()}: " if self.where() else ""
         return f"{head}{self.reason_en}{found} / {self.reason_ru}"
 
-    def involved_text(self) -> str:
-        """The values a warning compares, e.g. "(indicator_code=THB02, total=50, sex_sum=40)"."""
-        return "(" + ", ".join(f"{k}={v}" for k, v in self.involved.items()) + ")" if self.involved else ""
-
 
 def reading_findings(error: ReportFormatError) -> list[Finding]:
     """Every problem of a file the reader refused, one finding each (its reason in English and

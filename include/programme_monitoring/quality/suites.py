@@ -2,8 +2,12 @@
 
 Blocking suites (``*.blocking``) refuse a file; warning suites (``*.warning``, every
 expectation with GX's ``severity="warning"``) load it and put the finding on the review
-list. Each expectation carries in its ``meta`` the reason a sender reads (English and
-Russian), a warning also its rule code and the values it compares. Sets that depend on
+list. Every rule is a row of the rule catalogue (seed ``validation_rules``, read through
+``reference.validation_rules``): its severity and its message templates (English and
+Russian) come from there into the expectation (``severity``, ``meta``); a warning's meta
+also names the values it compares, which fill in its templates (``validation``), among them
+``indicators``: the indicator codes whose state-year values the finding concerns (``|``-separated),
+so the warehouse does not list the same value again under a rule of its own. Sets that depend on
 reference data (which states take part in a programme in a year, which indicators the
 programme may carry) are suite parameters, filled in from the seeds at validation time.
 
@@ -23,7 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from programme_monitoring.reference import MEASURE_STATUSES
+from programme_monitoring.reference import MEASURE_STATUSES, validation_rules
 from programme_monitoring.settings import EXPECTATIONS_DIR
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # never phone home from a closed network
@@ -63,8 +67,17 @@ def _param(name: str) -> dict[str, str]:
     return {"$PARAMETER": name}
 
 
-def _meta(rule: str, en: str, ru: str) -> dict[str, str]:
-    return {"rule": rule, "reason_en": en, "reason_ru": ru}
+def _rule(code: str, involved: list[str] | None = None) -> dict[str, Any]:
+    """An expectation's severity and ``meta`` from the rule catalogue (seed ``validation_rules``):
+    its code and message templates (English and Russian), a warning also the values it compares
+    (the names its templates may use, with ``indicator``)."""
+    rule = validation_rules()[code]
+    if rule.checked_by != "gx":
+        raise ValueError(f"rule {code!r} is not a Great Expectations rule in the catalogue")
+    meta: dict[str, Any] = {"rule": code, "reason_en": rule.message_en, "reason_ru": rule.message_ru}
+    if involved is not None:
+        meta["involved"] = involved
+    return {"severity": "critical" if rule.blocking else "warning", "meta": meta}
 
 
 def suite_definitions() -> dict[str, list]:
@@ -75,134 +88,76 @@ def suite_definitions() -> dict[str, list]:
             e.ExpectColumnValuesToBeInSet(
                 column="state_code",
                 value_set=_param("known_states"),
-                meta=_meta(
-                    "known_state",
-                    "unknown state code: use the ISO 3166 alpha-2 code of a CIS state (e.g. KZ)",
-                    "неизвестный код государства: укажите код ISO 3166 alpha-2 (например, KZ)",
-                ),
+                **_rule("known_state"),
             ),
             e.ExpectColumnValuesToBeInSet(
                 column="programme_code",
                 value_set=_param("known_programmes"),
-                meta=_meta(
-                    "known_programme",
-                    "unknown programme code: use THB, IM or CR",
-                    "неизвестный код программы: укажите THB, IM или CR",
-                ),
+                **_rule("known_programme"),
             ),
             e.ExpectColumnValuesToBeInSet(
                 column="state_code",
                 value_set=_param("participating_states"),
-                meta=_meta(
-                    "participating_state",
-                    "this state does not take part in this programme in the reporting year",
-                    "государство не участвует в программе в отчётном году",
-                ),
+                **_rule("participating_state"),
             ),
             e.ExpectColumnValuesToBeBetween(
                 column="reporting_year",
                 min_value=_param("first_year"),
                 max_value=_param("last_year"),
-                meta=_meta(
-                    "reporting_year_in_period",
-                    "reporting year is outside the programme period or in the future",
-                    "отчётный год вне срока программы или в будущем",
-                ),
+                **_rule("reporting_year_in_period"),
             ),
             e.ExpectColumnValuesToBeBetween(
                 column="version",
                 min_value=1,
-                meta=_meta(
-                    "version_from_1",
-                    "report version must be a whole number from 1",
-                    "версия отчёта должна быть целым числом от 1",
-                ),
+                **_rule("version_from_1"),
             ),
             e.ExpectColumnValuesToNotBeNull(
                 column="authority",
-                meta=_meta(
-                    "authority_given", "reporting authority is missing", "не указан представивший отчёт орган"
-                ),
+                **_rule("authority_given"),
             ),
         ],
         "indicator_values.blocking": [
             e.ExpectTableRowCountToBeBetween(
                 min_value=1,
-                meta=_meta(
-                    "has_indicator_values",
-                    "the report has no indicator values",
-                    "в отчёте нет значений показателей",
-                ),
+                **_rule("has_indicator_values"),
             ),
             e.ExpectColumnValuesToBeInSet(
                 column="indicator_code",
                 value_set=_param("reportable_indicators"),
-                meta=_meta(
-                    "known_indicator",
-                    "indicator code does not exist or is not reported under this programme in this year",
-                    "код показателя не существует или не предусмотрен программой в этом году",
-                ),
+                **_rule("known_indicator"),
             ),
             e.ExpectColumnValuesToBeInSet(
                 column="indicator_dimension",
                 value_set=_param("allowed_dimensions"),
-                meta=_meta(
-                    "allowed_disaggregation",
-                    "this disaggregation is not allowed for the indicator",
-                    "такая разбивка не предусмотрена для показателя",
-                ),
+                **_rule("allowed_disaggregation"),
             ),
             e.ExpectColumnValuesToBeBetween(
                 column="value",
                 min_value=0,
-                meta=_meta(
-                    "value_not_negative",
-                    "value must be a whole number >= 0 (leave empty if not reported)",
-                    "значение должно быть целым числом >= 0 (пусто, если не представлено)",
-                ),
+                **_rule("value_not_negative"),
             ),
             e.ExpectCompoundColumnsToBeUnique(
                 column_list=["source_file", "indicator_code", "disaggregation"],
-                meta=_meta(
-                    "indicator_unique",
-                    "the same indicator and disaggregation appear more than once",
-                    "один и тот же показатель и разбивка указаны несколько раз",
-                ),
+                **_rule("indicator_unique"),
             ),
         ],
         "measure_status.blocking": [
             e.ExpectColumnValuesToBeInSet(
                 column="measure_code",
                 value_set=_param("programme_measures"),
-                meta=_meta(
-                    "known_measure",
-                    "measure code is not in the programme's measure registry",
-                    "кода мероприятия нет в перечне мероприятий программы",
-                ),
+                **_rule("known_measure"),
             ),
             e.ExpectColumnValuesToBeInSet(
                 column="status",
                 value_set=list(MEASURE_STATUSES),
-                meta=_meta(
-                    "known_measure_status",
-                    "status must be implemented, in_progress, not_implemented or postponed",
-                    "статус: выполнено, выполняется, не выполнено или перенесено",
-                ),
+                **_rule("known_measure_status"),
             ),
             e.ExpectCompoundColumnsToBeUnique(
                 column_list=["source_file", "measure_code"],
-                meta=_meta(
-                    "measure_unique",
-                    "the same measure appears more than once",
-                    "мероприятие указано несколько раз",
-                ),
+                **_rule("measure_unique"),
             ),
         ],
     }
-
-
-def _warn(rule: str, en: str, ru: str, involved: list[str]) -> dict[str, Any]:
-    return {**_meta(rule, en, ru), "involved": involved}
 
 
 def warning_suite_definitions() -> dict[str, list]:
@@ -218,12 +173,8 @@ def warning_suite_definitions() -> dict[str, list]:
                 column="difference",
                 min_value=0,
                 max_value=0,
-                severity="warning",
-                meta=_warn(
-                    "sex_parts_sum_to_total",
-                    "the parts by sex do not add up to the total",
-                    "сумма значений в разбивке по полу не равна итогу",
-                    ["indicator_code", "total", "sex_sum"],
+                **_rule(
+                    "sex_parts_sum_to_total", involved=["indicator_code", "indicators", "total", "sex_sum"]
                 ),
             )
         ],
@@ -231,12 +182,8 @@ def warning_suite_definitions() -> dict[str, list]:
             e.ExpectColumnValuesToBeBetween(
                 column="excess",
                 max_value=0,
-                severity="warning",
-                meta=_warn(
-                    "age_parts_not_above_total",
-                    "the parts by age group add up to more than the total",
-                    "сумма значений в разбивке по возрастным группам больше итога",
-                    ["indicator_code", "total", "age_sum"],
+                **_rule(
+                    "age_parts_not_above_total", involved=["indicator_code", "indicators", "total", "age_sum"]
                 ),
             )
         ],
@@ -244,26 +191,14 @@ def warning_suite_definitions() -> dict[str, list]:
             e.ExpectColumnValuesToBeBetween(
                 column="excess",
                 max_value=0,
-                severity="warning",
-                meta=_warn(
-                    "convicted_not_above_prosecuted",
-                    "more persons convicted (THB05) than brought to justice (THB04)",
-                    "осуждено лиц (THB05) больше, чем привлечено к уголовной ответственности (THB04)",
-                    ["prosecuted", "convicted"],
-                ),
+                **_rule("convicted_not_above_prosecuted", involved=["indicators", "prosecuted", "convicted"]),
             )
         ],
         "measures_due.warning": [
             e.ExpectColumnValuesToBeBetween(
                 column="excess",
                 max_value=0,
-                severity="warning",
-                meta=_warn(
-                    "implemented_not_above_due",
-                    "more measures implemented than due in the year",
-                    "выполнено больше мероприятий, чем предусмотрено на год",
-                    ["basis", "implemented", "due"],
-                ),
+                **_rule("implemented_not_above_due", involved=["indicators", "basis", "implemented", "due"]),
             )
         ],
     }

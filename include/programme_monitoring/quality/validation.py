@@ -213,19 +213,57 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
     for index in indexes:
         row = frame.iloc[index]
         source_row = row.get("source_row")
+        involved = {name: _plain(row.get(name)) for name in meta.get("involved", [])}
+        # a warning's templates name the values it compares: filled in per finding
+        reasons = (
+            {
+                lang_key: _rendered(base[lang_key], lang_key[-2:], involved)
+                for lang_key in ("reason_en", "reason_ru")
+            }
+            if warning
+            else {}
+        )
         found.append(
             (
                 row["source_file"],
                 Finding(
-                    **base,
+                    **{**base, **reasons},
                     source_sheet=str(row.get("source_sheet") or ""),
                     source_row=None if pd.isna(source_row) else int(source_row),
                     value=None if not column or "," in column else _plain(row.get(column)),
-                    involved={name: _plain(row.get(name)) for name in meta.get("involved", [])},
+                    involved=involved,
                 ),
             )
         )
     return found
+
+
+# What a measures-due comparison counted, as each language says it (the frame's ``basis``).
+_BASIS = {
+    "measure statuses / registry": {
+        "en": "measures reported implemented against the programme's registry",
+        "ru": "мероприятия с отметкой о выполнении против перечня мероприятий программы",
+    },
+    "PRG02 / PRG01": {
+        "en": "measures implemented (PRG02) against measures due (PRG01)",
+        "ru": "выполнено мероприятий (PRG02) против предусмотренных (PRG01)",
+    },
+}
+
+
+def _rendered(template: str, lang: str, involved: dict[str, Any]) -> str:
+    """A warning's message in ``lang``: its catalogue template with the values it compares,
+    the indicator named by its label (seed ``indicators``) and the code in brackets."""
+    values = dict(involved)
+    code = involved.get("indicator_code")
+    if code is not None:
+        names = load_reference().indicators.set_index("indicator_code")
+        label = names.loc[code, f"name_{lang}"] if code in names.index else ""
+        values["indicator"] = f"{label} ({code})" if label else str(code)
+    basis = involved.get("basis")
+    if basis in _BASIS:
+        values["basis"] = _BASIS[basis][lang]
+    return template.format(**values)
 
 
 def _plain(value: Any) -> Any:
@@ -249,13 +287,27 @@ def _parts_rows(reported: pd.DataFrame, totals: dict, at) -> tuple[list[dict], l
         if not by_sex.empty and by_sex["complete"].all():
             sex_sum = int(by_sex["value"].sum())
             sex_rows.append(
-                at(code, indicator_code=code, total=total, sex_sum=sex_sum, difference=total - sex_sum)
+                at(
+                    code,
+                    indicator_code=code,
+                    indicators=code,
+                    total=total,
+                    sex_sum=sex_sum,
+                    difference=total - sex_sum,
+                )
             )
         by_age = parts[parts["disaggregation"].str.startswith("age_group=") & parts["complete"]]
         if not by_age.empty:
             age_sum = int(by_age["value"].sum())
             age_rows.append(
-                at(code, indicator_code=code, total=total, age_sum=age_sum, excess=age_sum - total)
+                at(
+                    code,
+                    indicator_code=code,
+                    indicators=code,
+                    total=total,
+                    age_sum=age_sum,
+                    excess=age_sum - total,
+                )
             )
     return sex_rows, age_rows
 
@@ -286,7 +338,13 @@ def warning_frames(reports: list[ParsedReport], reference: Reference) -> dict[st
         if "THB04" in totals and "THB05" in totals:
             prosecuted, convicted = int(totals["THB04"].value), int(totals["THB05"].value)
             rows["convicted_prosecuted"].append(
-                at("THB05", prosecuted=prosecuted, convicted=convicted, excess=convicted - prosecuted)
+                at(
+                    "THB05",
+                    indicators="THB04|THB05",
+                    prosecuted=prosecuted,
+                    convicted=convicted,
+                    excess=convicted - prosecuted,
+                )
             )
         h = report.header
         if h.programme_code in reference.programme_codes and not report.measures.empty:
@@ -297,6 +355,7 @@ def warning_frames(reports: list[ParsedReport], reference: Reference) -> dict[st
                     "source_file": source,
                     "source_sheet": str(report.measures["source_sheet"].iloc[0]),
                     "source_row": None,
+                    "indicators": "PRG01|PRG02",
                     "basis": "measure statuses / registry",
                     "implemented": implemented,
                     "due": due,
@@ -306,7 +365,14 @@ def warning_frames(reports: list[ParsedReport], reference: Reference) -> dict[st
         if "PRG01" in totals and "PRG02" in totals:
             implemented, due = int(totals["PRG02"].value), int(totals["PRG01"].value)
             rows["measures_due"].append(
-                at("PRG02", basis="PRG02 / PRG01", implemented=implemented, due=due, excess=implemented - due)
+                at(
+                    "PRG02",
+                    indicators="PRG01|PRG02",
+                    basis="PRG02 / PRG01",
+                    implemented=implemented,
+                    due=due,
+                    excess=implemented - due,
+                )
             )
     return {table: pd.DataFrame(found) for table, found in rows.items()}
 

@@ -284,8 +284,8 @@ def test_warnings_are_stored_for_review_while_the_file_loads(fresh):
         ("convicted_prosecuted.warning", "warning", "convicted_not_above_prosecuted"),
         ("sex_parts.warning", "warning", "sex_parts_sum_to_total"),
     ]
-    assert findings[0][4] == {"prosecuted": 20, "convicted": 25}
-    assert findings[1][4] == {"indicator_code": "THB02", "total": 50, "sex_sum": 40}
+    assert findings[0][4] == {"indicators": "THB04|THB05", "prosecuted": 20, "convicted": 25}
+    assert findings[1][4] == {"indicator_code": "THB02", "indicators": "THB02", "total": 50, "sex_sum": 40}
     assert all(row is not None for _, _, _, row, _ in findings)
     assert q(fresh, "select count(*) from raw.indicator_values") == [(len(complete(values)),)]
 
@@ -313,7 +313,7 @@ def test_a_partial_sex_breakdown_or_age_parts_above_the_total_are_judged_on_the_
         (
             "age_parts.warning",
             "age_parts_not_above_total",
-            {"indicator_code": "THB02", "total": 50, "age_sum": 60},
+            {"indicator_code": "THB02", "indicators": "THB02", "total": 50, "age_sum": 60},
         )
     ]
 

@@ -138,19 +138,19 @@ def _replace(values, code, disaggregation, value):
 WARNING_CASES = {
     "sex_parts_sum_to_total": (
         dict(values=_replace(GOOD_VALUES, "THB02", "sex=male", 10)),
-        {"indicator_code": "THB02", "total": 50, "sex_sum": 40},
+        {"indicator_code": "THB02", "indicators": "THB02", "total": 50, "sex_sum": 40},
     ),
     "age_parts_not_above_total": (
         dict(values=_replace(GOOD_VALUES, "THB02", "age_group=18+", 45)),
-        {"indicator_code": "THB02", "total": 50, "age_sum": 55},
+        {"indicator_code": "THB02", "indicators": "THB02", "total": 50, "age_sum": 55},
     ),
     "convicted_not_above_prosecuted": (
         dict(values=_replace(GOOD_VALUES, "THB05", "total", 41)),
-        {"prosecuted": 40, "convicted": 41},
+        {"indicators": "THB04|THB05", "prosecuted": 40, "convicted": 41},
     ),
     "implemented_not_above_due": (  # 1.1.1 is not due in 2017: five implemented, four due
         dict(year=2017, measures=[(m, "implemented") for m in ("1.1.1", "1.1.2", "2.1.1", "2.1.2", "3.1.1")]),
-        {"basis": "measure statuses / registry", "implemented": 5, "due": 4},
+        {"indicators": "PRG01|PRG02", "basis": "measure statuses / registry", "implemented": 5, "due": 4},
     ),
 }
 
@@ -175,3 +175,36 @@ def test_a_warning_points_at_the_total_row_to_review(tmp_path):
     (finding,) = warnings(parsed)
     assert finding.source_row == GOOD_VALUES.index(("THB05", "total", 30)) + 1
     assert finding.where() == f"row {finding.source_row}" and finding.column == ""
+
+
+WARNING_TEXTS = {
+    "sex_parts_sum_to_total": (
+        "victims identified (THB02): the parts by sex add up to 40, not to the total 50",
+        "выявлено потерпевших от торговли людьми (THB02): сумма значений в разбивке по полу 40 "
+        "не равна итогу 50",
+    ),
+    "age_parts_not_above_total": (
+        "victims identified (THB02): the parts by age group add up to 55, more than the total 50",
+        "выявлено потерпевших от торговли людьми (THB02): сумма значений в разбивке по возрастным группам 55 "
+        "больше итога 50",
+    ),
+    "convicted_not_above_prosecuted": (
+        "persons convicted 41 exceeds persons brought to justice (prosecuted) 40",
+        "осуждено 41 — больше, чем привлечено к уголовной ответственности 40",
+    ),
+    "implemented_not_above_due": (
+        "measures implemented 5 exceeds measures due in the year 4 (measures reported implemented against "
+        "the programme's registry)",
+        "выполнено мероприятий 5 — больше, чем предусмотрено на год 4 (мероприятия с отметкой о выполнении "
+        "против перечня мероприятий программы)",
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(WARNING_CASES))
+def test_a_warning_says_its_values_and_their_relation_wholly_in_each_language(tmp_path, rule):
+    """The catalogue's templates filled in: the indicator by its label, the values compared,
+    the relation as it is ("convicted 41 exceeds prosecuted 40", never "(41 <= 40)")."""
+    crafted, _ = WARNING_CASES[rule]
+    (finding,) = warnings(report(tmp_path, **crafted))
+    assert (finding.reason_en, finding.reason_ru) == WARNING_TEXTS[rule]

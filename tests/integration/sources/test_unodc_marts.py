@@ -150,7 +150,10 @@ def test_differences_are_findings_of_their_own_rule(built):
     assert (
         "1280" in message.message_en and "1,279" in message.message_en and "30.05.2023" in message.message_en
     )
-    assert "расходится с данными УНП ООН" in message.message_ru
+    assert message.message_ru == (
+        "выявлено потерпевших от торговли людьми (THB02): показатель государства 1280 расходится с данными "
+        "УНП ООН (GLOTIP) 1 279 (выпуск от 30.05.2023)"
+    )
 
 
 def test_a_cis_sum_over_a_censored_value_is_a_bound(built):
