@@ -104,7 +104,7 @@ def sections() -> dict[str, Section]:
                 "select finding_key, state_code, programme_code, reporting_year, indicator_code, severity, "
                 "rule_code, left_value, operator, right_value, message_ru, message_en, report_id, "
                 "source_file, source_row, review_status "
-                "from marts.rpt_validation_findings where reporting_year = %(year)s "
+                "from marts.rpt_validation_findings where reporting_year = %(year)s and in_council_report "
                 "order by programme_code, state_code, severity, rule_code, indicator_code, finding_key",
                 ["finding_key"],
             ),
