@@ -37,6 +37,7 @@ def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: s
     summary = {
         "dry_run": dry_run,
         "loaded": [o.file_name for o in outcomes if o.status == "loaded"],
+        "held": {o.file_name: o.reasons for o in outcomes if o.status == "pending"},
         "superseding": {o.file_name: o.supersedes for o in outcomes if o.supersedes},
         "rejected": {o.file_name: o.reasons for o in outcomes if o.status == "rejected"},
         "duplicates": [o.file_name for o in outcomes if o.status == "duplicate"],
@@ -47,6 +48,8 @@ def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: s
         for outcome in outcomes:
             if outcome.summary is not None:
                 print(outcome.summary.text())
+    for name, reasons in summary["held"].items():
+        print(f"{'WOULD HOLD' if dry_run else 'HELD'} {name}:\n  " + "\n  ".join(reasons))
     for name, reasons in summary["rejected"].items():
         print(f"{'WOULD REFUSE' if dry_run else 'REFUSED'} {name}:\n  " + "\n  ".join(reasons))
     print(
@@ -201,6 +204,8 @@ def unodc_ingest_task(files: list[str] | None = None) -> dict:
         },
         "duplicates": [o.source_file for o in outcomes if o.status == "duplicate"],
     }
+    for name, reasons in summary["held"].items():
+        print(f"{'WOULD HOLD' if dry_run else 'HELD'} {name}:\n  " + "\n  ".join(reasons))
     for name, reasons in summary["rejected"].items():
         print(f"REFUSED {name}:\n  " + "\n  ".join(reasons["en"]) + "\n  " + "\n  ".join(reasons["ru"]))
     line = (

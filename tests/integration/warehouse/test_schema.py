@@ -196,6 +196,8 @@ TABLES = {
     "audit.import_conflicts",
     "audit.import_summary",
     "audit.intake_locks",
+    "audit.period_locks",
+    "audit.report_approvals",
     "audit.schema_migrations",
     "audit.unodc_release_ledger",
     "audit.urs_extract_ledger",
@@ -213,6 +215,7 @@ FILES = [
     "0005_intake_locks.sql",
     "0006_urs_pseudonym_scheme.sql",
     "0007_unodc_glotip.sql",
+    "0010_approvals_and_period_locks.sql",
 ]
 SHIPPED = schema.MIGRATIONS_DIR
 
