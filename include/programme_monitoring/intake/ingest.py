@@ -91,7 +91,9 @@ class IntakeLoadError(RuntimeError):
 class FileOutcome:
     file_name: str
     sha256: str
-    status: str  # "loaded", "pending" (held: year locked), "rejected", "duplicate" or "failed"; dry run: would
+    status: (
+        str  # "loaded", "pending" (held: year locked), "rejected", "duplicate" or "failed"; dry run: would
+    )
     reasons: list[str] = field(default_factory=list)
     indicator_rows: int = 0
     measure_rows: int = 0

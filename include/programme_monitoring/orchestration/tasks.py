@@ -103,10 +103,16 @@ def council_report_year(not_after: int | None = None) -> int | None:
 
 
 def council_report_task(
-    year: int | None = None, languages: tuple[str, ...] = ("ru", "en"), not_after: int | None = None
+    year: int | None = None,
+    languages: tuple[str, ...] = ("ru", "en"),
+    not_after: int | None = None,
+    approved_only: bool = False,
+    publish: bool = False,
 ) -> dict:
     """Render the Council report edition for ``year``; without one, for the latest year with
-    figures, not after ``not_after`` (the scheduled run: the year before it) where possible."""
+    figures, not after ``not_after`` (the scheduled run: the year before it) where possible.
+    ``approved_only``: from the approved report versions (``marts_approved`` is built first);
+    ``publish``: the published edition, which locks its year."""
     from programme_monitoring.publishing.council.editions import write_council_report
 
     if not year:
@@ -120,10 +126,18 @@ def council_report_task(
     year = int(year)
     from programme_monitoring.orchestration.storage import staged
 
+    if approved_only:
+        from programme_monitoring.warehouse.transform import build_warehouse
+
+        build_warehouse(approved_only=True)
     with staged(pull_areas=("reports",)):  # the previous edition, to list revised figures
-        edition = write_council_report(year, languages=tuple(languages))
+        edition = write_council_report(
+            year, languages=tuple(languages), approved_only=approved_only, publish=publish
+        )
     return {
         "year": year,
+        "approved_only": approved_only,
+        "published": edition.published,
         "as_of": edition.as_of,
         "revisions": len(edition.revisions),
         "files": {name: str(path) for name, path in edition.files.items()},
@@ -204,8 +218,6 @@ def unodc_ingest_task(files: list[str] | None = None) -> dict:
         },
         "duplicates": [o.source_file for o in outcomes if o.status == "duplicate"],
     }
-    for name, reasons in summary["held"].items():
-        print(f"{'WOULD HOLD' if dry_run else 'HELD'} {name}:\n  " + "\n  ".join(reasons))
     for name, reasons in summary["rejected"].items():
         print(f"REFUSED {name}:\n  " + "\n  ".join(reasons["en"]) + "\n  " + "\n  ".join(reasons["ru"]))
     line = (

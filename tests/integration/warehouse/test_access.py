@@ -268,7 +268,9 @@ def test_approver_approves_and_unlocks_and_does_nothing_else(login, warehouse):
     assert auditor.execute("select count(*) from audit.report_approvals").fetchone()[0] >= 1
     auditor.execute("select count(*) from audit.period_locks")
     with pytest.raises(errors.InsufficientPrivilege):
-        auditor.execute("insert into audit.period_locks (reporting_year, action, reason) values (2014, 'unlock', 'x')")
+        auditor.execute(
+            "insert into audit.period_locks (reporting_year, action, reason) values (2014, 'unlock', 'x')"
+        )
 
 
 def test_analyst_reads_marts_and_approved_intermediate_relations_only(login, warehouse):
