@@ -95,7 +95,12 @@ class ImportSummary:
             f"Sender: {self.sender}. Report: {self._report() or 'header not readable'}",
             f"Outcome: {status}",
         ]
-        if self.supersedes:
+        if self.supersedes and self.status == "pending":
+            lines.append(
+                f"Correction of version {self.superseded_version} (file {self.supersedes[:12]}...), which "
+                "stays in force until this one is unlocked"
+            )
+        elif self.supersedes:
             lines.append(
                 f"Correction: replaces version {self.superseded_version} (file {self.supersedes[:12]}...), "
                 "which stays in the warehouse marked superseded"
@@ -123,7 +128,12 @@ class ImportSummary:
             f"Отправитель: {self.sender}. Отчёт: {self._report() or 'заголовок не прочитан'}",
             f"Результат: {status}",
         ]
-        if self.supersedes:
+        if self.supersedes and self.status == "pending":
+            lines.append(
+                f"Исправление версии {self.superseded_version} (файл {self.supersedes[:12]}...), которая "
+                "действует, пока это исправление не разблокировано"
+            )
+        elif self.supersedes:
             lines.append(
                 f"Исправленный отчёт: заменяет версию {self.superseded_version} "
                 f"(файл {self.supersedes[:12]}...), она сохранена с отметкой «заменён»"

@@ -55,6 +55,7 @@ def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: s
     print(
         f"intake{' (dry run: nothing loaded or moved)' if dry_run else ''}: "
         f"{len(summary['loaded'])} {'would load' if dry_run else 'loaded'}, "
+        f"{len(summary['held'])} held (year locked), "
         f"{len(summary['rejected'])} refused, {len(summary['duplicates'])} already seen, "
         f"{sum(map(len, summary['warnings'].values()))} warning(s) for review"
         + (f", {len(summary['left_for_next_run'])} left for the next run" if failure else "")

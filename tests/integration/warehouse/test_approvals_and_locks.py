@@ -132,6 +132,7 @@ def test_a_locked_year_holds_a_correction_until_an_approver_unlocks_it(warehouse
     assert "2014 is locked" in held.reasons[0] and "2014 заблокирован" in held.reasons[0]
     summary = held.summary.text()
     assert "HELD: stored, but not in force" in summary and "ЗАДЕРЖАН: сохранён, но не действует" in summary
+    assert "Correction of version 1" in summary and "stays in force until this one is unlocked" in summary
     ledger = dict(_q(url, "select report_version, status from audit.file_ledger"))
     assert ledger == {1: "loaded", 2: "pending"}
     assert _q(url, "select count(*) from raw.indicator_values where report_id = %s", held.sha256)[0][0] > 0
