@@ -5,6 +5,10 @@ year (or the latest year with figures before it), and again whenever the transfo
 republishes the marts, then for the latest year with figures, so the edition always shows
 the figures in force. Trigger it with the param `year` for any other year. Skips while the
 marts hold no year at all.
+Params `approved_only` (figures of the approved report versions only: builds
+`marts_approved` first, and the edition names the reports not approved yet) and `publish`
+(the published edition: locks its year, so later versions are held until an approver
+unlocks them); the automatic runs render drafts, which lock nothing.
 Output: `reports/council_report_<year>/` (ru.pdf, en.pdf, ru.html, en.html, annex.xlsx,
 edition.json).
 """
@@ -40,7 +44,11 @@ from programme_monitoring.orchestration.tasks import NoDataYet, council_report_t
             type=["null", "integer"],
             minimum=2014,
             description="Reporting year; empty = the latest year with figures.",
-        )
+        ),
+        "approved_only": Param(
+            False, type="boolean", description="Approved report versions only (not the latest received)."
+        ),
+        "publish": Param(False, type="boolean", description="Publish the edition: lock its year."),
     },
     tags=["reports", "council"],
     doc_md=__doc__,
@@ -54,7 +62,13 @@ def publish_council_report():
         if str(getattr(run, "run_type", "")).lower().endswith("scheduled"):  # 1 April: the year before
             not_after = (run.run_after or pendulum.now("UTC")).year - 1
         try:
-            return council_report_task(context["params"].get("year"), not_after=not_after)
+            params = context["params"]
+            return council_report_task(
+                params.get("year"),
+                not_after=not_after,
+                approved_only=bool(params.get("approved_only")),
+                publish=bool(params.get("publish")),
+            )
         except NoDataYet as reason:
             raise AirflowSkipException(str(reason)) from reason
 

@@ -222,7 +222,13 @@ def council_report(args: argparse.Namespace) -> int:
 
     languages = (args.lang,) if args.lang else LANGUAGES
     try:
-        edition = write_council_report(args.year, languages=languages)
+        if args.approved_only:  # the approved versions' figures, built aside into marts_approved
+            from programme_monitoring.warehouse.transform import build_warehouse
+
+            build_warehouse(approved_only=True)
+        edition = write_council_report(
+            args.year, languages=languages, approved_only=args.approved_only, publish=args.publish
+        )
     except NoFiguresError as error:
         return _refused(error.ru, error.en)
     except psycopg.errors.UndefinedTable:
@@ -245,7 +251,83 @@ def council_report(args: argparse.Namespace) -> int:
         print(f"  {name:<12} {path}")
     if edition.previous_edition:
         print(f"  {edition.revision_summary('en')} since the edition of {edition.previous_edition}")
+    if edition.published:
+        print(f"  published: {args.year} is locked (later versions are held until an approver unlocks it)")
     return 0
+
+
+def _approval_command(action) -> int:
+    """Run an approval command; a refusal (nothing written) in Russian and English, exit 1."""
+    import psycopg
+
+    from programme_monitoring.warehouse.approvals import ApprovalError
+
+    try:
+        print(action())
+    except ApprovalError as error:
+        return _refused(error.ru, error.en)
+    except psycopg.OperationalError as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return _refused(f"Хранилище недоступно: {first}", f"The warehouse cannot be reached: {first}")
+    return 0
+
+
+def approve(args: argparse.Namespace) -> int:
+    from programme_monitoring.warehouse.approvals import approve as record
+
+    def run() -> str:
+        v = record(args.state, args.programme, args.year, args.note, version=args.version)
+        what = f"{args.state.upper()} {args.programme.upper()} {args.year}"
+        return f"approved: {what} version {v.report_version} ({v.report_id})"
+
+    return _approval_command(run)
+
+
+def approvals(args: argparse.Namespace) -> int:
+    from programme_monitoring.warehouse import approvals as history
+
+    if args.action == "revoke":
+        if not (args.state and args.programme and args.year):
+            return _refused("Укажите STATE PROGRAMME YEAR.", "Give STATE PROGRAMME YEAR.")
+
+        def run() -> str:
+            report = history.revoke(args.state, args.programme, args.year, args.note or "")
+            return f"approval revoked: {args.state.upper()} {args.programme.upper()} {args.year} ({report})"
+
+        return _approval_command(run)
+
+    def listing() -> str:
+        rows = history.list_approvals(args.year)
+        return (
+            "\n".join(
+                f"{r['decided_at']:%Y-%m-%d %H:%M} {r['kind']:<8} {r['action']:<8} {r['reporting_year']} "
+                f"{r['state_code'] or '':<2} {r['programme_code'] or '':<3} {r['report_id'] or '':<64} "
+                f"{r['decided_by']}: {r['note'] or ''}"
+                for r in rows
+            )
+            or "no approvals or period locks recorded / утверждений и блокировок нет"
+        )
+
+    return _approval_command(listing)
+
+
+def unlock(args: argparse.Namespace) -> int:
+    from programme_monitoring.warehouse.approvals import unlock as record
+
+    def run() -> str:
+        released = record(args.year, args.reason, state=args.state, programme=args.programme)
+        what = f"{args.state.upper()} {args.programme.upper()} {args.year}" if args.state else str(args.year)
+        return (
+            f"unlocked: {what}; "
+            + (
+                f"{len(released)} held version(s) put in force"
+                if args.state
+                else "held versions put in force"
+            )
+            + "; run transform to rebuild the marts"
+        )
+
+    return _approval_command(run)
 
 
 def access(args: argparse.Namespace) -> int:
@@ -428,7 +510,41 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("council-report", help="render the yearly report to the Council")
     p.add_argument("--year", required=True, type=_year)
     p.add_argument("--lang", choices=["ru", "en"], help="one language only (default: both)")
+    p.add_argument(
+        "--approved-only",
+        action="store_true",
+        help="figures of the approved report versions only (builds marts_approved first)",
+    )
+    p.add_argument(
+        "--publish", action="store_true", help="publish the edition: lock its year (later versions are held)"
+    )
     p.set_defaults(handler=council_report)
+
+    p = commands.add_parser("approve", help="approve the version in force of a state's report (pm_approver)")
+    p.add_argument("state", help="ISO2 code, e.g. KZ")
+    p.add_argument("programme", help="THB, IM or CR")
+    p.add_argument("year", type=_year)
+    p.add_argument("--version", help="the report id (file SHA-256, or its first 8+ characters) to approve")
+    p.add_argument("--note", required=True)
+    p.set_defaults(handler=approve)
+
+    p = commands.add_parser("approvals", help="list approvals and period locks, or revoke an approval")
+    p.add_argument("action", choices=["list", "revoke"])
+    p.add_argument("state", nargs="?")
+    p.add_argument("programme", nargs="?")
+    p.add_argument("year", nargs="?", type=_year)
+    p.add_argument("--year", dest="year", type=_year, help="list: one year only")
+    p.add_argument("--note", help="revoke: the reason")
+    p.set_defaults(handler=approvals)
+
+    p = commands.add_parser(
+        "unlock", help="unlock a locked year, or one report's held versions (pm_approver)"
+    )
+    p.add_argument("year", type=_year)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--state", help="with --programme: release this report's held versions only")
+    p.add_argument("--programme")
+    p.set_defaults(handler=unlock)
 
     p = commands.add_parser("access", help="create the roles and apply grants and row-level security")
     p.add_argument("action", choices=["apply"])

@@ -1,8 +1,11 @@
 {#
-    One report per state x programme x year: the latest accepted version (as of
-    var('as_of'), see int_reports_accepted). A higher
-    report_version wins; ties are broken by the later submission_date, then the later
-    loaded_at (then report_id, only to make the choice deterministic).
+    One report per state x programme x year: the version that counts.
+      live (default)       the newest accepted version (as of var('as_of'), see
+                           int_reports_accepted; order: macro newest_version_order);
+      var('approved_only') the version an approver approved (int_report_approvals_current),
+                           even when a newer one is loaded; a report with no approval in force
+                           has no row, so none of its figures count (the Council report's
+                           "approved versions only" mode, built into *_approved).
 #}
 with
 
@@ -18,11 +21,7 @@ ranked as (
         *,
         row_number() over (
             partition by state_code, programme_code, reporting_year
-            order by
-                report_version desc,
-                submission_date desc,
-                loaded_at desc,
-                report_id desc
+            order by {{ newest_version_order() }}
         ) as version_rank,
         count(*) over (
             partition by state_code, programme_code, reporting_year
@@ -31,6 +30,31 @@ ranked as (
     from accepted
 
 ),
+{%- if var('approved_only', false) %}
+
+approved as (
+
+    select * from {{ ref('int_report_approvals_current') }}
+
+),
+
+counted as (
+
+    select ranked.*
+    from ranked
+    inner join approved
+        on ranked.report_id = approved.report_id
+
+),
+{%- else %}
+
+counted as (
+
+    select * from ranked
+    where version_rank = 1
+
+),
+{%- endif %}
 
 final as (
 
@@ -47,8 +71,7 @@ final as (
         loaded_at,
         versions_received
 
-    from ranked
-    where version_rank = 1
+    from counted
 
 )
 

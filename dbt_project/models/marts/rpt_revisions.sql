@@ -44,7 +44,7 @@ final as (
         changes.superseded_report_id::text as old_report_id,
         superseded.source_file::text as old_source_file,
         corrected.source_file::text as new_source_file,
-        corrected.loaded_at::timestamptz as revised_at,
+        corrected.in_force_from::timestamptz as revised_at,
         (latest.report_id is not null)::boolean as is_in_force
 
     from changes

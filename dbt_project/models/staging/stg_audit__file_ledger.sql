@@ -22,7 +22,8 @@ renamed as (
         indicator_rows,
         measure_rows,
         reason as rejection_reason,
-        stored_path
+        stored_path,
+        released_at
 
     from source
 

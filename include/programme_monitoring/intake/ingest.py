@@ -14,7 +14,10 @@ status:
   ``.reason.txt`` naming the rows to fix;
 - ``loaded``: accepted, loaded and archived under its hash;
 - ``superseded``: was loaded, then replaced by a higher version of the same state x
-  programme x year (its raw rows stay queryable; marts use the ``loaded`` one only).
+  programme x year (its raw rows stay queryable; marts use the ``loaded`` one only);
+- ``pending``: accepted and stored (raw rows, archive) but held: its year was locked by a
+  published edition of the Council report, so it is not in force until an approver
+  unlocks the year or releases it (``warehouse.approvals``); it then becomes ``loaded``.
 
 A file is loaded and marked loaded in ONE transaction that holds the row of its (state,
 programme, year) in ``audit.intake_locks`` (which only the loader may lock), so two
@@ -73,7 +76,7 @@ from programme_monitoring.warehouse.schema import init as init_schema
 log = logging.getLogger(__name__)
 
 PAUSE_ENV = "PROGRAMME_MONITORING_PAUSE_AFTER_COPY"
-DONE_STATUSES = ("loaded", "rejected", "superseded")
+DONE_STATUSES = ("loaded", "rejected", "superseded", "pending")
 
 
 class IntakeLoadError(RuntimeError):
@@ -89,7 +92,9 @@ class IntakeLoadError(RuntimeError):
 class FileOutcome:
     file_name: str
     sha256: str
-    status: str  # "loaded", "rejected", "duplicate" or "failed" (left for the next run); dry run: would
+    status: (
+        str  # "loaded", "pending" (held: year locked), "rejected", "duplicate" or "failed"; dry run: would
+    )
     reasons: list[str] = field(default_factory=list)
     indicator_rows: int = 0
     measure_rows: int = 0
@@ -310,7 +315,7 @@ def _load(
             ledger.lock_report(conn, h)  # one winner per state x programme x year
             if ledger.status(digest, conn) in DONE_STATUSES:
                 raise _Duplicate
-            current = ledger.loaded_version(conn, h)
+            current = ledger.newest_version(conn, h)  # in force, or held by a period lock
             if current and current.version >= h.version:
                 raise _Refused(checks.not_newer(h, current))
             old = ledger.loaded_cells(conn, current.sha256) if current else None
@@ -320,11 +325,14 @@ def _load(
                 summary.supersedes, summary.superseded_version = current.sha256, current.version
             count_changes(summary, old, values)
             outcome.supersedes = summary.supersedes
+            if ledger.year_locked(conn, h.reporting_year):  # stored, but held until unlocked
+                outcome.status = summary.status = "pending"
+                outcome.reasons = [summary.held_text()]
             if dry_run:
                 return outcome
-            ledger.record_loaded(conn, path, digest, sender, report, summary.supersedes)
+            ledger.record_loaded(conn, path, digest, sender, report, summary.supersedes, outcome.status)
             _pause_for_tests(path)
-            if current:
+            if current and outcome.status == "loaded":
                 ledger.mark_superseded(conn, current.sha256, by=digest)
             ledger.record_summary(conn, summary)
             # Archive before commit: if anything fails nothing is committed. The landing copy
@@ -355,8 +363,9 @@ def _load(
     path.unlink()
     outcome.stored_path = str(stored)
     log.info(
-        "%s loaded: %d values, %d measures%s%s",
+        "%s %s: %d values, %d measures%s%s",
         path.name,
+        "held (its year is locked), stored" if outcome.status == "pending" else "loaded",
         len(values),
         len(measures),
         f", supersedes version {summary.superseded_version}" if summary.supersedes else "",

@@ -158,6 +158,26 @@ def loaded_version(conn: psycopg.Connection, h: ReportHeader) -> LoadedVersion |
     return LoadedVersion(*row) if row else None
 
 
+def newest_version(conn: psycopg.Connection, h: ReportHeader) -> LoadedVersion | None:
+    """The highest stored version of this header's report, in force (``loaded``) or held by a
+    period lock (``pending``), locked for update: a new version must be higher than it."""
+    row = conn.execute(
+        """select l.file_sha256, l.report_version, l.file_name, h.submission_date
+           from audit.file_ledger l join raw.report_headers h on h.report_id = l.file_sha256
+           where l.status in ('loaded', 'pending') and l.state_code = %s and l.programme_code = %s
+             and l.reporting_year = %s
+           order by l.report_version desc limit 1
+           for update of l""",
+        (h.state_code, h.programme_code, h.reporting_year),
+    ).fetchone()
+    return LoadedVersion(*row) if row else None
+
+
+def year_locked(conn: psycopg.Connection, year: int) -> bool:
+    """Whether an edition of the Council report has locked ``year`` (and no approver has unlocked it)."""
+    return conn.execute("select audit.year_is_locked(%s)", (year,)).fetchone()[0]
+
+
 def loaded_cells(conn: psycopg.Connection, report_id: str) -> dict[tuple[str, str], Cell]:
     """The indicator values of a loaded report, by (indicator code, disaggregation)."""
     rows = conn.execute(
@@ -175,24 +195,26 @@ def record_loaded(
     sender: str,
     report: ParsedReport,
     supersedes: str | None,
+    status: str = "loaded",
 ) -> None:
-    """The ledger row of a loaded file and its rows in raw (header, then values and measures by COPY)."""
+    """The ledger row of a loaded file (``status`` ``pending``: stored but held, its year is
+    locked) and its rows in raw (header, then values and measures by COPY)."""
     h = report.header
     values, measures = report.indicator_values, report.measures
     conn.execute(
         """insert into audit.file_ledger (file_sha256, file_name, file_format, file_bytes, status,
                sender, state_code, programme_code, reporting_year, report_version, indicator_rows,
                measure_rows, supersedes, decided_at)
-           values (%s, %s, %s, %s, 'loaded', %s, %s, %s, %s, %s, %s, %s, %s, now())
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())
            on conflict (file_sha256) do update set
-               status = 'loaded', file_name = excluded.file_name, file_format = excluded.file_format,
+               status = excluded.status, file_name = excluded.file_name, file_format = excluded.file_format,
                sender = excluded.sender, state_code = excluded.state_code,
                programme_code = excluded.programme_code, reporting_year = excluded.reporting_year,
                report_version = excluded.report_version, indicator_rows = excluded.indicator_rows,
                measure_rows = excluded.measure_rows, supersedes = excluded.supersedes,
                decided_at = now()""",
-        (digest, path.name, report.file_format, path.stat().st_size, sender, h.state_code, h.programme_code,
-         h.reporting_year, h.version, len(values), len(measures), supersedes),
+        (digest, path.name, report.file_format, path.stat().st_size, status, sender, h.state_code,
+         h.programme_code, h.reporting_year, h.version, len(values), len(measures), supersedes),
     )  # fmt: skip
     conn.execute(
         """insert into raw.report_headers (report_id, source_file, file_format, state_code, authority,

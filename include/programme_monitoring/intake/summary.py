@@ -23,6 +23,12 @@ from programme_monitoring.quality.findings import Finding
 STATUS_TEXT = {
     "loaded": ("LOADED", "ЗАГРУЖЕН"),
     "rejected": ("REFUSED: nothing from this file was loaded", "ОТКЛОНЁН: данные файла не загружены"),
+    "pending": (
+        "HELD: stored, but not in force: its year is locked (an edition of the Council report for it "
+        "was published); an approver must unlock the year or this report",
+        "ЗАДЕРЖАН: сохранён, но не действует: отчётный год заблокирован (издание доклада Совету за этот "
+        "год опубликовано); его должен разблокировать утверждающий",
+    ),
     "duplicate": (
         "ALREADY RECEIVED: the same bytes are in the ledger, nothing to do",
         "УЖЕ ПОЛУЧЕН: файл с тем же содержимым уже учтён, действий не требуется",
@@ -46,7 +52,7 @@ class ImportSummary:
     file_name: str
     sha256: str
     sender: str
-    status: str  # "loaded", "rejected" or "duplicate"
+    status: str  # "loaded", "pending" (held: its year is locked), "rejected" or "duplicate"
     dry_run: bool = False
     state_code: str | None = None
     programme_code: str | None = None
@@ -89,7 +95,12 @@ class ImportSummary:
             f"Sender: {self.sender}. Report: {self._report() or 'header not readable'}",
             f"Outcome: {status}",
         ]
-        if self.supersedes:
+        if self.supersedes and self.status == "pending":
+            lines.append(
+                f"Correction of version {self.superseded_version} (file {self.supersedes[:12]}...), which "
+                "stays in force until this one is unlocked"
+            )
+        elif self.supersedes:
             lines.append(
                 f"Correction: replaces version {self.superseded_version} (file {self.supersedes[:12]}...), "
                 "which stays in the warehouse marked superseded"
@@ -117,7 +128,12 @@ class ImportSummary:
             f"Отправитель: {self.sender}. Отчёт: {self._report() or 'заголовок не прочитан'}",
             f"Результат: {status}",
         ]
-        if self.supersedes:
+        if self.supersedes and self.status == "pending":
+            lines.append(
+                f"Исправление версии {self.superseded_version} (файл {self.supersedes[:12]}...), которая "
+                "действует, пока это исправление не разблокировано"
+            )
+        elif self.supersedes:
             lines.append(
                 f"Исправленный отчёт: заменяет версию {self.superseded_version} "
                 f"(файл {self.supersedes[:12]}...), она сохранена с отметкой «заменён»"
@@ -135,6 +151,15 @@ class ImportSummary:
         lines.append(f"Предупреждения для проверки (файл загружен): {len(self.warnings)}")
         lines += [f"  - {_warning_place(w)}: {w.reason_ru}" for w in self.warnings]
         return "\n".join(lines) + "\n"
+
+    def held_text(self) -> str:
+        """Why a version is held, in Russian and English (the outcome's reason)."""
+        return (
+            f"Отчётный год {self.reporting_year} заблокирован опубликованным изданием доклада Совету: "
+            "версия сохранена, но не учитывается, пока утверждающий не снимет блокировку. / "
+            f"Reporting year {self.reporting_year} is locked by a published edition of the Council "
+            "report: the version is stored but not counted until an approver unlocks it."
+        )
 
     def text(self) -> str:
         return self.text_ru() + "\n" + self.text_en()

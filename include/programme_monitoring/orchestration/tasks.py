@@ -37,6 +37,7 @@ def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: s
     summary = {
         "dry_run": dry_run,
         "loaded": [o.file_name for o in outcomes if o.status == "loaded"],
+        "held": {o.file_name: o.reasons for o in outcomes if o.status == "pending"},
         "superseding": {o.file_name: o.supersedes for o in outcomes if o.supersedes},
         "rejected": {o.file_name: o.reasons for o in outcomes if o.status == "rejected"},
         "duplicates": [o.file_name for o in outcomes if o.status == "duplicate"],
@@ -47,11 +48,14 @@ def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: s
         for outcome in outcomes:
             if outcome.summary is not None:
                 print(outcome.summary.text())
+    for name, reasons in summary["held"].items():
+        print(f"{'WOULD HOLD' if dry_run else 'HELD'} {name}:\n  " + "\n  ".join(reasons))
     for name, reasons in summary["rejected"].items():
         print(f"{'WOULD REFUSE' if dry_run else 'REFUSED'} {name}:\n  " + "\n  ".join(reasons))
     print(
         f"intake{' (dry run: nothing loaded or moved)' if dry_run else ''}: "
         f"{len(summary['loaded'])} {'would load' if dry_run else 'loaded'}, "
+        f"{len(summary['held'])} held (year locked), "
         f"{len(summary['rejected'])} refused, {len(summary['duplicates'])} already seen, "
         f"{sum(map(len, summary['warnings'].values()))} warning(s) for review"
         + (f", {len(summary['left_for_next_run'])} left for the next run" if failure else "")
@@ -125,10 +129,16 @@ def council_report_year(not_after: int | None = None) -> int | None:
 
 
 def council_report_task(
-    year: int | None = None, languages: tuple[str, ...] = ("ru", "en"), not_after: int | None = None
+    year: int | None = None,
+    languages: tuple[str, ...] = ("ru", "en"),
+    not_after: int | None = None,
+    approved_only: bool = False,
+    publish: bool = False,
 ) -> dict:
     """Render the Council report edition for ``year``; without one, for the latest year with
-    figures, not after ``not_after`` (the scheduled run: the year before it) where possible."""
+    figures, not after ``not_after`` (the scheduled run: the year before it) where possible.
+    ``approved_only``: from the approved report versions (``marts_approved`` is built first);
+    ``publish``: the published edition, which locks its year."""
     from programme_monitoring.publishing.council.editions import write_council_report
 
     if not year:
@@ -142,10 +152,18 @@ def council_report_task(
     year = int(year)
     from programme_monitoring.orchestration.storage import staged
 
+    if approved_only:
+        from programme_monitoring.warehouse.transform import build_warehouse
+
+        build_warehouse(approved_only=True)
     with staged(pull_areas=("reports",)):  # the previous edition, to list revised figures
-        edition = write_council_report(year, languages=tuple(languages))
+        edition = write_council_report(
+            year, languages=tuple(languages), approved_only=approved_only, publish=publish
+        )
     return {
         "year": year,
+        "approved_only": approved_only,
+        "published": edition.published,
         "as_of": edition.as_of,
         "revisions": len(edition.revisions),
         "files": {name: str(path) for name, path in edition.files.items()},

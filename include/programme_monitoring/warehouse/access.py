@@ -10,10 +10,13 @@ of one of them, see README "Access and roles"):
 ``pm_analyst``      reads ``marts`` and the approved ``intermediate`` relations (all rows)
 ``pm_bi_reader``    reads ``marts`` only (all rows)
 ``pm_auditor``      reads ``audit`` (file ledgers, import summaries, validation findings, the
-                    whole review history of findings)
+                    whole review history of findings, approvals and period locks)
 ``pm_reviewer``     reads ``marts`` (all rows) and the findings of ``audit`` (register, review
                     history, the intake's findings); writes review decisions through
                     ``audit.review_finding()`` only (EXECUTE; no INSERT anywhere)
+``pm_approver``     approves report versions, unlocks locked years (inserts into
+                    ``audit.report_approvals`` / ``audit.period_locks``, reads those two; the
+                    versions of a report through ``audit.report_versions()``); nothing else
 ``pm_state_<iso2>`` one per member state: reads ``marts``, and in every mart table with a
                     ``state_code`` column only the rows of its own state (row-level security)
 ==================  ==========================================================================
@@ -65,8 +68,9 @@ ANALYST = PREFIX + "analyst"
 BI_READER = PREFIX + "bi_reader"
 AUDITOR = PREFIX + "auditor"
 REVIEWER = PREFIX + "reviewer"
+APPROVER = PREFIX + "approver"
 STATE_PREFIX = PREFIX + "state_"
-GROUP_ROLES = (LOADER, TRANSFORMER, ANALYST, BI_READER, AUDITOR, REVIEWER)
+GROUP_ROLES = (LOADER, TRANSFORMER, ANALYST, BI_READER, AUDITOR, REVIEWER, APPROVER)
 
 RAW, AUDIT, REFERENCE, STAGING, INTERMEDIATE, MARTS = (
     "raw",
@@ -80,6 +84,17 @@ MARTS_BUILD = "marts_build"  # where the transform builds the next marts before 
 # A history build (figures as of a past date) is for analysts: BI and state roles neither read
 # nor see it (information_schema lists only the schemas a role may use).
 MARTS_AS_OF = "marts_as_of"
+# The approved-versions-only build (Council report mode): for analysts, as a history build.
+MARTS_APPROVED = "marts_approved"
+# What an approver writes (INSERT, SELECT; the tables' triggers stamp who and when and refuse
+# anything but an approver's approval or unlock) and the functions the triggers call.
+APPROVAL_TABLES = ("report_approvals", "period_locks")
+APPROVER_FUNCTIONS = (
+    "audit.report_versions(text, text, integer)",
+    "audit.check_approval(text, text, text, integer, text)",
+    "audit.check_period_event(text, integer, text, text)",
+    "audit.year_is_locked(integer)",
+)
 LAYERS = (RAW, AUDIT, REFERENCE, STAGING, INTERMEDIATE, MARTS)
 BUILT_LAYERS = (REFERENCE, STAGING, INTERMEDIATE, MARTS)
 
@@ -166,12 +181,16 @@ def intended_grants() -> list[Grant]:
             Grant(TRANSFORMER, schema, "SELECT"),
         ]
     grants += [Grant(AUDITOR, AUDIT, "USAGE"), Grant(AUDITOR, AUDIT, "SELECT")]
+    grants.append(Grant(APPROVER, AUDIT, "USAGE"))
+    grants += [Grant(APPROVER, AUDIT, p, t) for t in APPROVAL_TABLES for p in ("SELECT", "INSERT")]
     for role in (ANALYST, BI_READER, REVIEWER, *(state_role(c) for c in state_codes())):
         grants += [Grant(role, MARTS, "USAGE"), Grant(role, MARTS, "SELECT")]
     grants.append(Grant(REVIEWER, AUDIT, "USAGE"))
     grants += [Grant(REVIEWER, AUDIT, "SELECT", table) for table in REVIEWER_AUDIT_TABLES]
     grants += [Grant(TRANSFORMER, MARTS_AS_OF, p) for p in ("USAGE", "CREATE", "SELECT")]
     grants += [Grant(ANALYST, MARTS_AS_OF, "USAGE"), Grant(ANALYST, MARTS_AS_OF, "SELECT")]
+    grants += [Grant(TRANSFORMER, MARTS_APPROVED, p) for p in ("USAGE", "CREATE", "SELECT")]
+    grants += [Grant(ANALYST, MARTS_APPROVED, "USAGE"), Grant(ANALYST, MARTS_APPROVED, "SELECT")]
     grants.append(Grant(ANALYST, INTERMEDIATE, "USAGE"))
     grants += [Grant(ANALYST, INTERMEDIATE, "SELECT", view) for view in APPROVED_INTERMEDIATE]
     return grants
@@ -228,8 +247,9 @@ def apply_access_policies(
     # Another published marts schema (an as-of history build, ``marts_as_of``) gets the
     # grants of MARTS_AS_OF (analysts only) and the marts' row-level security.
     extra_marts = [marts_schema] if marts_schema not in (MARTS, MARTS_BUILD) else []
-    if MARTS_AS_OF in existing and MARTS_AS_OF not in extra_marts:  # re-applied: analysts only
-        extra_marts.append(MARTS_AS_OF)
+    for other in (MARTS_AS_OF, MARTS_APPROVED):  # re-applied: analysts only
+        if other in existing and other not in extra_marts:
+            extra_marts.append(other)
 
     # Start from nothing on every layer, then grant the matrix (one transaction: no gap is visible).
     for actual in schemas.values():
@@ -274,6 +294,7 @@ def apply_access_policies(
                     )
                 )
     _function_grants(conn)
+    _approver_functions(conn)
     _default_privileges(conn)
     protected = _row_level_security(conn, schemas[MARTS], rls_tables if marts_schema == MARTS else None)
     for actual in extra_marts + ([MARTS_BUILD] if MARTS_BUILD in schemas else []):
@@ -302,6 +323,14 @@ def _ensure_roles(conn: psycopg.Connection) -> list[str]:
             conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
             created.append(role)
     return created
+
+
+def _approver_functions(conn: psycopg.Connection) -> None:
+    """The approver calls the functions the approval tables' triggers use (owner's rights)."""
+    for function in APPROVER_FUNCTIONS:
+        conn.execute(f"grant execute on function {function} to {APPROVER}")
+    # The intake asks whether a report's year is locked (its version is then held).
+    conn.execute(f"grant execute on function audit.year_is_locked(integer) to {LOADER}")
 
 
 def _relation_exists(conn: psycopg.Connection, schema: str, name: str) -> bool:

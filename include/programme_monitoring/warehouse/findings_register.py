@@ -141,4 +141,3 @@ def mark_queried(conn: psycopg.Connection, finding_ids: list[str], letter_number
     for (finding_id,) in still_open:
         _decide(conn, finding_id, "queried", f"Письмо-запрос {letter_number} / Query letter {letter_number}")
     return len(still_open)
-

@@ -67,6 +67,7 @@ REPORT_SOURCES = (
     "source:raw.measure_status+",
     "source:audit.file_ledger+",
     "source:audit.validation_findings+",
+    "source:audit.report_approvals+",
 )
 URS_SOURCES = ("source:raw.urs_events+", "source:audit.urs_extract_ledger+")
 # dbt's unit tests check model code against fixed rows, not the data: the test suite runs them.
@@ -120,14 +121,23 @@ def run_dbt(*args: str, target_path: Path | None = None) -> str:
 
 
 AS_OF_SUFFIX = "_as_of"
+APPROVED_SUFFIX = "_approved"
 
 
-def dbt_vars(as_of: str | None = None) -> dict[str, str]:
+def dbt_vars(as_of: str | None = None, approved_only: bool = False) -> dict[str, str]:
     """The ``--vars`` of a build: where the marts are built aside and, for history, the moment.
 
     A history build (``as_of``) uses its own layers (``staging_as_of``, ``intermediate_as_of``,
-    ``marts_as_of``) so the live marts and views are never touched.
+    ``marts_as_of``) so the live marts and views are never touched. An approved-versions build
+    (``approved_only``: of each report the version an approver approved, not the newest; the
+    Council report's mode) does the same into ``*_approved``.
     """
+    if approved_only:
+        return {
+            "approved_only": True,
+            "layer_suffix": APPROVED_SUFFIX,
+            "marts_schema": MARTS_SCHEMA + APPROVED_SUFFIX + "_build",
+        }
     if not as_of:
         # The same vars for every live build (other vars force dbt to re-parse the project).
         return {"marts_schema": BUILD_SCHEMA, "published_marts_schema": MARTS_SCHEMA}
@@ -139,7 +149,10 @@ def dbt_vars(as_of: str | None = None) -> dict[str, str]:
 
 
 def build_warehouse(
-    as_of: str | None = None, target_path: Path | None = None, full_refresh: bool = False
+    as_of: str | None = None,
+    target_path: Path | None = None,
+    full_refresh: bool = False,
+    approved_only: bool = False,
 ) -> str:
     """Build and test what changed since the last publication with the marts built aside,
     then publish them atomically; return dbt's output (or why nothing was built).
@@ -152,25 +165,30 @@ def build_warehouse(
     incremental: a build writes only the rows of reports and extracts that changed since
     the last one. ``full_refresh`` rebuilds them, and every mart, whole
     (``dbt build --full-refresh``).
+
+    ``approved_only`` rebuilds every figure from the approved version of each report (none
+    for a report not approved) into ``marts_approved``, as a history build is built: whole,
+    in its own layers, the live marts untouched.
     """
-    values = dbt_vars(as_of)
+    values = dbt_vars(as_of, approved_only)
     build_schema = values["marts_schema"]
-    if target_path is None and as_of:
-        # Its own target folder: history builds use other --vars, and dbt re-parses the
+    aside = bool(as_of or approved_only)  # built whole into its own layers
+    if target_path is None and aside:
+        # Its own target folder: these builds use other --vars, and dbt re-parses the
         # whole project when the vars differ from those of its saved partial-parse state.
-        target_path = DBT_PROJECT_DIR / "target" / "as_of"
+        target_path = DBT_PROJECT_DIR / "target" / ("approved" if approved_only else "as_of")
     with psycopg.connect(warehouse_url(), autocommit=True) as conn:
         # A build that failed earlier may have left its half-built schema: start clean.
         conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(build_schema)))
-        state = None if as_of else current_state(conn)
-        selection = None if as_of or full_refresh else changed_selection(conn, state)
+        state = None if aside else current_state(conn)
+        selection = None if aside or full_refresh else changed_selection(conn, state)
         # A history build reads the reference data the live builds loaded; it never reloads
         # the seeds into the live reference schema (unless they were never loaded).
         seeded = conn.execute("select to_regclass('reference.member_states') is not null").fetchone()[0]
     if selection == []:
         log.info("nothing changed since the marts were last published: nothing to build")
         return NOTHING_CHANGED
-    exclude = [*PRODUCTION_EXCLUDE, *(["resource_type:seed"] if as_of and seeded else [])]
+    exclude = [*PRODUCTION_EXCLUDE, *(["resource_type:seed"] if aside and seeded else [])]
     args = ["build", "--vars", json.dumps(values), "--exclude", *exclude]
     args += ["--select", *selection] if selection else []
     args += ["--full-refresh"] if full_refresh else []
@@ -182,7 +200,7 @@ def build_warehouse(
             # build must not take the marts for up to date with the ledgers.
             _forget_published_state(("reports", "urs") if selection else ("code",))
         raise
-    if as_of:
+    if aside:
         publish_marts(build_schema, build_schema.removesuffix("_build"), as_of=as_of)
     else:
         publish_tables(build_schema, MARTS_SCHEMA, state=state, replace_all=selection is None)
@@ -217,7 +235,10 @@ def current_state(conn: psycopg.Connection) -> dict[str, str]:
                     from audit.validation_findings),
                    -- review decisions: the marts carry the status (an automatic one, written
                    -- when the marts are published, makes the next build rebuild them once)
-                   (select concat_ws(',', count(*), max(review_id)) from audit.finding_reviews))),
+                   (select concat_ws(',', count(*), max(review_id)) from audit.finding_reviews),
+                   (select concat_ws(',', count(*), max(event_id)) from audit.report_approvals),
+                   (select string_agg(file_sha256, ',' order by file_sha256)
+                    from audit.file_ledger where status = 'pending'))),
                md5(coalesce((select string_agg(concat_ws(',', extract_id, status), ';' order by extract_id)
                              from audit.urs_extract_ledger), ''))"""
     ).fetchone()

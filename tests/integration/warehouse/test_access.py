@@ -162,7 +162,7 @@ def test_postgres_grants_exactly_the_matrix(warehouse):
         f"{role} {privilege} on {obj}: no such object"
         for role, obj, privilege in matrix
         if "*" not in obj
-        and obj not in ("schema:marts_build", "schema:marts_as_of")
+        and obj not in ("schema:marts_build", "schema:marts_as_of", "schema:marts_approved")
         and (role, obj, privilege) not in actual
     )
     assert not differences + missing, "\n".join(differences + missing)
@@ -252,6 +252,57 @@ def test_only_the_reviewer_and_the_loader_may_write_review_decisions(warehouse):
             ).fetchall()
         )
     assert {role for role, granted in may.items() if granted} == {role for role, _ in access.FUNCTION_EXECUTE}
+
+
+def test_approver_approves_and_unlocks_and_does_nothing_else(login, warehouse):
+    """pm_approver writes approvals and unlocks (the tables stamp who and when), reads those
+    two tables, and nothing else; the loader, who may write audit, still may not approve."""
+    with psycopg.connect(warehouse) as admin:
+        state, programme, year, report_id = admin.execute(
+            """select state_code, programme_code, reporting_year, file_sha256 from audit.file_ledger
+               where status = 'loaded' order by file_sha256 limit 1"""
+        ).fetchone()
+    conn = login(access.APPROVER)
+    versions = conn.execute("select * from audit.report_versions(%s, %s, %s)", (state, programme, year))
+    assert report_id in [r[0] for r in versions]
+    conn.execute(
+        """insert into audit.report_approvals (state_code, programme_code, reporting_year, report_id, action,
+               note, decided_by, decided_at)
+           values (%s, %s, %s, %s, 'approve', 'checked', 'someone else', '2000-01-01')""",
+        (state, programme, year, report_id),
+    )
+    (who, when) = conn.execute(
+        "select decided_by, decided_at from audit.report_approvals order by event_id desc limit 1"
+    ).fetchone()
+    assert who == conn.execute("select current_user").fetchone()[0] and when.year > 2000
+    for statement in (
+        "update audit.report_approvals set note = 'changed'",
+        "delete from audit.report_approvals",
+        "truncate audit.report_approvals",
+        "select 1 from audit.file_ledger limit 1",
+        "select 1 from raw.report_headers limit 1",
+        "select 1 from marts.dim_programme limit 1",
+        "update audit.file_ledger set status = 'loaded'",
+        "insert into audit.import_summary (file_sha256) values ('x')",
+    ):
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute(statement)
+    loader = login(access.LOADER)
+    with pytest.raises(errors.InsufficientPrivilege, match="pm_approver"):
+        loader.execute(
+            """insert into audit.report_approvals (state_code, programme_code, reporting_year, report_id,
+                   action, note) values (%s, %s, %s, %s, 'revoke', 'forged')""",
+            (state, programme, year, report_id),
+        )
+    with pytest.raises(errors.InsufficientPrivilege, match="append-only"):
+        loader.execute("delete from audit.report_approvals")
+    auditor = login(access.AUDITOR)
+    assert auditor.execute("select count(*) from audit.report_approvals").fetchone()[0] >= 1
+    auditor.execute("select count(*) from audit.period_locks")
+    with pytest.raises(errors.InsufficientPrivilege):
+        auditor.execute(
+            "insert into audit.period_locks (reporting_year, action, reason) values (2014, 'unlock', 'x')"
+        )
 
 
 def test_analyst_reads_marts_and_approved_intermediate_relations_only(login, warehouse):

@@ -200,6 +200,8 @@ TABLES = {
     "audit.intake_locks",
     "audit.query_letter_items",
     "audit.query_letters",
+    "audit.period_locks",
+    "audit.report_approvals",
     "audit.schema_migrations",
     "audit.sender_reminders",
     "audit.unodc_release_ledger",
@@ -220,6 +222,7 @@ FILES = [
     "0007_unodc_glotip.sql",
     "0008_finding_reviews.sql",
     "0009_sender_letters.sql",
+    "0010_approvals_and_period_locks.sql",
 ]
 SHIPPED = schema.MIGRATIONS_DIR
 

@@ -54,6 +54,8 @@ SHEETS = {
     "report_versions": "Версии отчётов · Versions",
     "revisions": "Изменения · Revisions",
     "unodc": "УНП ООН · UNODC",
+    "approvals": "Утверждение · Approval",
+    "after_lock": "После блокировки · After lock",
 }
 VERSION_COLUMNS = [
     "reporting_year",
@@ -76,6 +78,8 @@ EDITION_WORDS = {
     "generated_at": "Издание подготовлено (UTC)\nEdition prepared (UTC)",
     "previous_edition": "Предыдущее издание (UTC)\nPrevious edition (UTC)",
     "synthetic": "Синтетические данные\nSynthetic data",
+    "approved_only": "Только утверждённые версии\nApproved versions only",
+    "locks": "Блокировка года\nYear lock",
     "cut": "Обрезанные тексты\nTexts cut",
     "sql": "Запрос: {sheet}\nQuery: {sheet}",
 }
@@ -183,6 +187,18 @@ class _Workbook:
         return value[: CELL_LIMIT - len(mark)] + mark
 
 
+def _locks(edition: Edition) -> str:
+    """The year's lock history in one cell (this edition's own lock, if it publishes, last)."""
+    events = [
+        f"{e['decided_at']:%Y-%m-%d %H:%M} UTC {e['action']} ({e['decided_by']})"
+        + (f": {e['reason']}" if e.get("reason") else "")
+        for e in edition.data.locks
+    ]
+    if edition.published:
+        events.append(f"{edition.generated_at} lock: это издание / this edition")
+    return "; ".join(events) or "нет / none"
+
+
 def write_annex(edition: Edition, target: Path) -> None:
     book = _Workbook()
     for section in edition.sections.values():
@@ -214,6 +230,8 @@ def write_annex(edition: Edition, target: Path) -> None:
         (EDITION_WORDS["generated_at"], _moment(edition.generated_at)),
         (EDITION_WORDS["previous_edition"], _moment(edition.previous_edition)),
         (EDITION_WORDS["synthetic"], "да / yes" if edition.data.synthetic else "нет / no"),
+        (EDITION_WORDS["approved_only"], "да / yes" if edition.data.approved_only else "нет / no"),
+        (EDITION_WORDS["locks"], _locks(edition)),
     ] + [
         (EDITION_WORDS["sql"].format(sheet=SHEETS[key]), section.sql)
         for key, section in edition.sections.items()

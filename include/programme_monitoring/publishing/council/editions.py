@@ -8,6 +8,13 @@ published edition can be reproduced and compared later). Every figure is read fr
 marts (``queries``); this module compares them with the previous edition's stored
 figures ("revised since the last edition"), keeps the previous ``edition.json`` under
 ``editions/`` and writes the files through ``render`` and ``annex``.
+
+``approved_only`` makes an edition of the approved report versions only (read from
+``marts_approved``, built by ``build_warehouse(approved_only=True)``), which names the
+reports not approved yet. ``publish`` makes it the published edition: its year is then
+locked (``warehouse.approvals.lock_year``: year, edition, when, by whom), so versions that
+arrive later are held until an approver unlocks them; the next edition of the year lists
+what changed after the lock. Without ``publish`` an edition is a draft and locks nothing.
 """
 
 from __future__ import annotations
@@ -66,6 +73,7 @@ class Edition:
     previous_edition: str | None  # generated_at of the edition this one replaced
     output_dir: Path
     files: dict[str, Path] = field(default_factory=dict)
+    published: bool = False  # this edition locked its year
 
     @property
     def sections(self) -> dict[str, Section]:
@@ -171,6 +179,9 @@ def _edition_record(edition: Edition, languages: tuple[str, ...]) -> dict:
         "generated_at": edition.generated_at,
         "languages": list(languages),
         "previous_edition": edition.previous_edition,
+        "approved_only": edition.data.approved_only,
+        "published": edition.published,
+        "year_locks": [{k: plain(v) for k, v in e.items()} for e in edition.data.locks],
         "headline": {
             str(r["reporting_year"]): {k: plain(v) for k, v in r.items()}
             for r in edition.sections["headline"].records()
@@ -183,14 +194,20 @@ def _edition_record(edition: Edition, languages: tuple[str, ...]) -> dict:
 
 
 def write_council_report(
-    year: int, languages: tuple[str, ...] = LANGUAGES, output_dir: Path | None = None
+    year: int,
+    languages: tuple[str, ...] = LANGUAGES,
+    output_dir: Path | None = None,
+    *,
+    approved_only: bool = False,
+    publish: bool = False,
 ) -> Edition:
-    """Render the edition for ``year`` into reports/council_report_<year>/."""
+    """Render the edition for ``year`` into reports/council_report_<year>/; ``approved_only``:
+    from the approved report versions only; ``publish``: lock the year once it is written."""
     for lang in languages:
         if lang not in LANGUAGES:
             raise ValueError(f"language {lang!r}: expected one of {LANGUAGES}")
     output_dir = output_dir or paths().reports / f"council_report_{year}"
-    data = read_marts(year)
+    data = read_marts(year, approved_only=approved_only)
     held = sorted(r["reporting_year"] for r in data.sections["headline"].records())
     if year not in held:
         raise NoFiguresError(year, held)
@@ -204,6 +221,7 @@ def write_council_report(
         revisions=compare_editions(previous, data.sections) if previous else [],
         previous_edition=previous.get("generated_at"),
         output_dir=output_dir,
+        published=publish,
     )
     for lang in languages:
         html = render_html(build_context(edition, lang))
@@ -217,4 +235,10 @@ def write_council_report(
     edition.files["edition.json"].write_text(
         json.dumps(_edition_record(edition, languages), ensure_ascii=False, indent=1), encoding="utf-8"
     )
+    if publish:
+        from programme_monitoring.warehouse.approvals import lock_year
+        from programme_monitoring.warehouse.connection import connect
+
+        with connect() as conn, conn.transaction():
+            lock_year(conn, year, edition.generated_at)
     return edition

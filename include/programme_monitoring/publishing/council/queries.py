@@ -39,8 +39,38 @@ class Section:
         return sorted({r[i] for r in self.rows if r[i]})
 
 
-def sections() -> dict[str, Section]:
-    """The report's tables in the annex's order, each one mart query."""
+MARTS = "marts"
+APPROVED_MARTS = "marts_approved"  # the approved-versions build (warehouse.transform, approved_only)
+
+
+def sections(schema: str = MARTS, approved_only: bool = False, locked: bool = False) -> dict[str, Section]:
+    """The report's tables in the annex's order, each one query of a mart in ``schema``; in an
+    approved-versions edition also the reports' approval; for a year locked by an earlier
+    edition also what changed after that lock (the corrections put in force since)."""
+    found = _sections()
+    if approved_only:
+        found["approvals"] = Section(
+            "approvals",
+            "rpt_report_approvals",
+            "select * from marts.rpt_report_approvals where reporting_year = %(year)s "
+            "order by programme_code, state_code",
+            ["state_code", "programme_code", "reporting_year"],
+        )
+    if locked:
+        found["after_lock"] = Section(
+            "after_lock",
+            "rpt_revisions",
+            "select * from marts.rpt_revisions where reporting_year = %(year)s "
+            "and revised_at > %(locked_at)s and is_in_force "
+            "order by programme_code, state_code, indicator_code, disaggregation",
+            ["report_id", "indicator_code", "disaggregation"],
+        )
+    for section in found.values():
+        section.sql = section.sql.replace(" marts.", f" {schema}.")
+    return found
+
+
+def _sections() -> dict[str, Section]:
     return {
         s.key: s
         for s in (
@@ -167,6 +197,20 @@ class MartData:
     names: dict[str, dict[str, dict[str, str]]]  # kind -> code -> lang -> name
     synthetic_reports: int = 0  # reports behind the figures made by the sample generator
     reports: int = 0  # reports behind the figures
+    approved_only: bool = False  # the figures are those of the approved versions only
+    locks: list[dict] = field(default_factory=list)  # the year's lock history, oldest first
+    held: list[dict] = field(default_factory=list)  # reports of the year with versions held by the lock
+
+    @property
+    def locked_at(self) -> dt.datetime | None:
+        """When the last published edition locked the year, if it is locked now."""
+        last = next((e for e in reversed(self.locks) if e["action"] in ("lock", "unlock")), None)
+        return last["decided_at"] if last and last["action"] == "lock" else None
+
+    @property
+    def last_lock(self) -> dt.datetime | None:
+        """When an edition last locked the year (whether or not unlocked since)."""
+        return next((e["decided_at"] for e in reversed(self.locks) if e["action"] == "lock"), None)
 
     @property
     def synthetic(self) -> bool:
@@ -178,21 +222,39 @@ class MartData:
         return self.names[kind].get(code, {}).get(lang, code)
 
 
-def read_marts(year: int) -> MartData:
-    """Every table for ``year``, the report versions behind them, the as-of date and the names."""
+HELD_SQL = """
+select state_code, programme_code, held_versions from marts.rpt_report_approvals
+where reporting_year = %(year)s and held_versions > 0 order by programme_code, state_code
+"""
+
+
+def read_marts(year: int, approved_only: bool = False) -> MartData:
+    """Every table for ``year``, the report versions behind them, the as-of date and the names;
+    ``approved_only``: from the approved-versions build (``marts_approved``)."""
+    from programme_monitoring.warehouse.approvals import year_locks
+
+    schema = APPROVED_MARTS if approved_only else MARTS
+
+    def of(sql: str) -> str:
+        return sql.replace(" marts.", f" {schema}.").replace("\nmarts.", f"\n{schema}.")
+
     with connect() as conn:
-        tables = sections()
+        locks = year_locks(conn, year)
+        last_lock = next((e["decided_at"] for e in reversed(locks) if e["action"] == "lock"), None)
+        tables = sections(schema, approved_only, locked=last_lock is not None)
         for section in tables.values():
-            cursor = conn.execute(section.sql, {"year": year})
+            cursor = conn.execute(section.sql, {"year": year, "locked_at": last_lock})
             section.columns = [c.name for c in cursor.description]
             section.rows = [tuple(r) for r in cursor.fetchall()]
-        cursor = conn.execute(REPORT_VERSIONS_SQL)
+        cursor = conn.execute(of(REPORT_VERSIONS_SQL))
         columns = [c.name for c in cursor.description]
         versions = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
-        (as_of,) = conn.execute(AS_OF_SQL).fetchone()
-        synthetic, reports = conn.execute(SYNTHETIC_SQL, {"mark": f"%{SYNTHETIC_MARK}"}).fetchone()
+        (as_of,) = conn.execute(of(AS_OF_SQL)).fetchone()
+        synthetic, reports = conn.execute(of(SYNTHETIC_SQL), {"mark": f"%{SYNTHETIC_MARK}"}).fetchone()
         names = {
-            kind: {code: {"ru": ru, "en": en} for code, ru, en in conn.execute(sql)}
+            kind: {code: {"ru": ru, "en": en} for code, ru, en in conn.execute(of(sql))}
             for kind, sql in NAMES_SQL.items()
         }
-    return MartData(tables, versions, as_of, names, synthetic, reports)
+        cursor = conn.execute(of(HELD_SQL), {"year": year})
+        held = [dict(zip([c.name for c in cursor.description], r, strict=True)) for r in cursor.fetchall()]
+    return MartData(tables, versions, as_of, names, synthetic, reports, approved_only, locks, held)

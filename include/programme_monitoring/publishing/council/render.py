@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from babel import Locale
 
 from programme_monitoring.publishing import formatting
+from programme_monitoring.publishing.council.approval import after_lock, approval
 from programme_monitoring.publishing.council.charts import chart_series, chart_states, report_years
 from programme_monitoring.publishing.council.queries import MartData
 from programme_monitoring.publishing.council.text import BREAKDOWN, PROGRAMME_SHORT, RULES, SEVERITY, TEXT
@@ -393,6 +394,8 @@ def build_context(edition: Edition, lang: str) -> dict:
         "chart_series": chart_series(data.sections["headline"], lang, year, years, comparability["breaks"]),
         "chart_states": chart_states(data, lang, year),
         "unodc": unodc_comparison(data, lang),
+        "approval": approval(data, lang),
+        "after_lock": after_lock(data, year, lang),
     }
 
 
