@@ -61,6 +61,12 @@ HEADING = {
         "УЖЕ ПОЛУЧЕН: файл с тем же содержимым уже учтён, действий не требуется",
         "ALREADY RECEIVED: a file with the same content was received before; nothing to do",
     ),
+    "held": (
+        "ПРИНЯТ НА ХРАНЕНИЕ: отчётный год заблокирован изданием доклада Совету, версия сохранена, "
+        "но не учитывается до снятия блокировки",
+        "HELD: the reporting year is locked by an edition of the Council report; the version is stored "
+        "but not counted until it is unlocked",
+    ),
 }
 WHAT_NEXT = {
     "accepted": ("Действий не требуется.", "Nothing to do."),
@@ -79,6 +85,12 @@ WHAT_NEXT = {
         "the version number may stay the same unless it is the reason).",
     ),
     "duplicate": ("Действий не требуется.", "Nothing to do."),
+    "held": (
+        "Действий не требуется: версия будет учтена, когда Исполнительный комитет снимет блокировку "
+        "отчётного года; до тех пор действует прежняя версия.",
+        "Nothing to do: the version counts once the Executive Committee unlocks the reporting year; "
+        "until then the previous version stays in force.",
+    ),
 }
 
 
@@ -138,6 +150,8 @@ def decision_of(summary: ImportSummary) -> str:
         return "refused"
     if summary.status == "duplicate":
         return "duplicate"
+    if summary.status == "pending":
+        return "held"
     return "accepted_with_warnings" if summary.warnings else "accepted"
 
 
@@ -383,7 +397,11 @@ def write_receipts(outcomes: list) -> list[Path]:
     written: list[Path] = []
     for outcome in outcomes:
         summary = getattr(outcome, "summary", None)
-        if summary is None or outcome.status not in ("loaded", "rejected", "duplicate") or outcome.dry_run:
+        if (
+            summary is None
+            or outcome.status not in ("loaded", "pending", "rejected", "duplicate")
+            or outcome.dry_run
+        ):
             continue
         try:
             paths_written = write_receipt(summary)
@@ -405,8 +423,8 @@ def write_pending_receipts() -> list[Path]:
         if d.sender not in registry:
             log.warning("no receipt for the file %s: its sender is not registered", d.sha256[:12])
             continue
-        decision = (
-            "refused" if d.status == "rejected" else "accepted_with_warnings" if d.warnings else "accepted"
+        decision = {"rejected": "refused", "pending": "held"}.get(
+            d.status, "accepted_with_warnings" if d.warnings else "accepted"
         )
         folder = outbox_for(d.sender)
         if (folder / f"{d.sha256}.{decision}.json").exists() and (

@@ -135,6 +135,13 @@ def test_a_locked_year_holds_a_correction_until_an_approver_unlocks_it(warehouse
     assert "Correction of version 1" in summary and "stays in force until this one is unlocked" in summary
     ledger = dict(_q(url, "select report_version, status from audit.file_ledger"))
     assert ledger == {1: "loaded", 2: "pending"}
+    # The sender hears it: a receipt "held" in its outbox, saying the year is locked.
+    from programme_monitoring.settings import paths
+
+    (receipt,) = paths().outbox.rglob(f"{held.sha256}.held.txt")
+    assert receipt.parent.name == "secretariat" and "HELD: the reporting year is locked" in receipt.read_text(
+        "utf-8"
+    )
     assert _q(url, "select count(*) from raw.indicator_values where report_id = %s", held.sha256)[0][0] > 0
     _build(base)
     assert _thb01(url, 2014) == 100  # the marts keep the figure the edition published
