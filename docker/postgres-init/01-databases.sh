@@ -5,7 +5,7 @@
 #   - AIRFLOW_DB_NAME   owned by AIRFLOW_DB_USER   (Airflow's metadata only)
 #   - WAREHOUSE_DB      owned by WAREHOUSE_USER    (raw/audit/reference/... schemas)
 #   - the warehouse's group roles (pm_loader, pm_transformer, pm_analyst, pm_bi_reader,
-#     pm_auditor, pm_approver and one pm_state_<iso2> per state of dbt_project/seeds/member_states.csv,
+#     pm_auditor, pm_reviewer, pm_approver and one pm_state_<iso2> per state of dbt_project/seeds/member_states.csv,
 #     mounted at /seeds), NOLOGIN, so the transform, which re-applies grants and row-level
 #     security on every publish, never needs CREATEROLE (programme_monitoring.warehouse.access
 #     creates only roles that are missing);
@@ -29,7 +29,7 @@ if [ ! -r "$seed" ]; then
   exit 1
 fi
 
-roles="pm_loader pm_transformer pm_analyst pm_bi_reader pm_auditor pm_approver"
+roles="pm_loader pm_transformer pm_analyst pm_bi_reader pm_auditor pm_reviewer pm_approver"
 for code in $(tail -n +2 "$seed" | cut -d, -f1 | tr 'A-Z' 'a-z'); do
   case "$code" in
     [a-z][a-z]) roles="$roles pm_state_$code" ;;

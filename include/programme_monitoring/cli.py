@@ -1,5 +1,9 @@
 """Command line: ``python -m programme_monitoring <command>``.
 
+Longer than 500 lines because it is the one argument parser of every command, each a few
+lines of parsing, calling the package below and printing in both languages; the work itself
+lives in the sub-packages.
+
 ``demo`` is the main job README.md gives: sample reports -> the three DAGs with
 ``dag.test()`` -> headline figures for 2014 and where every output is.
 """

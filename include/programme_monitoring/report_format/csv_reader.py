@@ -52,6 +52,8 @@ from programme_monitoring.report_format.values import (
 )
 
 Message = tuple[str, str]  # (English, Russian)
+# Parsers with a way to decide many distinct values at once (a large annex's breakdowns).
+BATCHES: dict[Callable, Callable[[list[str]], list]] = {parse_disaggregation: canonical_disaggregations}
 
 # A CSV report is read in chunks of this many rows, each parsed and checked column by column
 # (each distinct value once), so a million-row annex reads in seconds and memory stays flat.
@@ -224,18 +226,13 @@ class _CsvColumn:
             if (refusal := mojibake_refusal(text))
         }
 
-    def parse(
-        self, func: Callable[[str], Any], batch: Callable[[list[str]], list] | None = None
-    ) -> tuple[list, dict[int, Message]]:
-        """func applied to each distinct value (``batch`` first decides all it can at once;
-        func decides where it gave None): (results, {value index: (English, Russian)})."""
-        results = batch(self.text) if batch else [None] * len(self.text)
-        errors = {}
-        for i, text in enumerate(self.text):
-            if results[i] is not None:
-                continue
+    def parse(self, func: Callable[[str], Any]) -> tuple[list, dict[int, Message]]:
+        """func of each distinct value, after its ``BATCHES`` entry decided what it could at once."""
+        batch = BATCHES.get(func)
+        results, errors = (batch(self.text) if batch else [None] * len(self.text)), {}
+        for i in (i for i, decided in enumerate(results) if decided is None):
             try:
-                results[i] = func(text)
+                results[i] = func(self.text[i])
             except Refusal as exc:
                 errors[i] = (exc.en, exc.ru)
         return results, errors
@@ -393,11 +390,7 @@ class _CsvChunks:
         values = found.parsed(indicator, cols["value"], parse_count, "value")
         self._ceilings(found, indicator, code, code_text, values)
         disaggregations = found.parsed(
-            indicator,
-            cols["disaggregation"],
-            parse_disaggregation,
-            "disaggregation",
-            batch=canonical_disaggregations,
+            indicator, cols["disaggregation"], parse_disaggregation, "disaggregation"
         )
         statuses = found.parsed(measure, cols["status"], parse_status, "status")
         comments, errors = cols["comment"].parse(parse_text)
@@ -486,11 +479,11 @@ class _Problems:
         self.where(rows & column.rows(bad), lambda at: errors[column.codes[at]], name)
 
     def parsed(
-        self, rows, column: _CsvColumn, func, name: str, everywhere: bool = False, batch=None
+        self, rows, column: _CsvColumn, func, name: str, everywhere: bool = False
     ) -> np.ndarray | list:
         """``func`` of the column for ``rows`` (or, with ``everywhere``, the distinct results
-        for all rows); a value it refuses is a problem. ``batch``: see ``_CsvColumn.parse``."""
-        results, errors = column.parse(func, batch)
+        for all rows); a value it refuses is a problem."""
+        results, errors = column.parse(func)
         self.errors(rows, column, errors, name)
         return results if everywhere else column.spread(results, rows)
 

@@ -107,10 +107,15 @@ APPROVED_INTERMEDIATE = ("int_indicator_values_accepted", "int_reports_latest_ve
 # What the reviewer reads of ``audit``, and the one function through which decisions are written.
 REVIEWER_AUDIT_TABLES = ("findings", "finding_reviews", "validation_findings")
 REVIEW_FUNCTION = "audit.review_finding(text, text, text, text, text, text)"
+# EXECUTE on the audit functions (revoked from PUBLIC by their migrations): the reviewer and
+# the loader (senders' explanations) write review decisions; the approver calls what the
+# approval tables' triggers use (owner's rights); the intake asks whether a year is locked.
 FUNCTION_EXECUTE = (
     (REVIEWER, REVIEW_FUNCTION),
     (LOADER, REVIEW_FUNCTION),
-)  # the loader: senders' explanations
+    *((APPROVER, function) for function in APPROVER_FUNCTIONS),
+    (LOADER, "audit.year_is_locked(integer)"),
+)
 
 STATE_COLUMN = "state_code"
 ALL_ROWS_POLICY = "pm_all_rows"
@@ -294,7 +299,6 @@ def apply_access_policies(
                     )
                 )
     _function_grants(conn)
-    _approver_functions(conn)
     _default_privileges(conn)
     protected = _row_level_security(conn, schemas[MARTS], rls_tables if marts_schema == MARTS else None)
     for actual in extra_marts + ([MARTS_BUILD] if MARTS_BUILD in schemas else []):
@@ -306,7 +310,7 @@ def apply_access_policies(
 
 
 def _function_grants(conn: psycopg.Connection) -> None:
-    """EXECUTE on the review function: its grantees only (the migration revoked it from PUBLIC)."""
+    """EXECUTE on the audit functions of ``FUNCTION_EXECUTE`` that exist, to their grantees only."""
     for role, function in FUNCTION_EXECUTE:
         name, _args = function.split("(", 1)
         if conn.execute("select to_regproc(%s) is not null", (name,)).fetchone()[0]:
@@ -323,14 +327,6 @@ def _ensure_roles(conn: psycopg.Connection) -> list[str]:
             conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
             created.append(role)
     return created
-
-
-def _approver_functions(conn: psycopg.Connection) -> None:
-    """The approver calls the functions the approval tables' triggers use (owner's rights)."""
-    for function in APPROVER_FUNCTIONS:
-        conn.execute(f"grant execute on function {function} to {APPROVER}")
-    # The intake asks whether a report's year is locked (its version is then held).
-    conn.execute(f"grant execute on function audit.year_is_locked(integer) to {LOADER}")
 
 
 def _relation_exists(conn: psycopg.Connection, schema: str, name: str) -> bool:

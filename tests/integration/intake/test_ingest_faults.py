@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -289,7 +290,10 @@ def test_a_full_disk_fails_the_load_clearly_keeps_nothing_and_the_load_succeeds_
     from programme_monitoring.warehouse.embedded import SERVICE_USER
     from programme_monitoring.warehouse.schema import init
 
-    small = run_dir / "small-disk"
+    # Outside the test's own folder: the server's service user must reach it, and pytest's
+    # temporary folders are private to the user running the tests (mode 0700).
+    small = Path(tempfile.mkdtemp(prefix="pm-small-disk-"))
+    small.chmod(0o711)
     owner = pwd.getpwnam(SERVICE_USER)
     _mount_small_tmpfs(small, owner.pw_uid, owner.pw_gid)
     try:
@@ -339,3 +343,4 @@ def test_a_full_disk_fails_the_load_clearly_keeps_nothing_and_the_load_succeeds_
     finally:
         own_server.stop(mode="immediate")
         subprocess.run(["umount", "-l", str(small)], capture_output=True)
+        small.rmdir()

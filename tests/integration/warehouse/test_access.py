@@ -251,7 +251,10 @@ def test_only_the_reviewer_and_the_loader_may_write_review_decisions(warehouse):
                 (access.REVIEW_FUNCTION, access.all_roles()),
             ).fetchall()
         )
-    assert {role for role, granted in may.items() if granted} == {role for role, _ in access.FUNCTION_EXECUTE}
+    granted = {role for role, function in access.FUNCTION_EXECUTE if function == access.REVIEW_FUNCTION}
+    assert (
+        {role for role, may_write in may.items() if may_write} == granted == {access.REVIEWER, access.LOADER}
+    )
 
 
 def test_approver_approves_and_unlocks_and_does_nothing_else(login, warehouse):
