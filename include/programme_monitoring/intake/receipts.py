@@ -281,6 +281,7 @@ T = {
         "unread": "заголовок отчёта не прочитан",
         "decision": "Решение",
         "replaces": "Исправленный отчёт: заменяет версию {version}, она сохранена с отметкой «заменён».",
+        "held_over": "Исправленный отчёт: версия {version} остаётся в силе, пока блокировка не снята.",
         "counts": "Значения: прочитано {values_read}; загружено новых {imported}, изменено {updated}, "
         "без изменений {unchanged}, исключено {removed}, не загружено {ignored}; статусов мероприятий "
         "{measures_read}.",
@@ -301,6 +302,7 @@ T = {
         "unread": "the report's header could not be read",
         "decision": "Decision",
         "replaces": "Correction: replaces version {version}, which is kept marked superseded.",
+        "held_over": "Correction: version {version} stays in force until the lock is lifted.",
         "counts": "Values: {values_read} read; {imported} new, {updated} changed, {unchanged} unchanged, "
         "{removed} removed, {ignored} not loaded; {measures_read} measure statuses.",
         "reasons": "Reasons for the refusal ({n}):",
@@ -332,7 +334,8 @@ def _text(d: dict[str, Any], lang: str) -> str:
     if d["decision"] == "duplicate":
         return "\n".join([*lines, "", f"{t['what_next']}: {d[f'what_next_{lang}']}", ""])
     if d["supersedes"]:
-        lines.append(t["replaces"].format(version=d["supersedes"]["version"]))
+        replaces = "held_over" if d["decision"] == "held" else "replaces"
+        lines.append(t[replaces].format(version=d["supersedes"]["version"]))
     lines.append(t["counts"].format(**d["counts"]))
     if d["reasons"]:
         lines += ["", t["reasons"].format(n=len(d["reasons"]))]
@@ -354,8 +357,8 @@ def _text(d: dict[str, Any], lang: str) -> str:
         lines += ["", t["warnings"].format(n=len(d["warnings"]))]
         for i, w in enumerate(d["warnings"], 1):
             place = _place_text(_as_finding(w), lang)
-            involved = "; ".join(f"{k} = {v}" for k, v in w["values_involved"].items())
-            lines.append(f"  {i}. [{place}] {w[f'message_{lang}']}" + (f" ({involved})" if involved else ""))
+            # the message names the values; the JSON keeps them by name for machines
+            lines.append(f"  {i}. [{place}] {w[f'message_{lang}']}")
     lines += ["", f"{t['what_next']}: {d[f'what_next_{lang}']}", ""]
     return "\n".join(lines)
 

@@ -69,8 +69,11 @@ def test_the_html_says_the_comparison_in_the_reader_s_words(lang):
 def test_an_intake_rule_s_values_are_named_in_the_reader_s_words():
     item = letter(["x"])
     item.items[0].update(left_value=None, right_value=None, operator=None)
-    item.items[0]["values_involved"] = '{"indicator_code": "THB05", "prosecuted": 1140, "convicted": 1680}'
+    item.items[0]["values_involved"] = (
+        '{"indicator_code": "THB05", "indicators": "THB04|THB05", "prosecuted": 1140, "convicted": 1680}'
+    )
     html = letter_files.html(item)
     ru, en = html.split('<section lang="en">')
+    assert "THB04|THB05" not in html  # which indicators the rule compares: not a value
     assert "привлечено к ответственности: 1\u00a0140; осуждено: 1\u00a0680" in ru
     assert "brought to justice: 1,140; convicted: 1,680" in en

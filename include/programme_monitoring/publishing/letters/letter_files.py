@@ -245,7 +245,7 @@ INVOLVED = {
            "prosecuted": "brought to justice", "convicted": "convicted", "due": "due",
            "implemented": "implemented", "basis": "basis"},
 }  # fmt: skip
-NOT_A_VALUE = ("indicator_code", "disaggregation")
+NOT_A_VALUE = ("indicator_code", "disaggregation", "indicators")  # "indicators": the rule's, not a value
 
 
 def _involved(item: dict, lang: str) -> str:
