@@ -12,6 +12,7 @@ import json
 import re
 
 import pytest
+from pdf_text import pdf_text
 from programme_monitoring.reference import load_reference
 from programme_monitoring.settings import paths
 
@@ -21,15 +22,6 @@ def edition(chain_run):
     from programme_monitoring.publishing.council.editions import write_council_report
 
     return write_council_report(2014)
-
-
-def _pdf_text(path) -> str:
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(path)
-    text = "\n".join(page.get_textpage().get_text_range() for page in document)
-    document.close()
-    return text
 
 
 def _digits_joined(text: str) -> str:
@@ -52,7 +44,7 @@ def test_2014_edition_shows_the_statement_figures(edition, statement_2014):
         labels = load_reference().headline_labels(lang)
         for path in (edition.output_dir / f"{lang}.pdf", edition.output_dir / f"{lang}.html"):
             text = (
-                _pdf_text(path) if path.suffix == ".pdf" else re.sub(r"<[^>]+>", " ", path.read_text("utf-8"))
+                pdf_text(path) if path.suffix == ".pdf" else re.sub(r"<[^>]+>", " ", path.read_text("utf-8"))
             )
             text = _digits_joined(text)
             for key, value in statement_2014.items():
@@ -62,8 +54,8 @@ def test_2014_edition_shows_the_statement_figures(edition, statement_2014):
 
 
 def test_pdf_text_is_in_each_language(edition):
-    russian = _pdf_text(edition.output_dir / "ru.pdf")
-    english = _pdf_text(edition.output_dir / "en.pdf")
+    russian = pdf_text(edition.output_dir / "ru.pdf")
+    english = pdf_text(edition.output_dir / "en.pdf")
     assert "Выявлено преступлений" in russian
     assert "Совету глав государств" in russian
     assert "Российская Федерация" in russian
@@ -105,7 +97,7 @@ def test_command_renders_any_year_in_one_language(chain_run):
     assert main(["council-report", "--year", "2016", "--lang", "en"]) == 0
     folder = paths().reports / "council_report_2016"
     assert (folder / "en.pdf").exists() and not (folder / "ru.pdf").exists()
-    assert "Crimes" in _pdf_text(folder / "en.pdf")
+    assert "Crimes" in pdf_text(folder / "en.pdf")
 
 
 def test_dag_runs_yearly_and_on_republished_marts_and_renders_the_chosen_year(chain_run):

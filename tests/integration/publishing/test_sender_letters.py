@@ -14,6 +14,7 @@ import re
 
 import psycopg
 import pytest
+from pdf_text import pdf_text
 from programme_monitoring.settings import paths
 
 ISSUED = dt.date(2026, 11, 28)
@@ -47,15 +48,6 @@ def letters(marts):
     from programme_monitoring.publishing.letters.queries import issue_query_letters
 
     return issue_query_letters(today=ISSUED)
-
-
-def _pdf_text(path) -> str:
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(path)
-    text = "\n".join(page.get_textpage().get_text_range() for page in document)
-    document.close()
-    return text
 
 
 def _squeezed(text: str) -> str:
@@ -100,7 +92,7 @@ def test_the_pdf_carries_every_item_in_russian_and_in_english(letters):
     from programme_monitoring.publishing.council.render import finding_text
 
     for letter in letters:
-        text = _pdf_text(letter.files["pdf"])
+        text = pdf_text(letter.files["pdf"])
         squeezed = _squeezed(text)
         assert "Запрос по замечаниям к отчётности" in text and "Query on findings in your reports" in text
         assert squeezed.count(letter.number) >= 2
