@@ -134,7 +134,11 @@ def clear_values(url: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
+        # The cascade reaches the append-only histories (migration 0010), whose triggers refuse
+        # TRUNCATE: a scratch database's superuser may switch triggers off for this session.
+        conn.execute("set session_replication_role = replica")
         conn.execute("truncate raw.indicator_values, raw.report_headers, audit.file_ledger cascade")
+        conn.execute("set session_replication_role = origin")
         conn.execute("vacuum analyze")
 
 
