@@ -17,6 +17,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+# Where Great Expectations renders its Data Docs site (great_expectations.yml, data_docs_sites).
+DATA_DOCS_SITE = EXPECTATIONS_DIR / "uncommitted" / "data_docs" / "local_site"
 DAGS_DIR = PROJECT_ROOT / "dags"
 
 

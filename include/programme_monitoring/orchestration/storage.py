@@ -33,10 +33,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from programme_monitoring.settings import EXPECTATIONS_DIR, paths
+from programme_monitoring.settings import DATA_DOCS_SITE, paths
 
 AREAS = ("landing", "urs_landing", "archive", "quarantine", "reports", "outbox", "data_docs")
-DATA_DOCS_SITE = EXPECTATIONS_DIR / "uncommitted" / "data_docs" / "local_site"
 # Run-time settings a staged task points at its temporary folder (restored afterwards).
 _LOCAL_SETTINGS = (
     "VAR_DIR",

@@ -9,16 +9,18 @@ fires exactly once on a report crafted to trip it, and on nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from programme_monitoring.quality import validation
+from programme_monitoring.quality import suites, validation
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.reference import load_reference
 from programme_monitoring.report_format.reader import parse_report
 from programme_monitoring.report_format.records import ParsedReport, ReportHeader
 from programme_monitoring.report_format.writer import write_report
+from programme_monitoring.settings import EXPECTATIONS_DIR
 
 THIS_YEAR = 2020
 GOOD_VALUES = [
@@ -208,3 +210,52 @@ def test_a_warning_says_its_values_and_their_relation_wholly_in_each_language(tm
     crafted, _ = WARNING_CASES[rule]
     (finding,) = warnings(report(tmp_path, **crafted))
     assert (finding.reason_en, finding.reason_ru) == WARNING_TEXTS[rule]
+
+
+# -- Data Docs: each build renders the validations of this run only (rendering every stored
+# result at each ingest grew with the history of loads: 78 s per run at 3,500 results).
+
+
+@pytest.fixture
+def docs_site(tmp_path, monkeypatch):
+    root = tmp_path / "gx"
+    shutil.copytree(EXPECTATIONS_DIR, root, ignore=shutil.ignore_patterns("uncommitted"))
+    ctx = suites.context(root)
+    monkeypatch.setattr(validation, "context", lambda: ctx)
+    site = root / "uncommitted" / "data_docs" / "local_site"
+    monkeypatch.setattr(validation, "DATA_DOCS_SITE", site)
+    monkeypatch.setattr(validation, "_unrendered", [])
+    return site
+
+
+def validation_pages(site) -> set[str]:
+    return {str(p.relative_to(site)) for p in (site / "validations").rglob("*.html")}
+
+
+def validate(tmp_path, name: str) -> None:
+    parsed = report(tmp_path, name=name)
+    assert validation.validate_reports([parsed], current_year=THIS_YEAR)[str(parsed.source_file)] == []
+    validation.validate_warnings([parsed])
+
+
+def test_each_build_renders_only_the_new_validations(tmp_path, docs_site):
+    validate(tmp_path, "first.json")
+    validation.build_data_docs()  # no site yet: built whole, suite pages included
+    first = validation_pages(docs_site)
+    assert len(first) >= 3, first  # the three blocking suites at least
+    assert list((docs_site / "expectations").rglob("*.html")), "suite pages are rendered on the first build"
+
+    removed = sorted(first)[0]
+    (docs_site / removed).unlink()
+    validate(tmp_path, "second.json")
+    validation.build_data_docs()
+    second = validation_pages(docs_site)
+    new = second - first
+    assert len(new) >= 3, second
+    assert removed not in second, "an earlier validation was rendered again"
+    index = (docs_site / "index.html").read_text(encoding="utf-8")
+    assert all(Path(page).parts[-2] in index for page in new)  # linked by their run time
+
+    stamp = (docs_site / "index.html").stat().st_mtime_ns
+    validation.build_data_docs()  # nothing validated since: nothing to render
+    assert (docs_site / "index.html").stat().st_mtime_ns == stamp
