@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -239,8 +240,13 @@ def sender_folder(landing_dir: Path, state_code: str) -> Path:
     return folder
 
 
-def generate_samples(landing_dir: Path, seed: int = 2014) -> SampleManifest:
-    """Write the synthetic good reports and the planted bad ones into landing_dir."""
+def generate_samples(
+    landing_dir: Path, seed: int = 2014, years: Collection[int] | None = None
+) -> SampleManifest:
+    """Write the synthetic good reports and the planted bad ones into landing_dir.
+
+    ``years`` writes the good reports of those years only, with the same figures as in the
+    whole set (the deployment tests run the chain on two years to save time)."""
     landing_dir = Path(landing_dir)
     landing_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -250,8 +256,10 @@ def generate_samples(landing_dir: Path, seed: int = 2014) -> SampleManifest:
         fmt = FORMATS[number % len(FORMATS)]
         path = sender_folder(landing_dir, state) / f"{state}_{programme}_{year}_v1.{fmt}"
         header = _header(rng, state, programme, year)
-        write_report(header, rows, _measures(rng, reference, programme, year), path, fmt)
-        manifest.good.append(path)
+        measures = _measures(rng, reference, programme, year)  # drawn for every year: same figures
+        if years is None or year in years:
+            write_report(header, rows, measures, path, fmt)
+            manifest.good.append(path)
     manifest.bad = _write_bad_reports(rng, reference, landing_dir)
     return manifest
 

@@ -103,11 +103,12 @@ def publish_task() -> dict:
 
     with staged():  # with STORAGE_URL: written locally, then pushed to the store's reports/
         report = write_headline_report()
+        sdmx = write_sdmx_exports()
     return {
         "csv": str(report.csv_path),
         "html": str(report.html_path),
         "years": [r["reporting_year"] for r in report.rows],
-        "sdmx": {name: str(path) for name, path in write_sdmx_exports().items()},
+        "sdmx": {name: str(path) for name, path in sdmx.items()},
     }
 
 

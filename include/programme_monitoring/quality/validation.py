@@ -407,10 +407,10 @@ def build_data_docs() -> None:
     ``validation_results_limit`` (``expectations/great_expectations.yml``); older pages stay
     in the site. A site not built yet is built whole (suite pages included).
     """
-    ctx = context()
     site = DATA_DOCS_SITE / "index.html"
     if site.exists() and not _unrendered:
-        return
+        return  # before the context: importing GX alone takes seconds
+    ctx = context()
     identifiers = gx().data_context.types.resource_identifiers
     keys = [
         identifiers.ValidationResultIdentifier(

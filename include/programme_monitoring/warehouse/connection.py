@@ -81,3 +81,8 @@ def connection_parts(url: str | None = None) -> dict[str, str]:
 def connect(autocommit: bool = False) -> Iterator[psycopg.Connection]:
     with psycopg.connect(warehouse_url(), autocommit=autocommit) as conn:
         yield conn
+
+
+def relation_exists(conn: psycopg.Connection, name: str) -> bool:
+    """Whether ``name`` (``schema.table``) exists: a mart does not before the first transform."""
+    return conn.execute("select to_regclass(%s) is not null", (name,)).fetchone()[0]

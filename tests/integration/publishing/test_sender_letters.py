@@ -195,3 +195,21 @@ def test_reminders_go_for_reports_due_soon_and_missing_once(marts):
         assert f"report for {r.reporting_year} has not been received yet" in text
         assert f"Отчёт по программе {r.programme_code} (" in text
     assert send_reminders(days=30, today=today) == []  # once per report and deadline
+
+
+def test_no_letters_and_no_failure_before_the_marts_are_built(warehouse_url, monkeypatch, tmp_path):
+    """A new deployment's first daily run comes before its first transform: nothing to ask yet."""
+    from programme_monitoring.publishing.letters.queries import issue_query_letters
+    from programme_monitoring.publishing.letters.reminders import send_reminders
+    from programme_monitoring.warehouse.schema import init
+
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("drop database if exists letters_no_marts with (force)")
+        conn.execute("create database letters_no_marts")
+    url = warehouse_url.rsplit("/", 1)[0] + "/letters_no_marts"
+    init(url)
+    monkeypatch.setenv("WAREHOUSE_URL", url)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    assert issue_query_letters() == []
+    assert send_reminders(today=dt.date(2015, 2, 1)) == []
+    assert not (tmp_path / "var" / "outbox").exists()

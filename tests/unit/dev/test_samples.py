@@ -180,3 +180,14 @@ def test_every_sample_lies_in_a_sender_folder_of_the_registry(samples: SampleMan
         assert path.parent.name == state.lower() and registry[path.parent.name].may_report(state, "THB")
     (misplaced,) = [p for p, why in samples.bad.items() if why.startswith("sender_not_allowed")]
     assert not registry[misplaced.parent.name].may_report(misplaced.name.split("_")[0], "THB")
+
+
+def test_the_reports_of_some_years_are_those_of_the_whole_set(samples, tmp_path):
+    some = generate_samples(tmp_path, years=(2014, 2015))
+    years = {int(path.stem.split("_")[2]) for path in some.good}
+    assert years == {2014, 2015}
+    whole = {p.name: p for p in samples.good}
+    assert len(some.good) == sum(int(name.split("_")[2]) in years for name in whole)
+    for path in some.good:  # the same figures as in the whole set
+        assert parse_report(path).indicator_values.equals(parse_report(whole[path.name]).indicator_values)
+    assert len(some.bad) == len(samples.bad)

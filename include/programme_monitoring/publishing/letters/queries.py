@@ -18,14 +18,17 @@ mart again, so a letter's files always say what was recorded.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from programme_monitoring.intake.receipts import outbox_for, sender_for
 from programme_monitoring.reference import senders
-from programme_monitoring.warehouse.connection import connect
+from programme_monitoring.warehouse.connection import connect, relation_exists
 from programme_monitoring.warehouse.findings_register import mark_queried
+
+log = logging.getLogger(__name__)
 
 # The findings a letter asks about: one state's (optionally one year's) rows of the review
 # list that the sender can still act on (open, or queried by an earlier letter and not yet
@@ -165,6 +168,10 @@ def issue_query_letters(
     else:
         chosen = [s for s in senders().values() if s.state_code]
     letters: list[Letter] = []
+    with connect() as conn:
+        if not relation_exists(conn, "marts.rpt_validation_findings"):
+            log.info("query letters: no findings published yet (the marts are not built): none to send")
+            return letters  # a new deployment's first daily run, before the first transform
     for who in sorted(chosen, key=lambda s: s.sender_id):
         with connect() as conn, conn.transaction():
             # One run at a time per sender decides whether a letter is new and numbers it.

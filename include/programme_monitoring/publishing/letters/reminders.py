@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from programme_monitoring.intake.receipts import outbox_for, write_atomically
 from programme_monitoring.publishing import formatting
 from programme_monitoring.publishing.council.text import PROGRAMME_SHORT
 from programme_monitoring.reference import senders
-from programme_monitoring.warehouse.connection import connect
+from programme_monitoring.warehouse.connection import connect, relation_exists
+
+log = logging.getLogger(__name__)
 
 REMINDER_SCHEMA = "programme_monitoring.reminder/1"
 DEFAULT_DAYS = 30
@@ -82,6 +85,9 @@ def send_reminders(
     by_state = {s.state_code: s for s in senders().values() if s.state_code}
     sent: list[Reminder] = []
     with connect() as conn:
+        if not relation_exists(conn, "marts.rpt_reporting_completeness"):
+            log.info("reminders: which reports are missing is not known before the first transform")
+            return sent
         due = conn.execute(DUE_SQL, {"today": today, "days": days}).fetchall()
         for state_code, programme, year, deadline in due:
             who = by_state.get(state_code)
