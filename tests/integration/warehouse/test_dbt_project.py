@@ -275,20 +275,24 @@ def test_every_mart_table_and_column_has_a_russian_and_english_comment(built_war
 def test_keys_are_declared_with_stable_names(built_warehouse, own_warehouse):
     url, _ = built_warehouse
     constraints = _constraints(url, "marts")
-    nodes = json.loads((own_warehouse[1] / "target" / "manifest.json").read_text())["nodes"]
     marts = {m["name"] for m in _marts_in_manifest(own_warehouse)}
     keyless = {"rpt_urs_indicators_shared"}  # NULL citizenship on total rows: a unique test instead
     for table in marts - keyless:
         assert constraints.get(f"{table}_pkey") == (table, "p", None), table
-    # Every relationships test between marts is also a foreign key PostgreSQL holds.
+    # Every foreign key the marts' contracts declare is a foreign key PostgreSQL holds (no
+    # relationships test repeats them: PostgreSQL checks them while the rows go in).
     expected = set()
-    for test in nodes.values():
-        metadata = test.get("test_metadata") or {}
-        if metadata.get("name") == "relationships" and test.get("attached_node") in nodes:
-            table = nodes[test["attached_node"]]["name"]
-            to = metadata["kwargs"]["to"].split("'")[1]
-            if table in marts and to in marts:
-                expected.add((f"{table}_{metadata['kwargs']['column_name']}_fkey", table, to))
+    for mart in _marts_in_manifest(own_warehouse):
+        declared = [
+            (c, [column["name"]]) for column in mart["columns"].values() for c in column["constraints"]
+        ]
+        declared += [(c, c["columns"]) for c in mart["constraints"]]
+        for constraint, columns in declared:
+            if constraint["type"] == "foreign_key":
+                to = constraint["to"].split("'")[1] if "'" in constraint["to"] else constraint["to"]
+                expected.add(
+                    (f"{mart['name']}_{'_'.join(columns)}_fkey", mart["name"], to.split(".")[-1].strip('"'))
+                )
     assert len(expected) >= 20
     assert {(name, t, ref) for name, (t, kind, ref) in constraints.items() if kind == "f"} >= expected
     with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.ForeignKeyViolation):
@@ -297,6 +301,22 @@ def test_keys_are_declared_with_stable_names(built_warehouse, own_warehouse):
             "programme_codes, first_reporting_year, last_reporting_year, reports_accepted) "
             "values ('XX:test', 'XX', 'test', 'THB', 2014, 2014, 1)"
         )
+    # Every row rule a contract declares is a check PostgreSQL holds, under the name declared.
+    checks = {
+        (constraint["name"], mart["name"])
+        for mart in _marts_in_manifest(own_warehouse)
+        for constraint in mart["constraints"]
+        if constraint["type"] == "check"
+    }
+    assert len(checks) >= 30 and all(name for name, _ in checks)
+    assert {(name, t) for name, (t, kind, _) in constraints.items() if kind == "c"} >= checks
+    with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.CheckViolation) as refused:
+        conn.execute(
+            "insert into marts.dim_reporting_authority (authority_key, state_code, authority_name, "
+            "programme_codes, first_reporting_year, last_reporting_year, reports_accepted) "
+            "values ('XX:test', 'XX', 'test', 'THB', 2014, 2014, 0)"
+        )
+    assert refused.value.diag.constraint_name == "dim_reporting_authority_reports_accepted_check"
 
 
 def test_rates_have_a_fixed_scale(built_warehouse):
