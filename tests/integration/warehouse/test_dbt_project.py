@@ -444,3 +444,40 @@ def test_the_dbt_docs_open_from_disk(built_warehouse, own_warehouse, run_dbt_in_
     assert "rpt_revisions" in page
     # A column's comment, from the catalogue (the page holds its JSON, non-ASCII escaped).
     assert json.dumps("Прежнее значение / Old value")[1:-1] in page
+
+
+def test_a_row_breaking_a_marts_rule_fails_its_build_aside(built_warehouse, run_dbt_in_process):
+    """A mart's row rules are check constraints of its contract, no longer data tests: a row
+    breaking one (a negative count) fails the model while dbt inserts it into the table built
+    aside, so the transform never publishes it and the published mart stays as it was. (Every
+    mart is built, as the transform builds them: the foreign keys need their dimensions beside.)"""
+    from programme_monitoring.warehouse.transform import BUILD_SCHEMA, MARTS_SCHEMA
+
+    url, _ = built_warehouse
+    published = _rows(url, "select count(*), sum(value) from marts.fct_indicator_values")
+    key = "state_code, programme_code, reporting_year, indicator_code, disaggregation"
+    where = f"where ({key}) = (%s, %s, %s, %s, %s)"
+    with psycopg.connect(url) as conn:
+        *row, value = conn.execute(
+            f"select {key}, value from intermediate.int_indicator_values_accepted where value > 0 limit 1"
+        ).fetchone()
+        conn.execute(f"update intermediate.int_indicator_values_accepted set value = -5 {where}", row)
+    try:
+        result = run_dbt_in_process(
+            "build", "--select", "path:models/marts", "--exclude-resource-type", "unit_test",
+            "--vars", json.dumps({"marts_schema": BUILD_SCHEMA, "published_marts_schema": MARTS_SCHEMA}),
+        )  # fmt: skip
+    finally:
+        with psycopg.connect(url) as conn:
+            conn.execute(
+                f"update intermediate.int_indicator_values_accepted set value = %s {where}", (value, *row)
+            )
+            conn.execute(f"drop schema if exists {BUILD_SCHEMA} cascade")
+    assert not result.success
+    failed = {r.node.name: r.message for r in result.result if str(r.status) == "error"}
+    assert 'violates check constraint "fct_indicator_values_value_check"' in failed.pop(
+        "fct_indicator_values"
+    )
+    # and the marts that read the fact (the state's time series) break the same rule
+    assert all("violates check constraint" in message for message in failed.values()), failed
+    assert _rows(url, "select count(*), sum(value) from marts.fct_indicator_values") == published
