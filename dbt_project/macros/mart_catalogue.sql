@@ -70,7 +70,8 @@
 {#- Post-hook: every constraint of the table gets its name from the table, its columns and
     its kind, as PostgreSQL would name them for a table built under its own name:
     <table>_pkey, <table>_<columns>_fkey / _key / _not_null / _check (dbt builds the table
-    as <table>__dbt_tmp first, and PostgreSQL's names would keep that). -#}
+    as <table>__dbt_tmp first, and PostgreSQL's names would keep that). A check constraint
+    the contract names (`name:`, never with `__`) keeps its name. -#}
 {% macro name_constraints() -%}
     do $name_constraints$
     declare
@@ -90,6 +91,8 @@
                 ) as columns
             from pg_catalog.pg_constraint as constraints
             where constraints.conrelid = relation
+                -- a check the contract names keeps that name (its name never holds `__`)
+                and not (constraints.contype = 'c' and constraints.conname not like '%\_\_%')
         loop
             stable := left('{{ this.identifier }}' || case con.contype
                 when 'p' then '_pkey'

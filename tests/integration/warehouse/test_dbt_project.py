@@ -275,20 +275,24 @@ def test_every_mart_table_and_column_has_a_russian_and_english_comment(built_war
 def test_keys_are_declared_with_stable_names(built_warehouse, own_warehouse):
     url, _ = built_warehouse
     constraints = _constraints(url, "marts")
-    nodes = json.loads((own_warehouse[1] / "target" / "manifest.json").read_text())["nodes"]
     marts = {m["name"] for m in _marts_in_manifest(own_warehouse)}
     keyless = {"rpt_urs_indicators_shared"}  # NULL citizenship on total rows: a unique test instead
     for table in marts - keyless:
         assert constraints.get(f"{table}_pkey") == (table, "p", None), table
-    # Every relationships test between marts is also a foreign key PostgreSQL holds.
+    # Every foreign key the marts' contracts declare is a foreign key PostgreSQL holds (no
+    # relationships test repeats them: PostgreSQL checks them while the rows go in).
     expected = set()
-    for test in nodes.values():
-        metadata = test.get("test_metadata") or {}
-        if metadata.get("name") == "relationships" and test.get("attached_node") in nodes:
-            table = nodes[test["attached_node"]]["name"]
-            to = metadata["kwargs"]["to"].split("'")[1]
-            if table in marts and to in marts:
-                expected.add((f"{table}_{metadata['kwargs']['column_name']}_fkey", table, to))
+    for mart in _marts_in_manifest(own_warehouse):
+        declared = [
+            (c, [column["name"]]) for column in mart["columns"].values() for c in column["constraints"]
+        ]
+        declared += [(c, c["columns"]) for c in mart["constraints"]]
+        for constraint, columns in declared:
+            if constraint["type"] == "foreign_key":
+                to = constraint["to"].split("'")[1] if "'" in constraint["to"] else constraint["to"]
+                expected.add(
+                    (f"{mart['name']}_{'_'.join(columns)}_fkey", mart["name"], to.split(".")[-1].strip('"'))
+                )
     assert len(expected) >= 20
     assert {(name, t, ref) for name, (t, kind, ref) in constraints.items() if kind == "f"} >= expected
     with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.ForeignKeyViolation):
@@ -297,6 +301,22 @@ def test_keys_are_declared_with_stable_names(built_warehouse, own_warehouse):
             "programme_codes, first_reporting_year, last_reporting_year, reports_accepted) "
             "values ('XX:test', 'XX', 'test', 'THB', 2014, 2014, 1)"
         )
+    # Every row rule a contract declares is a check PostgreSQL holds, under the name declared.
+    checks = {
+        (constraint["name"], mart["name"])
+        for mart in _marts_in_manifest(own_warehouse)
+        for constraint in mart["constraints"]
+        if constraint["type"] == "check"
+    }
+    assert len(checks) >= 30 and all(name for name, _ in checks)
+    assert {(name, t) for name, (t, kind, _) in constraints.items() if kind == "c"} >= checks
+    with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.CheckViolation) as refused:
+        conn.execute(
+            "insert into marts.dim_reporting_authority (authority_key, state_code, authority_name, "
+            "programme_codes, first_reporting_year, last_reporting_year, reports_accepted) "
+            "values ('XX:test', 'XX', 'test', 'THB', 2014, 2014, 0)"
+        )
+    assert refused.value.diag.constraint_name == "dim_reporting_authority_reports_accepted_check"
 
 
 def test_rates_have_a_fixed_scale(built_warehouse):
@@ -424,3 +444,40 @@ def test_the_dbt_docs_open_from_disk(built_warehouse, own_warehouse, run_dbt_in_
     assert "rpt_revisions" in page
     # A column's comment, from the catalogue (the page holds its JSON, non-ASCII escaped).
     assert json.dumps("Прежнее значение / Old value")[1:-1] in page
+
+
+def test_a_row_breaking_a_marts_rule_fails_its_build_aside(built_warehouse, run_dbt_in_process):
+    """A mart's row rules are check constraints of its contract, no longer data tests: a row
+    breaking one (a negative count) fails the model while dbt inserts it into the table built
+    aside, so the transform never publishes it and the published mart stays as it was. (Every
+    mart is built, as the transform builds them: the foreign keys need their dimensions beside.)"""
+    from programme_monitoring.warehouse.transform import BUILD_SCHEMA, MARTS_SCHEMA
+
+    url, _ = built_warehouse
+    published = _rows(url, "select count(*), sum(value) from marts.fct_indicator_values")
+    key = "state_code, programme_code, reporting_year, indicator_code, disaggregation"
+    where = f"where ({key}) = (%s, %s, %s, %s, %s)"
+    with psycopg.connect(url) as conn:
+        *row, value = conn.execute(
+            f"select {key}, value from intermediate.int_indicator_values_accepted where value > 0 limit 1"
+        ).fetchone()
+        conn.execute(f"update intermediate.int_indicator_values_accepted set value = -5 {where}", row)
+    try:
+        result = run_dbt_in_process(
+            "build", "--select", "path:models/marts", "--exclude-resource-type", "unit_test",
+            "--vars", json.dumps({"marts_schema": BUILD_SCHEMA, "published_marts_schema": MARTS_SCHEMA}),
+        )  # fmt: skip
+    finally:
+        with psycopg.connect(url) as conn:
+            conn.execute(
+                f"update intermediate.int_indicator_values_accepted set value = %s {where}", (value, *row)
+            )
+            conn.execute(f"drop schema if exists {BUILD_SCHEMA} cascade")
+    assert not result.success
+    failed = {r.node.name: r.message for r in result.result if str(r.status) == "error"}
+    assert 'violates check constraint "fct_indicator_values_value_check"' in failed.pop(
+        "fct_indicator_values"
+    )
+    # and the marts that read the fact (the state's time series) break the same rule
+    assert all("violates check constraint" in message for message in failed.values()), failed
+    assert _rows(url, "select count(*), sum(value) from marts.fct_indicator_values") == published

@@ -371,3 +371,122 @@ def test_a_changed_applied_migration_is_refused_and_a_new_file_is_applied(
     (copy / "9999_test_column.sql").write_text("alter table raw.urs_events add column test_note text;\n")
     assert schema.init(empty_database) == ["9999_test_column.sql"]
     assert ("raw", "urs_events", "test_note", "text", "YES", None) in shape(empty_database)["columns"]
+
+
+# -- what the DDL holds, so that no dbt data test repeats it (models/staging/_sources.yml) --
+
+HEADER = {
+    "report_id": "'r1'",
+    "source_file": "'KZ_THB_2014.csv'",
+    "file_format": "'csv'",
+    "state_code": "'KZ'",
+    "authority": "'MVD'",
+    "programme_code": "'THB'",
+    "reporting_year": "2014",
+    "submission_date": "'2015-02-01'",
+    "report_version": "1",
+}
+VALUE = {
+    "report_id": "'r1'",
+    "source_file": "'KZ_THB_2014.csv'",
+    "source_sheet": "'Indicators'",
+    "source_row": "2",
+    "indicator_code": "'THB01'",
+    "disaggregation": "'total'",
+    "is_reported": "true",
+}
+MEASURE = {
+    "report_id": "'r1'",
+    "source_file": "'KZ_THB_2014.csv'",
+    "source_sheet": "'Measures'",
+    "source_row": "2",
+    "measure_code": "'1.1.1'",
+    "status": "'implemented'",
+}
+CHANGE = {
+    "file_sha256": "'r2'",
+    "superseded_sha256": "'r1'",
+    "indicator_code": "'THB01'",
+    "disaggregation": "'total'",
+    "change": "'updated'",
+}
+LEDGER = {"file_sha256": "'r3'", "file_name": "'x.csv'", "file_bytes": "1", "status": "'loaded'"}
+
+
+def _insert(table: str, row: dict[str, str], **changed: str) -> str:
+    row = {**row, **changed}
+    return f"insert into {table} ({', '.join(row)}) values ({', '.join(row.values())})"
+
+
+def _null_cases(table: str, row: dict[str, str], columns) -> list[tuple[str, type]]:
+    return [(_insert(table, row, **{column: "null"}), psycopg.errors.NotNullViolation) for column in columns]
+
+
+REFUSED = [
+    (_insert("raw.report_headers", HEADER), psycopg.errors.UniqueViolation),
+    *_null_cases("raw.report_headers", {**HEADER, "report_id": "'r3'"}, [
+        "report_id", "source_file", "state_code", "programme_code", "reporting_year",
+        "submission_date", "report_version",
+    ]),  # fmt: skip
+    *_null_cases("raw.indicator_values", VALUE, VALUE),
+    *_null_cases("raw.measure_status", MEASURE, MEASURE),
+    (_insert("audit.file_ledger", LEDGER, file_sha256="'r1'"), psycopg.errors.UniqueViolation),
+    *_null_cases("audit.file_ledger", LEDGER, ["file_sha256", "file_name", "status"]),
+    (_insert("audit.file_ledger", LEDGER, status="'lost'"), psycopg.errors.CheckViolation),
+    *_null_cases("audit.import_changes", CHANGE, CHANGE),
+    (_insert("audit.import_changes", CHANGE, change="'moved'"), psycopg.errors.CheckViolation),
+    ("insert into audit.findings (finding_id, rule_code, state_code, programme_code, reporting_year) "
+     "values ('f1', 'rule', 'KZ', 'THB', 2014)", psycopg.errors.UniqueViolation),
+]  # fmt: skip
+
+
+def test_the_raw_and_audit_tables_refuse_what_the_dbt_sources_no_longer_test(empty_database):
+    """Keys, NOT NULL and CHECKs of the reports' tables and the ledgers hold for every writer:
+    PostgreSQL refuses each violating row (a row without its report: test_report_key.py)."""
+    schema.init(empty_database)
+    with psycopg.connect(empty_database) as conn:
+        conn.execute(_insert("audit.file_ledger", LEDGER, file_sha256="'r1'"))
+        conn.execute(_insert("raw.report_headers", HEADER))
+        conn.execute(
+            "insert into audit.findings (finding_id, rule_code, state_code, programme_code, reporting_year) "
+            "values ('f1', 'rule', 'KZ', 'THB', 2014)"
+        )
+        conn.execute(_insert("raw.indicator_values", VALUE))  # the rows themselves go in
+        conn.execute(_insert("raw.measure_status", MEASURE))
+        conn.execute(_insert("audit.import_changes", CHANGE))
+        conn.execute(_insert("audit.file_ledger", LEDGER))
+        conn.execute("delete from audit.file_ledger where file_sha256 = 'r3'")
+        accepted = []
+        for statement, error in REFUSED:
+            try:
+                with conn.transaction():
+                    conn.execute(statement)
+                accepted.append(statement)
+            except error:
+                pass
+        assert not accepted, accepted
+        # The append-only decision logs (their triggers stamp and check each insert): keys
+        # and NOT NULL in the catalogue.
+        keys = conn.execute(
+            """select c.conrelid::regclass::text, a.attname from pg_constraint as c
+               join pg_attribute as a on a.attrelid = c.conrelid and a.attnum = any(c.conkey)
+               where c.contype = 'p' and c.conrelid in
+                   ('audit.finding_reviews'::regclass, 'audit.report_approvals'::regclass)"""
+        ).fetchall()
+        assert sorted(keys) == [
+            ("audit.finding_reviews", "review_id"),
+            ("audit.report_approvals", "event_id"),
+        ]
+        not_null = conn.execute(
+            """select attrelid::regclass::text || '.' || attname, attnotnull from pg_attribute
+               where attrelid in ('audit.finding_reviews'::regclass, 'audit.report_approvals'::regclass)
+                   and attname in ('finding_id', 'status', 'state_code', 'programme_code',
+                                   'reporting_year', 'report_id', 'action')"""
+        ).fetchall()
+        assert len(not_null) == 7 and all(held for _, held in not_null), not_null
+        (action_check,) = conn.execute(
+            "select pg_get_constraintdef(oid) from pg_constraint "
+            "where conrelid = 'audit.report_approvals'::regclass and contype = 'c' "
+            "and pg_get_constraintdef(oid) like '%action%'"
+        ).fetchone()
+        assert "'approve'" in action_check and "'revoke'" in action_check
