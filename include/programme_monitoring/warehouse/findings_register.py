@@ -21,6 +21,8 @@ import logging
 
 import psycopg
 
+from programme_monitoring.warehouse.connection import relation_exists
+
 log = logging.getLogger(__name__)
 
 SYSTEM = "system"
@@ -40,9 +42,7 @@ _CURRENT = """
 def sync_register(conn: psycopg.Connection) -> dict[str, int]:
     """Bring audit.findings up to date with the published marts, in ``conn``'s transaction;
     record the automatic decisions. Returns counts (new, seen, gone, resolved, reopened)."""
-    if conn.execute(
-        "select to_regclass('marts.rpt_validation_findings') is null or to_regclass('audit.findings') is null"
-    ).fetchone()[0]:
+    if not all(relation_exists(conn, name) for name in ("marts.rpt_validation_findings", "audit.findings")):
         return {}
     current = conn.execute(_CURRENT).fetchall()
     ids = [row[0] for row in current]
