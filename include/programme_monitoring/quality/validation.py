@@ -422,3 +422,28 @@ def build_data_docs() -> None:
     ]
     ctx.build_data_docs(resource_identifiers=keys if site.exists() else None)
     _unrendered.clear()
+    index = ctx.variables.data_docs_sites["local_site"]["site_index_builder"]
+    store = Path(ctx.validation_results_store.store_backend.full_base_directory)
+    archive_rendered_results(store, keep=int(index["validation_results_limit"]))
+
+
+def archive_rendered_results(store: Path, keep: int) -> int:
+    """Move every stored validation result but the newest ``keep`` out of GX's store, into
+    ``<store>_archive/`` (same relative path); return how many were moved.
+
+    GX lists and parses every stored result each time it builds the Data Docs, whatever it
+    renders: at 8,000 results that was 8 s of every ingest run, growing with each load. It
+    renders and indexes only the newest ``validation_results_limit`` of them, so the store
+    now holds just those; the pages of older ones stay in the site, their findings are in
+    the warehouse, and the archive keeps their JSON.
+    """
+    results = sorted(store.rglob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
+    archive = store.with_name(store.name.rstrip("/") + "_archive")
+    for result in results[keep:]:
+        target = archive / result.relative_to(store)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        result.replace(target)
+    for folder in sorted((p for p in store.rglob("*") if p.is_dir()), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()  # emptied run folders, deepest first
+    return max(len(results) - keep, 0)

@@ -259,3 +259,38 @@ def test_each_build_renders_only_the_new_validations(tmp_path, docs_site):
     stamp = (docs_site / "index.html").stat().st_mtime_ns
     validation.build_data_docs()  # nothing validated since: nothing to render
     assert (docs_site / "index.html").stat().st_mtime_ns == stamp
+
+
+def test_the_store_keeps_what_the_index_lists_and_archives_the_rest(tmp_path, monkeypatch):
+    """GX lists and parses every stored result at each Data Docs build (8 s per ingest at
+    8,000 results): the store is bounded by the index's ``validation_results_limit``."""
+    root = tmp_path / "gx"
+    shutil.copytree(EXPECTATIONS_DIR, root, ignore=shutil.ignore_patterns("uncommitted"))
+    config = root / "great_expectations.yml"
+    text = config.read_text(encoding="utf-8")
+    assert "validation_results_limit: 100" in text
+    limited = text.replace("validation_results_limit: 100", "validation_results_limit: 3")
+    config.write_text(limited, encoding="utf-8")
+    ctx = suites.context(root)
+    monkeypatch.setattr(validation, "context", lambda: ctx)
+    site = root / "uncommitted" / "data_docs" / "local_site"
+    monkeypatch.setattr(validation, "DATA_DOCS_SITE", site)
+    monkeypatch.setattr(validation, "_unrendered", [])
+    store = root / "uncommitted" / "validations"
+
+    validate(tmp_path, "first.json")
+    validation.build_data_docs()
+    validate(tmp_path, "second.json")
+    validation.build_data_docs()
+
+    kept = sorted(store.rglob("*.json"))
+    archived = sorted((root / "uncommitted" / "validations_archive").rglob("*.json"))
+    assert len(kept) == 3
+    assert len(archived) >= 5, archived  # at least 4 suites per validation, 2 validations
+    newest = max(p.stat().st_mtime for p in kept)
+    assert all(p.stat().st_mtime <= newest for p in archived)
+    pages = validation_pages(site)
+    assert {str(p.relative_to(store).with_suffix(".html")) for p in kept} <= {
+        str(Path(page).relative_to("validations")) for page in pages
+    }, "what the store keeps is rendered"
+    assert not [p for p in store.rglob("*") if p.is_dir() and not any(p.iterdir())], "no empty run folders"
