@@ -9,6 +9,10 @@
     statement batch, so a violation still fails the model before anything is published,
     and PostgreSQL names them as it names inline ones (the mart_catalogue post-hook then
     gives them their stable names).
+
+    A foreign key to a mart this build does not rebuild references the published one, as
+    ref() reads it (macros/ref.sql): dbt names the build schema in every `to`, which would
+    make a build after one report rebuild every dimension only to be referenced.
 #}
 {% macro postgres__create_table_as(temporary, relation, sql) -%}
     {%- set unlogged = config.get('unlogged', default=false) -%}
@@ -41,7 +45,10 @@
         {%- endfor -%}
         {%- set table_constraints = [] -%}
         {%- for constraint in model['constraints'] -%}
-            {%- do (keys if constraint['type'] in key_types else table_constraints).append(constraint) -%}
+            {%- do (keys if constraint['type'] in key_types else table_constraints).append(constraint.copy()) -%}
+        {%- endfor -%}
+        {%- for key in keys if key['type'] == 'foreign_key' and key['to'] -%}
+            {%- do key.update({'to': published_if_not_rebuilt(key['to'])}) -%}
         {%- endfor -%}
         {%- set rendered = adapter.render_raw_columns_constraints(raw_columns=columns)
             + adapter.render_raw_model_constraints(raw_constraints=table_constraints) -%}
@@ -54,4 +61,16 @@
     {%- else -%}
         as ({{ sql }});
     {%- endif %}
+{%- endmacro %}
+
+{#- `to` of a foreign key, rendered by dbt as "db"."<marts_schema>"."<mart>": the published
+    mart instead when this build does not rebuild it. -#}
+{% macro published_if_not_rebuilt(to) -%}
+    {%- set build = '"' ~ var('marts_schema', '') ~ '"' -%}
+    {%- set published = var('published_marts_schema', none) -%}
+    {%- set node_id = 'model.' ~ project_name ~ '.' ~ (to.split('.')[-1] | replace('"', '')) -%}
+    {%- if published and selected_resources and build in to and node_id not in selected_resources -%}
+        {{ return(to | replace(build, '"' ~ published ~ '"')) }}
+    {%- endif -%}
+    {{ return(to) }}
 {%- endmacro %}

@@ -278,9 +278,9 @@ def changed_selection(conn: psycopg.Connection, state: dict[str, str]) -> list[s
         selection += REPORT_SOURCES
     if published.get("urs") != state["urs"]:
         selection += URS_SOURCES
-    # Every mart with them: the marts' foreign keys (declared constraints) name the tables
-    # they reference in the build schema, so a rebuilt fact needs its dimensions beside it.
-    return [*selection, "path:models/marts"] if selection else selection
+    # Only what is downstream: a rebuilt mart reads, and its foreign keys reference, the
+    # published marts that are not rebuilt (macros/ref.sql, macros/create_table_as.sql).
+    return selection
 
 
 def _dependent_views(
@@ -353,6 +353,28 @@ def _relations(conn: psycopg.Connection, schema: str) -> list[tuple[str, str]]:
     ).fetchall()
 
 
+def _refuse_dangling_keys(conn: psycopg.Connection, schema: str, gone: list[str]) -> None:
+    """Dropping a replaced mart with CASCADE would silently drop the foreign keys of marts that
+    stay and reference it: a build that rebuilds a mart rebuilds what references it (dbt's
+    graph holds each foreign key's `to`), so this names the fault should that ever break."""
+    dangling = conn.execute(
+        """select referencing.relname, con.conname, referenced.relname
+           from pg_constraint as con
+           join pg_class as referencing on referencing.oid = con.conrelid
+           join pg_class as referenced on referenced.oid = con.confrelid
+           join pg_namespace as n on n.oid = referenced.relnamespace
+           join pg_namespace as rn on rn.oid = referencing.relnamespace
+           where con.contype = 'f' and n.nspname = %(schema)s and rn.nspname = %(schema)s
+               and referenced.relname = any(%(gone)s) and not referencing.relname = any(%(gone)s)""",
+        {"schema": schema, "gone": gone},
+    ).fetchall()
+    if dangling:
+        raise RuntimeError(
+            "these marts are not rebuilt but reference rebuilt ones, whose replacement would drop"
+            f" their keys: {dangling}"
+        )
+
+
 def _move_tables(conn: psycopg.Connection, build_schema: str, schema: str, replace_all: bool) -> list[str]:
     """In ``conn``'s transaction: every relation of ``build_schema`` replaces its namesake in
     ``schema`` (``replace_all``: relations of ``schema`` not rebuilt are dropped too)."""
@@ -361,6 +383,7 @@ def _move_tables(conn: psycopg.Connection, build_schema: str, schema: str, repla
     names = [name for name, _kind in built]
     published = dict(_relations(conn, schema))
     gone = [name for name in published if replace_all or name in names]
+    _refuse_dangling_keys(conn, schema, gone)
     views = _dependent_views(conn, schema, gone) if gone else []
     for name in gone:
         conn.execute(

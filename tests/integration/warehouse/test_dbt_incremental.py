@@ -154,8 +154,18 @@ def test_one_new_report_version_writes_only_its_rows(warehouse):
     assert build_warehouse(target_path=target) == NOTHING_CHANGED
 
     new_rows = load_report_version(url, "kz-thb-2014-v2", "kz-thb-2014-v1", thb01=310)
+    dimension = count(url, "select 'marts.dim_member_state'::regclass::oid")
     build_warehouse(target_path=target)
     assert rows_written(target, "int_indicator_values_accepted") == new_rows < total
+    # Marts upstream of the reports are not rebuilt: the rebuilt fact references the
+    # published dimension, which stays the same table.
+    ran = {r["unique_id"] for r in json.loads((target / "run_results.json").read_text())["results"]}
+    assert "model.programme_monitoring.fct_indicator_values" in ran
+    assert not {node for node in ran if node.startswith("model.programme_monitoring.dim_member_state")}
+    assert count(url, "select 'marts.dim_member_state'::regclass::oid") == dimension
+    referencing = """select count(*) from pg_constraint where contype = 'f'
+                     and conrelid = 'marts.fct_indicator_values'::regclass and confrelid = %s"""
+    assert count(url, referencing, dimension) == 1
     # The superseded version's rows are gone, the new version's figures are published.
     accepted = "select count(*) from intermediate.int_indicator_values_accepted where report_id = %s"
     assert count(url, accepted, "kz-thb-2014-v1") == 0
