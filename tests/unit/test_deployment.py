@@ -482,3 +482,18 @@ def test_a_missing_secret_stops_compose_with_its_name(compose_text):
         uses = re.findall(r"\$\{" + name + r"([^}]*)\}", compose_text)
         assert uses, f"{name} is not used"
         assert all(use.startswith(":?") and name in use for use in uses), f"{name} may be empty: {uses}"
+
+
+def test_task_runners_fork_tasks_from_workers_that_preloaded_their_libraries(compose):
+    """The settings of orchestration/preload.py, as the local stack (tests, benchmark) uses them."""
+    import importlib
+
+    from programme_monitoring.dev.airflow_stack import PRELOAD
+
+    for name in sorted(TASK_RUNNERS):
+        env = environment(compose["services"][name])
+        assert {key: env.get(key) for key in PRELOAD} == PRELOAD, name
+    module, _, attribute = PRELOAD["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"].rpartition(".")
+    config = getattr(importlib.import_module(module), attribute)
+    assert PRELOAD["AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD"] in config["imports"]
+    assert config["broker_url"], "Airflow's own Celery settings are kept"

@@ -52,6 +52,15 @@ FAST_INTERVALS = {
 # Not intervals: a task's calls to the api-server wait longer than the default 5 s, which a
 # busy 2-CPU machine exceeds (the task then fails with ReadTimeout); docker-compose.yml too.
 PATIENCE = {"AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30"}
+# Tasks forked from workers that preloaded their libraries (orchestration/preload.py), as
+# docker-compose.yml sets it.
+PRELOAD = {
+    "AIRFLOW__SCHEDULER__MP_START_METHOD": "forkserver",
+    "AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD": "programme_monitoring.orchestration.preload",
+    "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": (
+        "programme_monitoring.orchestration.celery_config.CELERY_CONFIG"
+    ),
+}
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
 
@@ -148,6 +157,7 @@ class AirflowStack:
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
                 **FAST_INTERVALS,
                 **PATIENCE,
+                **PRELOAD,
             }
         )
         env.update(self.extra_env)
@@ -258,6 +268,15 @@ class AirflowStack:
 
     def runs(self, dag_id: str) -> list[dict]:
         return self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns?order_by=run_after&limit=100")["dag_runs"]
+
+    def task_logs(self, dag_id: str, run_id: str) -> str:
+        """The logs of every task instance of a run (latest try of each), as JSON text."""
+        base = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
+        logs = [
+            self.api("GET", f"{base}/{ti['task_id']}/logs/{ti['try_number']}")
+            for ti in self.api("GET", base)["task_instances"]
+        ]
+        return json.dumps(logs, ensure_ascii=False)
 
     def wait_for(self, condition, timeout: float, what: str, interval: float = 1.0):
         """Poll ``condition()`` until it returns something true; its value."""

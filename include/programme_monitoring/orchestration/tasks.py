@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -15,6 +16,7 @@ log = logging.getLogger(__name__)
 
 def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: str | None = None) -> dict:
     """Ingest the landing area (or the given files); ``dry_run`` validates and summarises only."""
+    _say_if_preloaded("great_expectations")
     from programme_monitoring.intake import ingest as intake
     from programme_monitoring.intake import remote_landing as landing
     from programme_monitoring.orchestration import storage
@@ -63,6 +65,18 @@ def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: s
     if failure is not None:
         raise failure
     return summary
+
+
+def _say_if_preloaded(module: str) -> None:
+    """Whether the worker this task was forked from had imported ``module`` (orchestration.preload)."""
+    if module in sys.modules:
+        log.info("%s was preloaded by the worker", module)
+    else:
+        log.info(
+            "%s was not preloaded by the worker: this task imports it (seconds; see"
+            " programme_monitoring.orchestration.preload)",
+            module,
+        )
 
 
 def transform_task() -> None:

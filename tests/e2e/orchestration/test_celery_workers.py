@@ -108,6 +108,9 @@ def test_the_chain_completes_on_celery_workers(celery_chain):
     with psycopg.connect(stack.warehouse_url) as conn:
         (figures,) = conn.execute("select count(*) from marts.rpt_headline_figures").fetchone()
     assert figures > 0
+    # the Celery worker imported the task libraries before forking (orchestration/celery_config.py)
+    logs = stack.task_logs(INGEST_DAG, runs[INGEST_DAG]["dag_run_id"])
+    assert "great_expectations was preloaded by the worker" in logs
 
 
 def test_every_output_lands_in_the_store_and_none_on_a_worker(celery_chain):
