@@ -64,6 +64,13 @@ PRELOAD = {
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
 
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass  # the group is gone
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -228,15 +235,17 @@ class AirflowStack:
         """SIGTERM to every given started process group at once, SIGKILL to those left after ``timeout``."""
         stopping = [(key, self.processes.pop(key)) for key in keys or list(self.processes)]
         for _, process in stopping:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+            _signal_group(process.pid, signal.SIGTERM)  # its children too, even if it has exited
         deadline = time.monotonic() + timeout
         for _, process in stopping:
             try:
                 process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                pass
+            # What is left of its group: a LocalExecutor worker started from the forkserver
+            # while the scheduler was stopping outlives it otherwise.
+            _signal_group(process.pid, signal.SIGKILL)
+            process.wait()
 
     def close(self) -> None:
         self.stop()

@@ -186,3 +186,21 @@ def test_no_login_of_the_deployment_can_create_large_objects(stack):
             assert granted is False, function
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select lo_create(0)")
+
+
+def test_stopping_the_deployment_leaves_no_process(stack):
+    """Last in this module. The scheduler's LocalExecutor workers come from a forkserver
+    (orchestration/preload.py); none may outlive the stopped scheduler."""
+    import os
+
+    groups = [process.pid for process in stack.processes.values()]
+    assert groups
+    stack.stop()
+    left = []
+    for group in groups:
+        try:
+            os.killpg(group, 0)
+            left.append(group)
+        except ProcessLookupError:
+            pass
+    assert not left, f"processes left in the groups {left}"
