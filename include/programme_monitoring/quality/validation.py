@@ -10,6 +10,7 @@ expectation's ``meta``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from programme_monitoring.quality.findings import Finding
 from programme_monitoring.quality.suites import BLOCKING_SUITES, DATASOURCE, WARNING_SUITES, context, gx
 from programme_monitoring.reference import Reference, load_reference
 from programme_monitoring.report_format.labels import user_column
-from programme_monitoring.report_format.records import ParsedReport
+from programme_monitoring.report_format.records import ParsedReport, text_categorical
 from programme_monitoring.settings import DATA_DOCS_SITE
 
 
@@ -49,8 +50,8 @@ def _frames(reports: list[ParsedReport], reportable: set[str]) -> dict[str, pd.D
         np.repeat(np.arange(len(reports)), [len(r.indicator_values) for r in reports]),
         categories=[str(r.source_file) for r in reports],
     )
-    values["indicator_code"] = values["indicator_code"].astype("category")
-    values["disaggregation"] = values["disaggregation"].astype("category")
+    values["indicator_code"] = text_categorical(values["indicator_code"])
+    values["disaggregation"] = text_categorical(values["disaggregation"])
     values["value"] = values["value"].astype("float64")  # NaN = not reported; counts stay exact below 2**53
     # The disaggregation check only makes sense for indicators the programme carries;
     # an unknown code is reported once, by the code check.
@@ -65,8 +66,8 @@ def _indicator_dimension(values: pd.DataFrame, reportable: set[str]) -> pd.Categ
     """ "CODE:dimension" per row (e.g. "THB02:sex"), NA where the code is not reportable;
     built once per distinct (code, dimension) pair, not once per row."""
     codes, disaggregation = values["indicator_code"].cat, values["disaggregation"].cat
-    dimension_of = [d.split("=", 1)[0] for d in disaggregation.categories.to_numpy(dtype=object).tolist()]
-    dimension_codes, dimensions = pd.factorize(np.asarray(dimension_of, dtype=object))
+    dimension_codes, prefixes = _prefixes(disaggregation.categories.to_numpy(dtype=object).tolist())
+    dimensions = [p.removesuffix("=") for p in prefixes]  # "event=" -> "event"
     width = max(len(dimensions), 1)
     pairs = codes.codes.astype("int64") * width + dimension_codes[disaggregation.codes]
     pair_codes, distinct = pd.factorize(pairs)
@@ -75,6 +76,34 @@ def _indicator_dimension(values: pd.DataFrame, reportable: set[str]) -> pd.Categ
         code = codes.categories[pair // width]
         labels.append(f"{code}:{dimensions[pair % width]}" if code in reportable else None)
     return pd.Categorical(np.asarray(labels, dtype=object)[pair_codes])
+
+
+# What comes before the value of each of many breakdowns at once ("event=EVT-1" -> "event=",
+# "total" -> "total"): one regular-expression pass over them all, not a call per value (a large
+# annex has a million distinct breakdowns).
+_PREFIX = re.compile(r"([^=\x00]*=?)[^\x00]*\x00")
+
+
+def _prefixes(disaggregations: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The prefix of each breakdown up to its first "=" (included), factorised: (code per
+    breakdown, distinct prefixes)."""
+    joined = "\x00".join(disaggregations) + "\x00"
+    if joined.count("\x00") == len(disaggregations):  # no value holds a NUL (the usual case)
+        prefix_of = _PREFIX.findall(joined)
+    else:
+        prefix_of = [d[: d.find("=") + 1] if "=" in d else d for d in disaggregations]
+    codes, uniques = pd.factorize(np.asarray(prefix_of, dtype=object))
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _row_prefixes(disaggregation: pd.Series) -> pd.Categorical:
+    """Per row, the prefix of its breakdown (``_prefixes``; missing where it has none)."""
+    breakdowns = text_categorical(disaggregation)  # the report's own: its codes, no hashing
+    codes = breakdowns.codes
+    prefix_codes, prefixes = _prefixes(breakdowns.categories.to_numpy(dtype=object).tolist())
+    return pd.Categorical.from_codes(
+        np.append(prefix_codes, -1)[codes], categories=pd.Index(prefixes, dtype=object)
+    )
 
 
 def _parameters(programme: str, year: int, reference: Reference, current_year: int) -> dict[str, Any]:
@@ -285,7 +314,7 @@ def _parts_rows(reported: pd.DataFrame, totals: dict, at) -> tuple[list[dict], l
         if code not in totals:
             continue
         total = int(totals[code].value)
-        by_sex = parts[parts["disaggregation"].str.startswith("sex=")]
+        by_sex = parts[parts["prefix"] == "sex="]
         if not by_sex.empty and by_sex["complete"].all():
             sex_sum = int(by_sex["value"].sum())
             sex_rows.append(
@@ -298,7 +327,7 @@ def _parts_rows(reported: pd.DataFrame, totals: dict, at) -> tuple[list[dict], l
                     difference=total - sex_sum,
                 )
             )
-        by_age = parts[parts["disaggregation"].str.startswith("age_group=") & parts["complete"]]
+        by_age = parts[(parts["prefix"] == "age_group=") & parts["complete"]]
         if not by_age.empty:
             age_sum = int(by_age["value"].sum())
             age_rows.append(
@@ -320,7 +349,8 @@ def warning_frames(reports: list[ParsedReport], reference: Reference) -> dict[st
     for report in reports:
         source = str(report.source_file)
         values = report.indicator_values.assign(
-            complete=lambda v: v["is_reported"].astype(bool) & v["value"].notna()
+            complete=lambda v: v["is_reported"].astype(bool) & v["value"].notna(),
+            prefix=lambda v: _row_prefixes(v["disaggregation"]),  # "sex=", "age_group=", ...
         )
         reported = values[values["complete"]]
         totals = {r.indicator_code: r for r in reported[reported["disaggregation"] == "total"].itertuples()}

@@ -32,6 +32,7 @@ from programme_monitoring.report_format.records import (
     Refusal,
     ReportFormatError,
     ReportHeader,
+    text_categorical,
 )
 from programme_monitoring.report_format.values import (
     VERSION_RANGE,
@@ -295,6 +296,7 @@ class Collector:
         values = self._table("indicator", self.indicators, INDICATOR_COLUMNS)
         values["value"] = values["value"].astype("Int64")
         values["is_reported"] = values["is_reported"].astype(bool)
+        values["disaggregation"] = text_categorical(values["disaggregation"])
         measures = self._table("measure", self.measures, MEASURE_COLUMNS)
         return ParsedReport(self.path, file_format, header, values, measures)
 

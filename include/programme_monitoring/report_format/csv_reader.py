@@ -29,6 +29,7 @@ from programme_monitoring.report_format.file_safety import (
     MOJIBAKE_MARKERS,
     UnsafeFile,
     csv_encoding,
+    encoding_refusal_ru,
     unescape_formula,
 )
 from programme_monitoring.report_format.labels import CSV_COLUMNS, HEADER_FIELDS, lookup, norm
@@ -66,7 +67,7 @@ def read_csv(path: Path, out: Collector) -> ReportHeader:
     try:
         encoding = csv_encoding(path)  # UTF-8 (BOM or not) or plausible Windows-1251
     except UnsafeFile as exc:
-        raise out.error(str(exc), _encoding_ru(str(exc))) from None
+        raise out.error(str(exc), encoding_refusal_ru(str(exc))) from None
     with path.open(encoding=encoding, newline="") as stream:
         reader = csv.reader(stream, strict=True)
         try:
@@ -90,24 +91,6 @@ def read_csv(path: Path, out: Collector) -> ReportHeader:
             "в отчёте нет строк данных: в файле только строка заголовков",
         )
     return chunks.header
-
-
-def _encoding_ru(reason: str) -> str:
-    """The Russian refusal of a file ``csv_encoding`` refused (its reason is English)."""
-    if "UTF-16" in reason:
-        return "файл в кодировке UTF-16 (Excel «Текст в Юникоде»): сохраните его как «CSV UTF-8»"
-    if "NUL" in reason:
-        return (
-            "в файле есть нулевые байты: это не текст CSV; возможно, файл повреждён или в UTF-16: "
-            "сохраните его как «CSV UTF-8» и направьте повторно"
-        )
-    if "byte-order mark" in reason:
-        return "файл начинается с метки UTF-8, но дальше не UTF-8: сохраните его заново как «CSV UTF-8»"
-    return (
-        "файл не в кодировке UTF-8 и не читается как кириллица Windows-1251 (например, текст в "
-        "западноевропейской кодировке Windows-1252 дал бы слова вперемешку латиницей и кириллицей): "
-        "сохраните его как «CSV UTF-8»"
-    )
 
 
 _INCOMPLETE = (
@@ -199,10 +182,8 @@ class _CsvColumn:
         # All distinct values in one string (NUL never occurs: refused before), searched at C
         # speed: most columns hold no formula escape, line break or mojibake at all.
         self.joined = "\x00" + "\x00".join(self.raw)
-        escaped = "\x00'" in self.joined
-        self.text = (
-            [unescape_formula(u) for u in self.raw] if escaped else self.raw
-        )  # "'=1+2" from write_report
+        escaped = "\x00'" in self.joined  # "'=1+2" from write_report
+        self.text = [unescape_formula(u) for u in self.raw] if escaped else self.raw
 
     def line_breaks(self) -> np.ndarray | None:
         """Per row, the line breaks inside its (quoted) value; None if there are none."""
@@ -216,9 +197,16 @@ class _CsvColumn:
     def value(self, at: int) -> str:
         return self.text[self.codes[at]]
 
+    def rows_where(self, test: Callable[[str], bool], among: np.ndarray, raw: bool = False) -> np.ndarray:
+        """Per row: in ``among`` and ``test`` of its (``raw``) text, tested once per value held there."""
+        values, present = (self.raw if raw else self.text), np.unique(self.codes[among])
+        per_value = np.zeros(len(values), dtype=bool)
+        per_value[present] = [test(values[i]) for i in present.tolist()]
+        return per_value[self.codes] & among
+
     def mojibake(self) -> dict[int, Message]:
         """{value index: reason} for the distinct values damaged by a wrong code page."""
-        if not re.search(MOJIBAKE_MARKERS, self.joined):
+        if self.joined.isascii() or not re.search(MOJIBAKE_MARKERS, self.joined):  # markers: not ASCII
             return {}
         return {
             i: (refusal.en, refusal.ru)
@@ -230,7 +218,8 @@ class _CsvColumn:
         """func of each distinct value, after its ``BATCHES`` entry decided what it could at once."""
         batch = BATCHES.get(func)
         results, errors = (batch(self.text) if batch else [None] * len(self.text)), {}
-        for i in (i for i, decided in enumerate(results) if decided is None):
+        undecided = (i for i, decided in enumerate(results) if decided is None) if None in results else ()
+        for i in undecided:
             try:
                 results[i] = func(self.text[i])
             except Refusal as exc:
@@ -334,7 +323,9 @@ class _CsvChunks:
         cols = {key: _CsvColumn(chunk[key]) for key in self.keys}
         if lines is None:  # rows as the fast reader returns them: count the lines they span
             lines = self._lines(len(chunk), [b for c in cols.values() if (b := c.line_breaks()) is not None])
-        blank = np.logical_and.reduce([c.rows([not t.strip() for t in c.raw]) for c in cols.values()])
+        blank = np.ones(len(chunk), dtype=bool)  # rows blank in every column, fewest values tested first
+        for column in sorted(cols.values(), key=lambda c: len(c.raw)):
+            blank = column.rows_where(lambda t: not t.strip(), blank, raw=True) if blank.any() else blank
         if self.header is None and not blank.all():
             first = int(np.argmax(~blank))
             self.first_values = {k: cols[k].text[cols[k].codes[first]].strip() for k in HEADER_FIELDS}
@@ -368,9 +359,8 @@ class _CsvChunks:
         )
         for key, rows, part in (("status", indicator, "indicator"), ("disaggregation", measure, "measure"),
                                 ("value", measure, "measure")):  # fmt: skip
-            filled = rows & cols[key].rows([bool(t.strip()) for t in cols[key].text])
             found.where(
-                filled,
+                cols[key].rows_where(lambda t: bool(t.strip()), rows),
                 lambda at, key=key, part=part: (
                     f"{part} rows have no {key}: leave it empty",
                     f"в строках «{part}» столбец {key} не заполняется: оставьте его пустым",
@@ -388,13 +378,12 @@ class _CsvChunks:
             "code",
         )
         values = found.parsed(indicator, cols["value"], parse_count, "value")
-        self._ceilings(found, indicator, code, code_text, values)
+        value = self._ceilings(found, indicator, code, code_text, values)
         disaggregations = found.parsed(
             indicator, cols["disaggregation"], parse_disaggregation, "disaggregation"
         )
         statuses = found.parsed(measure, cols["status"], parse_status, "status")
-        comments, errors = cols["comment"].parse(parse_text)
-        found.errors(data, cols["comment"], errors, "comment")
+        comments = found.parsed(data, cols["comment"], parse_text, "comment", everywhere=True)
         self.out.count_rows(int(data.sum()), int(lines[-1]))
         if found.problems:
             self.out.add_problems(found.report(lines), found.more)
@@ -402,7 +391,6 @@ class _CsvChunks:
         if self.out.problems:
             return  # the file is refused anyway: keep no rows
         if indicator.any():
-            value = pd.array(values, dtype="Int64")
             table = {
                 "source_row": lines[indicator],
                 "indicator_code": code.spread(code_text, indicator),
@@ -424,11 +412,11 @@ class _CsvChunks:
     @staticmethod
     def _ceilings(
         found: _Problems, indicator: np.ndarray, code: _CsvColumn, codes: list[str], values
-    ) -> None:
-        """Values above the ceiling of their indicator's unit (seed ``units``)."""
+    ) -> pd.api.extensions.ExtensionArray:
+        """Values over the ceiling of their unit (seed ``units``) refused; returns the values as Int64."""
+        reported = pd.array(values, dtype="Int64")  # at most 18 digits each: fits
         lists = code_lists()
         ceilings = code.spread([lists.value_ceilings.get(c, lists.max_value) for c in codes], indicator)
-        reported = pd.array(values, dtype="Int64")  # at most 18 digits each: fits
         over = (reported > ceilings.astype(np.int64)).fillna(False).to_numpy(dtype=bool)
         positions = np.flatnonzero(indicator)
         rows = np.zeros(len(indicator), dtype=bool)
@@ -443,6 +431,7 @@ class _CsvChunks:
             return "", ""  # not reached: the row is over its ceiling
 
         found.where(rows, message, "value")
+        return reported
 
     def _lines(self, rows: int, breaks: list[np.ndarray]) -> np.ndarray:
         """The line each row starts on: a row follows the line breaks inside the previous one."""

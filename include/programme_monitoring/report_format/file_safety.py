@@ -473,3 +473,21 @@ def inspect_xlsx(path: Path) -> XlsxLayout:
             )
         )
     return layout
+
+
+def encoding_refusal_ru(reason: str) -> str:
+    """The Russian refusal of a file ``csv_encoding`` refused (its reason is English)."""
+    if "UTF-16" in reason:
+        return "файл в кодировке UTF-16 (Excel «Текст в Юникоде»): сохраните его как «CSV UTF-8»"
+    if "NUL" in reason:
+        return (
+            "в файле есть нулевые байты: это не текст CSV; возможно, файл повреждён или в UTF-16: "
+            "сохраните его как «CSV UTF-8» и направьте повторно"
+        )
+    if "byte-order mark" in reason:
+        return "файл начинается с метки UTF-8, но дальше не UTF-8: сохраните его заново как «CSV UTF-8»"
+    return (
+        "файл не в кодировке UTF-8 и не читается как кириллица Windows-1251 (например, текст в "
+        "западноевропейской кодировке Windows-1252 дал бы слова вперемешку латиницей и кириллицей): "
+        "сохраните его как «CSV UTF-8»"
+    )

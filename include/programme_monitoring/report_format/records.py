@@ -21,12 +21,25 @@ INDICATOR_COLUMNS = [
     "source_sheet",  # sheet name for XLSX, "" for CSV and JSON
     "source_row",  # row in the source (spreadsheet row, CSV line, JSON array index + 1)
     "indicator_code",
-    "disaggregation",  # "total" or "dimension=value", e.g. "sex=female", "operation=OP-2014-01"
+    "disaggregation",  # "total" or "dimension=value", e.g. "sex=female"; a Categorical (text_categorical)
     "value",  # pandas Int64 (nullable)
     "is_reported",  # bool
     "comment",
 ]
 MEASURE_COLUMNS = ["source_sheet", "source_row", "measure_code", "status", "narrative"]
+
+
+def text_categorical(column: pd.Series) -> pd.Categorical:
+    """A text column as a Categorical, its categories in order of first appearance (not sorted).
+
+    A large annex has a distinct breakdown per row (``event=...``, a million of them): kept as
+    a Categorical, the report's breakdowns are hashed once, here, and whatever needs them
+    distinct (the suites' frames, the COPY's text, the review frames) works on the codes;
+    ``astype("category")`` would also sort them, which costs more than hashing."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.array
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
 
 
 @dataclass(frozen=True)

@@ -59,13 +59,30 @@ def rendered(values: Sequence[Any]) -> np.ndarray:
     """Distinct values rendered to COPY text, as a numpy bytes array, with ``\\N`` appended last
     (so a missing-value code of -1 takes ``\\N``)."""
     values = list(values)
-    if all(type(v) is str for v in values):
-        # Text that needs no escaping (the usual case: codes, labels) is only encoded;
-        # one search of all values joined finds the exceptions.
+    if values and pd.api.types.infer_dtype(values, skipna=False) == "string":  # all str, checked in C
+        # Text that needs no escaping (the usual case: codes, labels) is only encoded, all
+        # values at once; one search of all values joined finds the exceptions.
         joined = "\n".join(values)
         if joined.count("\n") == len(values) - 1 and not any(c in joined for c in "\\\t\r\x00"):
-            return np.array([v.encode("utf-8") for v in values] + [NULL], dtype=np.bytes_)
+            return np.array([*joined.encode("utf-8").split(b"\n"), NULL], dtype=np.bytes_)
     return np.array([escape(v) for v in values] + [NULL], dtype=np.bytes_)
+
+
+class RenderedColumn:
+    """A categorical column whose categories are rendered to COPY text once, for all its rows;
+    ``column[start:stop]`` is the COPY text of those rows (a numpy bytes array, which
+    ``copy_text`` takes as it is). A frame sent in chunks so renders each distinct value
+    once, not once per chunk it appears in."""
+
+    def __init__(self, column: pd.Series | pd.Categorical) -> None:
+        categorical = column.array if isinstance(column, pd.Series) else column
+        self.codes, self.table = categorical.codes, rendered(list(categorical.categories))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        return self.table[self.codes[rows]]  # code -1 (missing) takes the \\N appended last
 
 
 def _column(column: Any, n_rows: int) -> np.ndarray:

@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 import psycopg
 import pytest
-from programme_monitoring.warehouse.bulk_copy import NULL, copy_into, copy_text, escape, rendered
+from programme_monitoring.warehouse.bulk_copy import (
+    NULL,
+    RenderedColumn,
+    copy_into,
+    copy_text,
+    escape,
+    rendered,
+)
 
 TRICKY = [
     "plain",
@@ -71,3 +78,24 @@ def test_integers_are_rendered_by_numpy_as_python_would() -> None:
 def test_a_nul_character_is_refused() -> None:
     with pytest.raises(ValueError, match="NUL"):
         copy_text([pd.Series(["fine", "not\x00fine"])])
+
+
+def test_a_categorical_rendered_once_loads_chunk_by_chunk_exactly(warehouse_url: str) -> None:
+    """RenderedColumn: the categories rendered once for all rows, sliced per chunk (missing as NULL)."""
+    values = [None if i % 5 == 0 else TRICKY[i % len(TRICKY)] + str(i % 7) for i in range(40)]
+    column = pd.Series(pd.Categorical(values))
+    once = RenderedColumn(column)
+    assert len(once) == 40
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute("create temp table breakdowns (n int, text text)")
+        with copy_into(conn, "breakdowns", ["n", "text"]) as copy:
+            for start in range(0, 40, 16):  # chunks of 16, 16 and 8 rows
+                rows = slice(start, start + 16)
+                copy.write(copy_text([np.arange(40)[rows], once[rows]], len(range(40)[rows])))
+        loaded = conn.execute("select text from breakdowns order by n").fetchall()
+    assert [text for (text,) in loaded] == values
+
+
+def test_many_distinct_texts_are_rendered_as_one_by_one() -> None:
+    texts = [f"event=EVT-{n:06d}" for n in range(5000)] + ["Ёлка «№ 5»", ""]
+    assert rendered(texts).tolist() == [escape(t) for t in texts] + [NULL]

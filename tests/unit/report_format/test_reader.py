@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from programme_monitoring.report_format.labels import CSV_COLUMNS
 from programme_monitoring.report_format.reader import parse_report
@@ -108,3 +109,13 @@ def test_header_only_file_is_refused(tmp_path: Path, fmt: str) -> None:
 def test_unsupported_extension_is_refused(tmp_path: Path) -> None:
     (tmp_path / "r.xls").write_bytes(b"x")
     assert ".xls" in str(refused(tmp_path / "r.xls"))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_breakdowns_are_a_categorical_in_order_of_first_appearance(tmp_path: Path, fmt: str) -> None:
+    """Hashed once by the reader, so the suites, the review frames and the COPY work on its codes."""
+    report = parse_report(write_report(HEADER, VALUES, MEASURES, tmp_path / f"r.{fmt}", fmt))
+    breakdowns = report.indicator_values["disaggregation"]
+    assert isinstance(breakdowns.dtype, pd.CategoricalDtype)
+    assert breakdowns.cat.categories.tolist() == list(dict.fromkeys(breakdowns.astype(object)))
+    assert breakdowns.astype(object).tolist() == [row["disaggregation"] or "total" for row in VALUES]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
+from programme_monitoring.report_format import values
 from programme_monitoring.report_format.records import Refusal
 from programme_monitoring.report_format.values import (
     canonical_disaggregations,
@@ -143,3 +145,28 @@ def test_unknown_status_is_refused_listing_the_allowed_ones() -> None:
         ValueError, match="'done' is not a measure status: write one of выполнено / implemented"
     ):
         parse_status("done")
+
+
+def test_ascii_breakdowns_counted_at_once_are_decided_as_the_pattern_decides_them() -> None:
+    """The counting path of canonical_disaggregations (ASCII text) accepts a list exactly when
+    every value is "<free dimension>=<member>", the member not empty nor spaced at either end."""
+    free = ["event", "route"]
+    pieces = ["event=", "route=", "sex=", "event", "=", " ", "a", "b-1", "x y", "==", ""]
+    rng = random.Random(7)
+    for _ in range(3000):
+        texts = [
+            "".join(rng.choice(pieces) for _ in range(rng.randint(1, 3))) for _ in range(rng.randint(1, 4))
+        ]
+        expected = all(
+            d in free and sep and m and m == m.strip() for d, sep, m in (t.partition("=") for t in texts)
+        )
+        assert values._canonical_ascii(texts, free) == expected, texts
+    assert canonical_disaggregations([f"event=EVT-{n}" for n in range(1000)]) == [
+        f"event=EVT-{n}" for n in range(1000)
+    ]
+
+
+def test_an_empty_member_does_not_borrow_the_next_breakdown() -> None:
+    """ "route=" followed by "=Ж" once read as one canonical value across the separator."""
+    assert canonical_disaggregations(["route=", "=Ж"]) == [None, None]
+    assert canonical_disaggregations(["route=", "=x"]) == [None, None]

@@ -1,0 +1,28 @@
+"""validation: what the review frames and the suites' dimension read from many breakdowns at once."""
+
+from __future__ import annotations
+
+import pandas as pd
+from programme_monitoring.quality import validation
+
+BREAKDOWNS = ["total", "sex=female", "event=a=b", None, "age_group=0-17", "=x", "sex", "sex=", "Ёж=1"]
+
+
+def test_each_breakdowns_prefix_is_what_a_split_at_its_first_equals_sign_gives() -> None:
+    column = pd.Series(pd.Categorical(BREAKDOWNS))
+    prefixes = validation._row_prefixes(column)
+    for breakdown, prefix in zip(BREAKDOWNS, prefixes, strict=True):
+        if breakdown is None:
+            assert pd.isna(prefix)
+        else:
+            assert prefix == (breakdown.split("=", 1)[0] + "=" if "=" in breakdown else breakdown)
+    # the review frames' "parts by sex" and "parts by age" are the breakdowns starting so
+    assert list(prefixes == "sex=") == [b is not None and b.startswith("sex=") for b in BREAKDOWNS]
+    assert list(prefixes == "age_group=") == [
+        b is not None and b.startswith("age_group=") for b in BREAKDOWNS
+    ]
+
+
+def test_a_text_column_too_gives_the_prefixes() -> None:
+    column = pd.Series([b or "" for b in BREAKDOWNS], dtype="str")
+    assert list(validation._row_prefixes(column) == "sex=") == [b.startswith("sex=") for b in column]
