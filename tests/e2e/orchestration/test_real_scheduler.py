@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -188,19 +190,29 @@ def test_no_login_of_the_deployment_can_create_large_objects(stack):
             conn.execute("select lo_create(0)")
 
 
+def _live_members(groups: set[int]) -> list[str]:
+    """Processes of these process groups that still run (zombies waiting for PID 1 do not)."""
+    import os
+
+    live = []
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path("/proc", entry, "stat").read_text()
+        except (OSError, ValueError):
+            continue  # not a process, or gone meanwhile
+        fields = stat.rsplit(")", 1)[1].split()  # after "pid (command)": state, ppid, pgid, ...
+        if int(fields[2]) in groups and fields[0] != "Z":
+            live.append(stat.split(")", 1)[0] + ")")
+    return live
+
+
 def test_stopping_the_deployment_leaves_no_process(stack):
     """Last in this module. The scheduler's LocalExecutor workers come from a forkserver
     (orchestration/preload.py); none may outlive the stopped scheduler."""
-    import os
-
-    groups = [process.pid for process in stack.processes.values()]
-    assert groups
+    groups = {process.pid for process in stack.processes.values()}
+    assert groups and _live_members(groups)
     stack.stop()
-    left = []
-    for group in groups:
-        try:
-            os.killpg(group, 0)
-            left.append(group)
-        except ProcessLookupError:
-            pass
-    assert not left, f"processes left in the groups {left}"
+    deadline = time.monotonic() + 10  # a killed process may take a moment to go
+    while _live_members(groups) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _live_members(groups)
