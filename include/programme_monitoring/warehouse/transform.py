@@ -14,10 +14,10 @@ rebuilds only what changed:
    (``source:raw.indicator_values+`` ...), a new URS extract those downstream of the URS
    sources; changed code, ``full_refresh`` or a first build select everything; nothing
    changed builds nothing;
-2. ``dbt build`` of that selection, with dbt's unit tests left out (they test the code,
-   not the data: the test suite runs them), builds the selected marts aside in
-   ``marts_build`` (a rebuilt mart that reads one not rebuilt reads the published one:
-   ``macros/ref.sql``) and runs every blocking data test there;
+2. ``dbt build`` of that selection, without dbt's unit tests (the test suite runs them),
+   builds the selected marts aside in ``marts_build`` (a rebuilt mart reads, and its foreign
+   keys reference, the published marts not rebuilt: ``macros/ref.sql``,
+   ``macros/create_table_as.sql``) and runs every blocking data test there;
 3. only when all of that passed, one transaction drops each rebuilt mart from ``marts``
    and moves its new table in (``ALTER TABLE ... SET SCHEMA``: a set of renames in one
    transaction is as atomic as a schema swap), re-creates the views of other schemas that
@@ -32,8 +32,7 @@ queue behind the waiting rename. So the publishing transaction waits at most
 tries again after a growing pause; after the last attempt it fails with a message that
 says so (``PublishError``), the previous marts still whole.
 
-History builds (``as_of``) are built whole into their own schemas and swapped in as a
-schema (``marts_as_of``), as before.
+History builds (``as_of``) are built whole into their own schemas, swapped in as a schema.
 """
 
 from __future__ import annotations
@@ -278,9 +277,7 @@ def changed_selection(conn: psycopg.Connection, state: dict[str, str]) -> list[s
         selection += REPORT_SOURCES
     if published.get("urs") != state["urs"]:
         selection += URS_SOURCES
-    # Only what is downstream: a rebuilt mart reads, and its foreign keys reference, the
-    # published marts that are not rebuilt (macros/ref.sql, macros/create_table_as.sql).
-    return selection
+    return selection  # only what is downstream: the marts not rebuilt are read where published
 
 
 def _dependent_views(
@@ -354,25 +351,19 @@ def _relations(conn: psycopg.Connection, schema: str) -> list[tuple[str, str]]:
 
 
 def _refuse_dangling_keys(conn: psycopg.Connection, schema: str, gone: list[str]) -> None:
-    """Dropping a replaced mart with CASCADE would silently drop the foreign keys of marts that
-    stay and reference it: a build that rebuilds a mart rebuilds what references it (dbt's
-    graph holds each foreign key's `to`), so this names the fault should that ever break."""
+    """DROP ... CASCADE of a replaced mart would silently drop the keys of kept marts that
+    reference it: dbt rebuilds what references a rebuilt mart; this names it if that breaks."""
     dangling = conn.execute(
-        """select referencing.relname, con.conname, referenced.relname
-           from pg_constraint as con
-           join pg_class as referencing on referencing.oid = con.conrelid
+        """select con.conrelid::regclass::text, con.conname from pg_constraint as con
            join pg_class as referenced on referenced.oid = con.confrelid
-           join pg_namespace as n on n.oid = referenced.relnamespace
-           join pg_namespace as rn on rn.oid = referencing.relnamespace
-           where con.contype = 'f' and n.nspname = %(schema)s and rn.nspname = %(schema)s
+           join pg_class as referencing on referencing.oid = con.conrelid
+           where con.contype = 'f' and referenced.relnamespace = %(schema)s::regnamespace
+               and referencing.relnamespace = %(schema)s::regnamespace
                and referenced.relname = any(%(gone)s) and not referencing.relname = any(%(gone)s)""",
         {"schema": schema, "gone": gone},
     ).fetchall()
     if dangling:
-        raise RuntimeError(
-            "these marts are not rebuilt but reference rebuilt ones, whose replacement would drop"
-            f" their keys: {dangling}"
-        )
+        raise RuntimeError(f"kept marts reference rebuilt ones (their keys would be dropped): {dangling}")
 
 
 def _move_tables(conn: psycopg.Connection, build_schema: str, schema: str, replace_all: bool) -> list[str]:
