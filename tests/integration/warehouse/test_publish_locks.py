@@ -140,3 +140,21 @@ def test_a_reader_of_a_mart_not_rebuilt_does_not_hold_up_publishing(marts):
                and relrowsecurity and relforcerowsecurity order by 1"""
         ).fetchall()
     assert secured == [("fct_figures",), ("fct_kept",)]
+
+
+def test_a_kept_mart_that_references_a_rebuilt_one_stops_the_publication(marts):
+    """Dropping the old mart with CASCADE would silently drop the kept mart's foreign key:
+    the publication refuses, naming it, and the previous marts stay as they were."""
+    with psycopg.connect(marts, autocommit=True) as conn:
+        conn.execute(
+            "alter table marts.fct_kept add constraint fct_kept_state_code_fkey"
+            " foreign key (state_code) references marts.fct_figures (state_code)"
+        )
+    with pytest.raises(RuntimeError, match="fct_kept_state_code_fkey"):
+        transform.publish_tables(url=marts, attempts=1)
+    assert _figure(marts) == "old"
+    with psycopg.connect(marts) as conn:
+        (keys,) = conn.execute(
+            "select count(*) from pg_constraint where conname = 'fct_kept_state_code_fkey'"
+        ).fetchone()
+    assert keys == 1
