@@ -275,7 +275,7 @@ def rows_written(target: Path, model: str) -> int | None:
 def compare(url: str, target: Path, threads: int | None, before: float) -> float:
     """The full build against its own SQL run directly just before and just after it (the
     ratio uses the mean, so neither side alone has the warmer cache); returns the after."""
-    from programme_monitoring.warehouse.transform import run_dbt
+    from programme_monitoring.warehouse.dbt_process import run_dbt
 
     label = f"--threads {threads}" if threads else "profile threads (4)"
     args = ["build", "--exclude", "resource_type:seed", "--full-refresh", "--vars", MARTS_BUILD_VARS]
@@ -311,8 +311,9 @@ def main() -> None:
     url = server.ensure_running()
     os.environ["WAREHOUSE_URL"] = url
     os.environ["VAR_DIR"] = str(base / "var")
+    from programme_monitoring.warehouse.dbt_process import run_dbt
     from programme_monitoring.warehouse.schema import init
-    from programme_monitoring.warehouse.transform import build_warehouse, run_dbt
+    from programme_monitoring.warehouse.transform import build_warehouse
 
     target = base / "target"
     urs = None

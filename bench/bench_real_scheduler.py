@@ -65,6 +65,7 @@ def _run_after(stack: AirflowStack, dag_id: str, since: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corrections", type=int, default=3)
+    parser.add_argument("--show-logs", action="store_true", help="print the last correction's task logs")
     args = parser.parse_args()
     print(f"load before: {machine_load()}")
     stack = AirflowStack(Path(tempfile.mkdtemp(prefix="bench-real-scheduler-")))
@@ -103,13 +104,21 @@ def main() -> None:
                     _ts(transform["start_date"]) - _ts(ingest["end_date"]), 1
                 ),
                 "transform_run_s": round(_ts(transform["end_date"]) - _ts(transform["start_date"]), 1),
-                # forked from a worker that had imported GX (orchestration/preload.py)?
+                # forked from a worker that had imported GX and dbt (orchestration/preload.py)?
                 "ingest_preloaded": "was preloaded by the worker"
                 in stack.task_logs(INGEST_DAG, ingest["dag_run_id"]),
+                "transform_preloaded": "was preloaded by the worker"
+                in stack.task_logs(TRANSFORM_DAG, transform["dag_run_id"]),
             }
             results.append(phases)
             print(json.dumps(phases))
             _run_after(stack, PUBLISH_DAG, dropped)  # the publish of this correction, before the next
+        if args.show_logs:
+            for dag_id, run in ((INGEST_DAG, ingest), (TRANSFORM_DAG, transform)):
+                print(f"--- {dag_id} {run['dag_run_id']}")
+                for log in json.loads(stack.task_logs(dag_id, run["dag_run_id"])):
+                    for line in log.get("content", []):
+                        print(line.get("timestamp", ""), str(line.get("event", ""))[:200])
         best = min(results, key=lambda r: r["drop_to_marts_s"])
         print(f"best drop -> marts: {best['drop_to_marts_s']} s; load after: {machine_load()}")
     finally:

@@ -379,7 +379,7 @@ def transform(args: argparse.Namespace) -> int:
 
 def dbt_docs(args: argparse.Namespace) -> int:
     from programme_monitoring.settings import DBT_PROJECT_DIR
-    from programme_monitoring.warehouse.transform import run_dbt
+    from programme_monitoring.warehouse.dbt_process import run_dbt
 
     # --static: one self-contained page (manifest and catalogue inside) that opens from disk.
     run_dbt("docs", "generate", "--static")

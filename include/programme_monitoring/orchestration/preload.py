@@ -2,11 +2,11 @@
 
 Airflow runs each task in a process forked from a long-lived worker process: under the
 LocalExecutor one of the scheduler's worker processes, under the CeleryExecutor a pool
-process of ``airflow celery worker``. A task that imports Great Expectations or pandas
+process of ``airflow celery worker``. A task that imports Great Expectations, dbt or pandas
 itself pays seconds of imports before it reads one row (Great Expectations alone 4-6 s on
-the 2-CPU machines here), on every run. Imported here, in the worker, before the fork, they
-are shared copy-on-write by every task: what Airflow's Celery executor does for its own
-operators (``on_celery_import_modules``).
+the 2-CPU machines here, dbt 3-4 s), on every run. Imported here, in the worker, before the
+fork, they are shared copy-on-write by every task: what Airflow's Celery executor does for
+its own operators (``on_celery_import_modules``).
 
 The deployment names this module (docker-compose.yml, ``dev.airflow_stack``):
 
@@ -23,6 +23,10 @@ thread and reads no setting that a task could change.
 
 from __future__ import annotations
 
+import dbt.adapters.postgres  # noqa: F401
+import dbt.cli.main  # noqa: F401  about 3 s; the transform forks its dbt from the task (dbt_process)
+import dbt.compilation  # noqa: F401
+import dbt.task.build  # noqa: F401
 import great_expectations  # noqa: F401  4-6 s: scipy.stats, altair, the checkpoint actions
 import numpy  # noqa: F401
 import openpyxl  # noqa: F401
@@ -32,3 +36,4 @@ import psycopg  # noqa: F401
 # The package's own modules that import the above at their top.
 import programme_monitoring.intake.ingest  # noqa: F401
 import programme_monitoring.quality.validation  # noqa: F401
+import programme_monitoring.warehouse.transform  # noqa: F401

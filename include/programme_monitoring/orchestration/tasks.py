@@ -80,6 +80,7 @@ def _say_if_preloaded(module: str) -> None:
 
 
 def transform_task() -> None:
+    _say_if_preloaded("dbt.cli.main")
     from programme_monitoring.warehouse.transform import build_warehouse
 
     build_warehouse()

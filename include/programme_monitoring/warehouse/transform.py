@@ -1,7 +1,8 @@
 """Runs dbt against the warehouse and publishes the marts atomically.
 
-dbt runs as a child process: its logging and global state stay out of the Airflow task,
-and the connection reaches its profile through environment variables, never a file.
+dbt runs in a child process of its own (``dbt_process``): its logging and global state stay
+out of the Airflow task, and the connection reaches its profile through environment
+variables, never a file.
 
 Publishing (``build_warehouse``) never shows a BI user a half-built set of marts, and
 rebuilds only what changed:
@@ -40,9 +41,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -51,7 +49,8 @@ from psycopg import sql
 
 from programme_monitoring.settings import DBT_PROJECT_DIR
 from programme_monitoring.warehouse.access import apply_access_policies
-from programme_monitoring.warehouse.connection import connection_parts, warehouse_url
+from programme_monitoring.warehouse.connection import warehouse_url
+from programme_monitoring.warehouse.dbt_process import DbtError, run_dbt
 from programme_monitoring.warehouse.findings_register import sync_register
 
 log = logging.getLogger(__name__)
@@ -80,43 +79,8 @@ CODE_FOLDERS = ("models", "macros", "seeds", "tests")
 NOTHING_CHANGED = "nothing changed since the last publication: nothing built"
 
 
-class DbtError(RuntimeError):
-    pass
-
-
 class PublishError(RuntimeError):
     """The marts could not be published (readers kept them locked through every attempt)."""
-
-
-def dbt_environment() -> dict[str, str]:
-    parts = connection_parts(warehouse_url())
-    env = dict(os.environ)
-    env.update(
-        {
-            "WAREHOUSE_HOST": parts["host"],
-            "WAREHOUSE_PORT": parts["port"],
-            "WAREHOUSE_USER": parts["user"],
-            "WAREHOUSE_PASSWORD": parts["password"],
-            "WAREHOUSE_DB": parts["dbname"],
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
-    )
-    return env
-
-
-def run_dbt(*args: str, target_path: Path | None = None) -> str:
-    """Run one dbt command in the project; return its output, raise DbtError with it on failure."""
-    dbt = Path(sys.executable).with_name("dbt")
-    command = [str(dbt), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    if target_path is not None:
-        command += ["--target-path", str(target_path)]
-    log.info("running %s", " ".join(command[:3]))
-    result = subprocess.run(
-        command, capture_output=True, text=True, env=dbt_environment(), cwd=DBT_PROJECT_DIR
-    )
-    if result.returncode != 0:
-        raise DbtError(f"dbt {args[0]} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
-    return result.stdout
 
 
 AS_OF_SUFFIX = "_as_of"
@@ -188,8 +152,13 @@ def build_warehouse(
         log.info("nothing changed since the marts were last published: nothing to build")
         return NOTHING_CHANGED
     exclude = [*PRODUCTION_EXCLUDE, *(["resource_type:seed"] if aside and seeded else [])]
+    if selection:
+        # Only data changed: a view reads its tables when queried and needs no rebuild (new
+        # code selects everything). Its tests, selected downstream of the sources, still run
+        # on the new rows (an "empty" indirect selection does not exclude them with it).
+        exclude.append("config.materialized:view")
     args = ["build", "--vars", json.dumps(values), "--exclude", *exclude]
-    args += ["--select", *selection] if selection else []
+    args += ["--select", *selection, "--indirect-selection", "empty"] if selection else []
     args += ["--full-refresh"] if full_refresh else []
     try:
         output = run_dbt(*args, target_path=target_path)

@@ -138,6 +138,8 @@ def test_a_dropped_correction_reaches_the_marts_and_the_published_reports(stack)
     # forked from a worker that had imported it (orchestration/preload.py): seconds less per run
     assert "great_expectations was preloaded by the worker" in stack.task_logs(INGEST_DAG, run_id)
     runs = _chain_after(stack, since)
+    transform_log = stack.task_logs(TRANSFORM_DAG, runs[TRANSFORM_DAG]["dag_run_id"])
+    assert "dbt.cli.main was preloaded by the worker" in transform_log
 
     assert _kz_thb_2014(stack.warehouse_url) == before + 7
     reports = stack.var / "reports"

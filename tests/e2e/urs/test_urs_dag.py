@@ -94,7 +94,7 @@ def urs_run(airflow_ready, urs_url, tmp_path_factory):
             # The same landing area again through the command line's path, in this process:
             # the good extract is recognised, the bad one refused again, a summary printed.
             cli_summary = urs_ingest_task()
-        from programme_monitoring.warehouse.transform import run_dbt
+        from programme_monitoring.warehouse.dbt_process import run_dbt
 
         # The URS marts and what their tests compare with (the reference states); tests that
         # also need the report intake's tables (not in this database) are left out.

@@ -46,7 +46,7 @@ def _load_urs_sample(folder: Path) -> None:
     from programme_monitoring.dev.urs_extracts import write_synthetic_extract
     from programme_monitoring.urs import extract as urs
     from programme_monitoring.urs.pseudonym import KEY_ENV
-    from programme_monitoring.warehouse.transform import run_dbt
+    from programme_monitoring.warehouse.dbt_process import run_dbt
 
     os.environ.setdefault(KEY_ENV, "test-key-" + "0" * 40)
     extract = write_synthetic_extract(folder / "urs_access.csv", 3000, seed=11, persons=400)

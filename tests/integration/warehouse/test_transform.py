@@ -62,7 +62,8 @@ def _value(url: str, schema: str = "marts"):
 
 
 def test_publishing_is_atomic_reproducible_and_keeps_views(warehouse):
-    from programme_monitoring.warehouse.transform import DbtError, build_warehouse
+    from programme_monitoring.warehouse.dbt_process import DbtError
+    from programme_monitoring.warehouse.transform import build_warehouse
 
     url, target = warehouse
     build_warehouse(target_path=target)
