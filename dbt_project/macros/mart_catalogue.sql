@@ -12,7 +12,8 @@
     free_constraint_names() pre-hook: a rebuild in place makes the new table beside the old one,
                             whose key indexes hold those names (index names are unique per
                             schema): the old table's key and unique constraints are renamed
-                            out of the way first (dbt drops that table afterwards).
+                            out of the way first (dbt drops that table afterwards). No
+                            statement when there is no old table (a build aside).
 #}
 
 {% macro mart_comment_text(meta, description) -%}
@@ -47,6 +48,8 @@
 {%- endmacro %}
 
 {% macro free_constraint_names() -%}
+    {#- nothing to free when the table is new (every mart of a build aside): no statement -#}
+    {%- if execute and load_cached_relation(this) is not none -%}
     do $free_constraint_names$
     declare
         old_constraint record;
@@ -65,6 +68,7 @@
         end loop;
     end
     $free_constraint_names$
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Post-hook: every constraint of the table gets its name from the table, its columns and
