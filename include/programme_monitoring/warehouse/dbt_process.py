@@ -95,6 +95,9 @@ def _run_forked(arguments: list[str], environment: dict[str, str], target: Path)
                 os.dup2(output.fileno(), 1)
                 os.dup2(output.fileno(), 2)
                 sys.stdout = sys.stderr = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+                # Python logging to the same file, not to the caller's handlers (an Airflow
+                # task's go to its supervisor): replaced, not closed, as they are shared.
+                logging.root.handlers = [logging.StreamHandler(sys.stderr)]
                 os.chdir(DBT_PROJECT_DIR)
                 os.environ.clear()
                 os.environ.update(environment)
