@@ -16,7 +16,7 @@ runs instead.
 What the command prints goes to a temporary file, returned to the caller as text (and
 with the error raised, ``DbtError``, when the command fails). A build writes
 ``run_results.json`` to the target folder but not dbt's ``manifest.json``: written twice
-per build it cost about 1 s, and ``dbt docs generate`` (``cli docs``) writes it with the
+per build it cost about 1 s, and ``dbt docs generate`` (the CLI's ``dbt-docs``) writes it with the
 catalogue for whoever reads the documentation.
 """
 
