@@ -17,6 +17,7 @@ PACKAGE_DIR = PROJECT_ROOT / "include" / "programme_monitoring"
 # Lower number = lower layer. Equal numbers may not import each other (intake, urs and sources are siblings).
 LAYERS = {
     "settings": 0,
+    "atomic_files": 0,
     "reference": 1,
     "report_format": 2,
     "quality": 3,

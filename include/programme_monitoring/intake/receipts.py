@@ -31,11 +31,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from programme_monitoring.atomic_files import write_atomically
 from programme_monitoring.intake.summary import Change, ImportSummary
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.reference import Sender, senders
@@ -126,20 +125,6 @@ def outbox_for(sender_id: object) -> Path:
         )
     folder.mkdir(exist_ok=True)
     return folder
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """``text`` at ``path`` by a hidden temporary file in the same folder and a rename."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 # -- what a receipt says ---------------------------------------------------------

@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +46,7 @@ _LOCAL_SETTINGS = (
     "LANDING_URL",
     "LANDING_CONN_ID",
 )
+_UPLOADING = ".uploading"  # the suffix of a file push() has not finished uploading
 
 
 class StorageConfigError(ValueError):
@@ -89,37 +91,64 @@ def area(name: str):
 
 
 def _files(folder) -> list[str]:
-    """Paths of the files under ``folder`` (an ObjectStoragePath), relative to it."""
+    """Paths of the files under ``folder`` (an ObjectStoragePath), relative to it; not the
+    uploads of a concurrent :func:`push` that are still under their temporary names."""
     if not folder.exists():
         return []
     base = folder.path.rstrip("/")
-    return sorted(found[len(base) + 1 :] for found in folder.fs.find(base) if found.startswith(base + "/"))
+    return sorted(
+        found[len(base) + 1 :]
+        for found in folder.fs.find(base)
+        if found.startswith(base + "/") and not found.endswith(_UPLOADING)
+    )
 
 
-def pull(name: str, local: Path) -> list[str]:
-    """Copy the area ``name`` of the store into the folder ``local``; the relative paths copied."""
+def _stamp(path: Path) -> tuple[int, int]:
+    found = path.stat()
+    return found.st_size, found.st_mtime_ns
+
+
+def pull(name: str, local: Path) -> dict[str, tuple[int, int]]:
+    """Copy the area ``name`` of the store into the folder ``local``; for each relative path
+    copied, the size and time of its local copy (to tell later which ones the task changed)."""
     source = area(name)
-    copied = _files(source)
-    for relative in copied:
+    copied = {}
+    for relative in _files(source):
         target = local / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         with (source / relative).open("rb") as remote, open(target, "wb") as out:
             shutil.copyfileobj(remote, out)
+        copied[relative] = _stamp(target)
     return copied
 
 
-def push(local: Path, name: str) -> list[str]:
-    """Copy every file under the folder ``local`` into the area ``name`` of the store."""
+def push(local: Path, name: str, unchanged: dict[str, tuple[int, int]] | None = None) -> list[str]:
+    """Copy the files under the folder ``local`` into the area ``name`` of the store, except
+    those still as :func:`pull` left them (``unchanged``): pushing those back could overwrite
+    what another task wrote to the store meanwhile.
+
+    Each file is uploaded under a temporary name and then renamed, so that a reader of the
+    store (another task pulling the area) never copies a half-written file.
+    """
+    unchanged = unchanged or {}
     target = area(name)
     pushed = []
     if not local.exists():
         return pushed
     for path in sorted(p for p in local.rglob("*") if p.is_file()):
         relative = path.relative_to(local).as_posix()
+        if unchanged.get(relative) == _stamp(path):
+            continue
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "rb") as source, destination.open("wb") as out:
-            shutil.copyfileobj(source, out)
+        uploading = destination.parent / f".{destination.name}.{uuid.uuid4().hex}{_UPLOADING}"
+        try:
+            with open(path, "rb") as source, uploading.open("wb") as out:
+                shutil.copyfileobj(source, out)
+            uploading.fs.mv(uploading.path, destination.path)
+        finally:
+            if uploading.exists():
+                uploading.unlink()
         pushed.append(relative)
     return pushed
 
@@ -130,9 +159,10 @@ def staged(pull_areas: tuple[str, ...] = (), consume: str | None = None) -> Iter
 
     ``pull_areas`` are copied in first; ``consume``: an area whose pulled files the body
     removes once it has decided them (a landing area): those are then removed from the
-    store too. Afterwards the archive, the quarantine, the reports, the outbox and the Data Docs are
-    pushed to the store, even when the body failed half-way (what it committed stays
-    committed), and the local folder is deleted.
+    store too. Afterwards the files the body wrote in the archive, the quarantine, the
+    reports and the outbox are pushed to the store (not the pulled ones it left alone), even
+    when the body failed half-way (what it committed stays committed), and the local folder
+    is deleted.
     """
     if storage_url() is None:
         yield paths().var
@@ -160,7 +190,7 @@ def staged(pull_areas: tuple[str, ...] = (), consume: str | None = None) -> Iter
                 else:
                     os.environ[name] = value
             for name in ("archive", "quarantine", "reports", "outbox"):
-                push(local / name, name)
+                push(local / name, name, unchanged=pulled.get(name))
             if consume:
                 for relative in pulled.get(consume, []):
                     if not (local / consume / relative).exists():

@@ -9,9 +9,11 @@ Jinja template ``templates/headline_figures.html.j2``).
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from programme_monitoring.atomic_files import write_atomically
 from programme_monitoring.publishing.html import render
 from programme_monitoring.publishing.labels import YEAR_COLUMN, figure_labels, headline_labels
 from programme_monitoring.settings import paths
@@ -50,11 +52,12 @@ def write_headline_report(output_dir: Path | None = None) -> HeadlineReport:
     output_dir = output_dir or paths().reports
     output_dir.mkdir(parents=True, exist_ok=True)
     rows = read_headline_figures()
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=list(headline_labels("en")))
+    writer.writeheader()
+    writer.writerows(rows)
     csv_path = output_dir / "headline_figures.csv"
-    with csv_path.open("w", newline="", encoding="utf-8") as stream:
-        writer = csv.DictWriter(stream, fieldnames=list(headline_labels("en")))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_atomically(csv_path, table.getvalue())  # a reader polling reports/ never sees half a file
     html_path = output_dir / "headline_figures.html"
-    html_path.write_text(headline_html(rows), encoding="utf-8")
+    write_atomically(html_path, headline_html(rows))
     return HeadlineReport(rows, csv_path, html_path)

@@ -26,6 +26,7 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+from programme_monitoring.atomic_files import replacing
 from programme_monitoring.reference import reporting_deadlines
 from programme_monitoring.settings import paths
 from programme_monitoring.warehouse.connection import connect
@@ -138,7 +139,7 @@ def reconciliation_rows(rows: list[dict], units: dict[str, str]) -> list[list]:
 
 def write_sdmx_csv(path: Path, dataflow: str, records: list[list]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as stream:
+    with replacing(path) as temporary, temporary.open("w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(header(dataflow))
         writer.writerows(records)

@@ -70,7 +70,8 @@ def test_a_bad_storage_url_is_refused_naming_the_variable(monkeypatch, url):
 
 
 def test_answers_to_senders_written_in_a_staged_task_reach_the_store_s_outbox(store):
-    from programme_monitoring.intake.receipts import outbox_for, write_atomically
+    from programme_monitoring.atomic_files import write_atomically
+    from programme_monitoring.intake.receipts import outbox_for
 
     (store / "outbox" / "kz").mkdir(parents=True)
     (store / "outbox" / "kz" / "old.txt").write_text("an earlier receipt")
@@ -81,3 +82,45 @@ def test_answers_to_senders_written_in_a_staged_task_reach_the_store_s_outbox(st
     assert (store / "outbox" / "kz" / "new.txt").read_text() == "a receipt"
     assert (store / "outbox" / "kz" / "old.txt").read_text() == "an earlier receipt"
     assert sorted(p.name for p in (store / "outbox").iterdir()) == ["kz"]
+
+
+def test_a_pulled_file_the_task_left_alone_does_not_overwrite_a_newer_one_in_the_store(store):
+    # The Council report task pulls reports/ (for the previous edition) while the publishing
+    # task of the same marts rewrites headline_figures.csv there: pushing the pulled copy
+    # back would undo that write (or, caught half-way, leave the store an empty file).
+    (store / "reports").mkdir()
+    (store / "reports" / "headline_figures.csv").write_text("old figures")
+    with storage.staged(pull_areas=("reports",)) as local:
+        (store / "reports" / "headline_figures.csv").write_text("new figures")  # the other task
+        (local / "reports" / "council_report_2015").mkdir()
+        (local / "reports" / "council_report_2015" / "edition.json").write_text("{}")
+    assert (store / "reports" / "headline_figures.csv").read_text() == "new figures"
+    assert (store / "reports" / "council_report_2015" / "edition.json").read_text() == "{}"
+
+
+def test_a_pulled_file_the_task_rewrote_is_pushed(store):
+    (store / "outbox" / "kz").mkdir(parents=True)
+    (store / "outbox" / "kz" / "reminder.txt").write_text("first")
+    with storage.staged(pull_areas=("outbox",)) as local:
+        (local / "outbox" / "kz" / "reminder.txt").write_text("second, longer")
+    assert (store / "outbox" / "kz" / "reminder.txt").read_text() == "second, longer"
+
+
+def test_a_push_replaces_a_file_in_the_store_in_one_step(store, tmp_path):
+    (store / "reports").mkdir()
+    (store / "reports" / "headline_figures.csv").write_text("old figures")
+    local = tmp_path / "reports"
+    local.mkdir()
+    (local / "headline_figures.csv").write_text("new figures")
+    with open(store / "reports" / "headline_figures.csv") as reader:  # a reader that opened it before
+        assert storage.push(local, "reports") == ["headline_figures.csv"]
+        assert reader.read() == "old figures", "the push wrote into the file a reader had open"
+    assert (store / "reports" / "headline_figures.csv").read_text() == "new figures"
+    assert sorted(p.name for p in (store / "reports").iterdir()) == ["headline_figures.csv"]
+
+
+def test_an_upload_still_under_way_is_not_pulled(store, tmp_path):
+    (store / "reports").mkdir()
+    (store / "reports" / "a.csv").write_text("a")
+    (store / "reports" / ".b.csv.0123.uploading").write_text("half of b")
+    assert storage.pull("reports", tmp_path / "copy").keys() == {"a.csv"}

@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from programme_monitoring.atomic_files import replacing
 from programme_monitoring.publishing.labels import column_labels
 from programme_monitoring.report_format.file_safety import needs_formula_escape
 
@@ -244,4 +245,5 @@ def write_annex(edition: Edition, target: Path) -> None:
     first.column_dimensions["B"].width = 100
     book.book.move_sheet(first, offset=-book.book.index(first))
     book.book.active = 0
-    book.book.save(target)
+    with replacing(target) as temporary:
+        book.book.save(temporary)

@@ -25,6 +25,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from programme_monitoring.atomic_files import write_atomically
 from programme_monitoring.publishing.council.annex import write_annex
 from programme_monitoring.publishing.council.queries import MartData, Section, read_marts
 from programme_monitoring.publishing.council.render import (
@@ -167,7 +168,7 @@ def _previous_edition(output_dir: Path) -> dict:
     history = output_dir / "editions"
     history.mkdir(exist_ok=True)
     stamp = (previous.get("generated_at") or "unknown").replace(":", "").replace("+", "_")
-    (history / f"edition_{stamp}.json").write_text(text, encoding="utf-8")
+    write_atomically(history / f"edition_{stamp}.json", text)
     return previous
 
 
@@ -226,14 +227,16 @@ def write_council_report(
     for lang in languages:
         html = render_html(build_context(edition, lang))
         edition.files[f"{lang}.html"] = output_dir / f"{lang}.html"
-        edition.files[f"{lang}.html"].write_text(html, encoding="utf-8")
+        write_atomically(edition.files[f"{lang}.html"], html)
         edition.files[f"{lang}.pdf"] = output_dir / f"{lang}.pdf"
         write_pdf(html, edition.files[f"{lang}.pdf"])
     edition.files["annex.xlsx"] = output_dir / "annex.xlsx"
     write_annex(edition, edition.files["annex.xlsx"])
     edition.files["edition.json"] = output_dir / "edition.json"
-    edition.files["edition.json"].write_text(
-        json.dumps(_edition_record(edition, languages), ensure_ascii=False, indent=1), encoding="utf-8"
+    # written last: a reader that finds the new edition.json finds the files it describes
+    write_atomically(
+        edition.files["edition.json"],
+        json.dumps(_edition_record(edition, languages), ensure_ascii=False, indent=1),
     )
     if publish:
         from programme_monitoring.warehouse.approvals import lock_year

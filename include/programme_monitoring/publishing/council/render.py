@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from babel import Locale
 
+from programme_monitoring.atomic_files import replacing
 from programme_monitoring.publishing import formatting
 from programme_monitoring.publishing.council.approval import after_lock, approval
 from programme_monitoring.publishing.council.charts import chart_series, chart_states, report_years
@@ -416,4 +417,5 @@ def render_html(context: dict) -> str:
 def write_pdf(html: str, target: Path) -> None:
     import weasyprint
 
-    weasyprint.HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf(target)
+    with replacing(target) as temporary:
+        weasyprint.HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf(temporary)

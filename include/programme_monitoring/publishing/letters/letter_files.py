@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from programme_monitoring.atomic_files import write_atomically
 from programme_monitoring.intake.receipts import sender_for
 from programme_monitoring.publishing import formatting
 from programme_monitoring.publishing.council.render import breakdown, finding_text, programme_short
@@ -120,16 +121,10 @@ def write_letter(letter: Letter, folder: Path) -> dict[str, Path]:
     """The letter's XLSX and PDF in ``folder`` (the sender's outbox), unless already there."""
     files = {"xlsx": folder / f"{letter.number}.xlsx", "pdf": folder / f"{letter.number}.pdf"}
     if not files["xlsx"].exists():
-        _write_bytes(files["xlsx"], xlsx_bytes(letter))
+        write_atomically(files["xlsx"], xlsx_bytes(letter))
     if not files["pdf"].exists():
-        _write_bytes(files["pdf"], pdf_bytes(letter))
+        write_atomically(files["pdf"], pdf_bytes(letter))
     return files
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
 
 
 # -- XLSX ---------------------------------------------------------------------------

@@ -17,7 +17,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from programme_monitoring.intake.receipts import outbox_for, write_atomically
+from programme_monitoring.atomic_files import write_atomically
+from programme_monitoring.intake.receipts import outbox_for
 from programme_monitoring.publishing import formatting
 from programme_monitoring.publishing.council.text import PROGRAMME_SHORT
 from programme_monitoring.reference import senders
