@@ -197,12 +197,15 @@ def test_reminders_go_for_reports_due_soon_and_missing_once(marts):
     assert send_reminders(days=30, today=today) == []  # once per report and deadline
 
 
-def test_no_letters_and_no_failure_before_the_marts_are_built(warehouse_url, monkeypatch, tmp_path):
+def test_no_letters_and_no_failure_before_the_marts_are_built(own_warehouse, monkeypatch, tmp_path):
     """A new deployment's first daily run comes before its first transform: nothing to ask yet."""
     from programme_monitoring.publishing.letters.queries import issue_query_letters
     from programme_monitoring.publishing.letters.reminders import send_reminders
     from programme_monitoring.warehouse.schema import init
 
+    # The module's own server: the session's, first started here under this module's
+    # VAR_DIR, would be lost to the later tests when the module restores the environment.
+    warehouse_url, _ = own_warehouse
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         conn.execute("drop database if exists letters_no_marts with (force)")
         conn.execute("create database letters_no_marts")
