@@ -2,7 +2,9 @@ with
 
 indicator_values as (
 
+    -- After new reports only, the rows of the reports not published yet (macros/publish_by_report.sql).
     select * from {{ ref('int_indicator_values_accepted') }}
+    where {{ reports_to_publish_condition('report_id', ref('int_indicator_values_accepted')) }}
 
 ),
 

@@ -10,7 +10,7 @@ with
 
 indicator_values as (
 
-    select * from {{ ref('fct_indicator_values') }}
+    select * from {{ ref('int_indicator_values_accepted') }}
 
 ),
 

@@ -61,13 +61,14 @@ def dbt_environment() -> dict[str, str]:
     return env
 
 
-def run_dbt(*args: str, target_path: Path | None = None) -> str:
-    """Run one dbt command in the project; return its output, raise DbtError with it on failure."""
+def run_dbt(*args: str, target_path: Path | None = None, env: dict[str, str] | None = None) -> str:
+    """Run one dbt command in the project; return its output, raise DbtError with it on failure.
+    ``env``: variables set for dbt only (on top of ``dbt_environment()``)."""
     arguments = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     if target_path is not None:
         arguments += ["--target-path", str(target_path)]
     log.info("running dbt %s", " ".join(args[:1]))
-    environment = dbt_environment()
+    environment = {**dbt_environment(), **(env or {})}
     if hasattr(os, "fork"):
         returncode, output = _run_forked(arguments, environment, target_path or DBT_PROJECT_DIR / "target")
     else:

@@ -1,6 +1,6 @@
 """The register of every finding ever published, kept in step with the marts.
 
-``sync_register(conn)`` runs in the transaction that publishes the marts (transform.
+``sync_register(conn)`` runs in the transaction that publishes the marts (publish.
 ``publish_tables``). For each ``finding_id`` of ``marts.rpt_validation_findings`` it records
 the first and last time it was seen and the report version it was last found in
 (``audit.findings``, migration 0008), so a finding that leaves the marts keeps its identity

@@ -19,19 +19,11 @@ rebuilds only what changed:
    builds the selected marts aside in ``marts_build`` (a rebuilt mart reads, and its foreign
    keys reference, the published marts not rebuilt: ``macros/ref.sql``,
    ``macros/create_table_as.sql``) and runs every blocking data test there;
-3. only when all of that passed, one transaction drops each rebuilt mart from ``marts``
-   and moves its new table in (``ALTER TABLE ... SET SCHEMA``: a set of renames in one
-   transaction is as atomic as a schema swap), re-creates the views of other schemas that
-   read them (PostgreSQL binds a view to the table, not its name), re-applies the access
-   grants and row-level security, and records the new fingerprint.
+3. only when all of that passed, one transaction moves the rebuilt marts into ``marts``
+   (``publish``: renames, and after new reports the fact table's new reports added in
+   place) and records the new fingerprint.
 
-A failing model or test leaves ``marts`` exactly as it was, readable throughout. The
-renames need a moment's exclusive lock on each replaced table: a BI session that keeps a
-transaction open on a mart would make them wait, and every new query on that mart would
-queue behind the waiting rename. So the publishing transaction waits at most
-``lock_timeout`` for each lock, rolls back (letting the queued readers through) and
-tries again after a growing pause; after the last attempt it fails with a message that
-says so (``PublishError``), the previous marts still whole.
+A failing model or test leaves ``marts`` exactly as it was, readable throughout.
 
 History builds (``as_of``) are built whole into their own schemas, swapped in as a schema.
 """
@@ -41,22 +33,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
 from programme_monitoring.settings import DBT_PROJECT_DIR
-from programme_monitoring.warehouse.access import apply_access_policies
 from programme_monitoring.warehouse.connection import warehouse_url
 from programme_monitoring.warehouse.dbt_process import DbtError, run_dbt
-from programme_monitoring.warehouse.findings_register import sync_register
+from programme_monitoring.warehouse.publish import BUILD_SCHEMA, MARTS_SCHEMA, publish_marts, publish_tables
 
 log = logging.getLogger(__name__)
 
-MARTS_SCHEMA = "marts"
-BUILD_SCHEMA = "marts_build"
 # Models downstream of these sources are rebuilt when the reports (or their review) change,
 # or when the URS extracts change.
 REPORT_SOURCES = (
@@ -70,17 +58,9 @@ REPORT_SOURCES = (
 URS_SOURCES = ("source:raw.urs_events+", "source:audit.urs_extract_ledger+")
 # dbt's unit tests check model code against fixed rows, not the data: the test suite runs them.
 PRODUCTION_EXCLUDE = ("resource_type:unit_test",)
-# How long the publishing transaction waits for each table lock, and how often it tries.
-LOCK_TIMEOUT_SECONDS = 2.0
-PUBLISH_ATTEMPTS = 8
-FIRST_PAUSE_SECONDS = 0.5
-MAX_PAUSE_SECONDS = 15.0
 CODE_FOLDERS = ("models", "macros", "seeds", "tests")
+PUBLISH_BY_REPORT_VARIABLE = "PM_PUBLISH_BY_REPORT"
 NOTHING_CHANGED = "nothing changed since the last publication: nothing built"
-
-
-class PublishError(RuntimeError):
-    """The marts could not be published (readers kept them locked through every attempt)."""
 
 
 AS_OF_SUFFIX = "_as_of"
@@ -160,8 +140,14 @@ def build_warehouse(
     args = ["build", "--vars", json.dumps(values), "--exclude", *exclude]
     args += ["--select", *selection, "--indirect-selection", "empty"] if selection else []
     args += ["--full-refresh"] if full_refresh else []
+    # After new data only, the marts published by report get only the new reports' rows
+    # (macros/publish_by_report.sql; an environment variable, as other --vars would make
+    # dbt parse the whole project again).
+    by_report = bool(selection)
     try:
-        output = run_dbt(*args, target_path=target_path)
+        output = run_dbt(
+            *args, target_path=target_path, env={PUBLISH_BY_REPORT_VARIABLE: "1"} if by_report else None
+        )
     except DbtError:
         if state is not None:
             # The incremental intermediate tables may already hold the new rows: the next
@@ -171,7 +157,9 @@ def build_warehouse(
     if aside:
         publish_marts(build_schema, build_schema.removesuffix("_build"), as_of=as_of)
     else:
-        publish_tables(build_schema, MARTS_SCHEMA, state=state, replace_all=selection is None)
+        publish_tables(
+            build_schema, MARTS_SCHEMA, state=state, replace_all=selection is None, by_report=by_report
+        )
     return output
 
 
@@ -247,220 +235,6 @@ def changed_selection(conn: psycopg.Connection, state: dict[str, str]) -> list[s
     if published.get("urs") != state["urs"]:
         selection += URS_SOURCES
     return selection  # only what is downstream: the marts not rebuilt are read where published
-
-
-def _dependent_views(
-    conn: psycopg.Connection, schema: str, tables: list[str] | None = None
-) -> list[tuple[str, str, str]]:
-    """Views that read ``schema`` (or only these ``tables`` of it), directly or through other
-    views, in creation order; views inside ``schema`` itself only when ``tables`` is given.
-
-    Returns (schema, name, definition, options, [(grantee, privilege)], depth), the definition
-    written against the schema's name (captured before the swap).
-    """
-    return conn.execute(
-        """
-        with recursive dependents (oid, depth) as (
-            select distinct rewrite.ev_class, 1
-            from pg_depend as dep
-            join pg_rewrite as rewrite on rewrite.oid = dep.objid
-            join pg_class as source on source.oid = dep.refobjid
-            join pg_namespace as source_ns on source_ns.oid = source.relnamespace
-            where source_ns.nspname = %(schema)s and dep.classid = 'pg_rewrite'::regclass
-                and (%(tables)s::text[] is null or source.relname = any(%(tables)s::text[]))
-            union
-            select rewrite.ev_class, dependents.depth + 1
-            from dependents
-            join pg_depend as dep on dep.refobjid = dependents.oid and dep.classid = 'pg_rewrite'::regclass
-            join pg_rewrite as rewrite on rewrite.oid = dep.objid
-            where rewrite.ev_class <> dependents.oid and dependents.depth < 50
-        )
-        select
-            ns.nspname, view.relname, pg_get_viewdef(view.oid), view.reloptions,
-            (
-                select array_agg(array[grantee.rolname, acl.privilege_type])
-                from aclexplode(view.relacl) as acl
-                join pg_roles as grantee on grantee.oid = acl.grantee
-                where acl.grantee <> view.relowner
-            ),
-            deepest.depth
-        from (select oid, max(depth) as depth from dependents group by oid) as deepest
-        join pg_class as view on view.oid = deepest.oid
-        join pg_namespace as ns on ns.oid = view.relnamespace
-        where (ns.nspname <> %(schema)s or %(tables)s::text[] is not null) and view.relkind = 'v'
-            and not (ns.nspname = %(schema)s and view.relname = any(coalesce(%(tables)s::text[], '{}')))
-        order by deepest.depth, view.oid
-        """,
-        {"schema": schema, "tables": tables},
-    ).fetchall()
-
-
-def _recreate_views(conn: psycopg.Connection, views: list[tuple]) -> None:
-    for view_schema, view_name, definition, options, grants, _depth in views:
-        view = sql.Identifier(view_schema, view_name)
-        with_options = sql.SQL(" with ({})".format(", ".join(options))) if options else sql.SQL("")
-        conn.execute(
-            sql.SQL("create or replace view {}{} as ").format(view, with_options)
-            + sql.SQL(definition.rstrip().rstrip(";"))
-        )
-        for grantee, privilege in grants or []:
-            conn.execute(
-                sql.SQL("grant {} on {} to {}").format(sql.SQL(privilege), view, sql.Identifier(grantee))
-            )
-
-
-def _relations(conn: psycopg.Connection, schema: str) -> list[tuple[str, str]]:
-    """(name, kind) of the tables and views of a schema: kind 'table' or 'view'."""
-    return conn.execute(
-        """select c.relname, case when c.relkind = 'v' then 'view' else 'table' end
-           from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
-           where n.nspname = %s and c.relkind in ('r', 'p', 'v', 'm') order by c.relname""",
-        (schema,),
-    ).fetchall()
-
-
-def _refuse_dangling_keys(conn: psycopg.Connection, schema: str, gone: list[str]) -> None:
-    """DROP ... CASCADE of a replaced mart would silently drop the keys of kept marts that
-    reference it: dbt rebuilds what references a rebuilt mart; this names it if that breaks."""
-    dangling = conn.execute(
-        """select con.conrelid::regclass::text, con.conname from pg_constraint as con
-           join pg_class as referenced on referenced.oid = con.confrelid
-           join pg_class as referencing on referencing.oid = con.conrelid
-           where con.contype = 'f' and referenced.relnamespace = %(schema)s::regnamespace
-               and referencing.relnamespace = %(schema)s::regnamespace
-               and referenced.relname = any(%(gone)s) and not referencing.relname = any(%(gone)s)""",
-        {"schema": schema, "gone": gone},
-    ).fetchall()
-    if dangling:
-        raise RuntimeError(f"kept marts reference rebuilt ones (their keys would be dropped): {dangling}")
-
-
-def _move_tables(conn: psycopg.Connection, build_schema: str, schema: str, replace_all: bool) -> list[str]:
-    """In ``conn``'s transaction: every relation of ``build_schema`` replaces its namesake in
-    ``schema`` (``replace_all``: relations of ``schema`` not rebuilt are dropped too)."""
-    conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-    built = _relations(conn, build_schema)
-    names = [name for name, _kind in built]
-    published = dict(_relations(conn, schema))
-    gone = [name for name in published if replace_all or name in names]
-    _refuse_dangling_keys(conn, schema, gone)
-    views = _dependent_views(conn, schema, gone) if gone else []
-    for name in gone:
-        conn.execute(
-            sql.SQL("drop {} if exists {} cascade").format(
-                sql.SQL(published[name]), sql.Identifier(schema, name)
-            )
-        )
-    for name, kind in built:
-        conn.execute(
-            sql.SQL("alter {} {} set schema {}").format(
-                sql.SQL(kind), sql.Identifier(build_schema, name), sql.Identifier(schema)
-            )
-        )
-    conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(build_schema)))
-    _recreate_views(conn, views)
-    return names
-
-
-def publish_tables(
-    build_schema: str = BUILD_SCHEMA,
-    schema: str = MARTS_SCHEMA,
-    *,
-    state: dict[str, str] | None = None,
-    replace_all: bool = False,
-    url: str | None = None,
-    lock_timeout: float = LOCK_TIMEOUT_SECONDS,
-    attempts: int = PUBLISH_ATTEMPTS,
-    first_pause: float = FIRST_PAUSE_SECONDS,
-) -> list[str]:
-    """Move the marts rebuilt in ``build_schema`` into ``schema`` in one transaction; return their names.
-
-    Views elsewhere that read a replaced mart are re-created, access grants and row-level
-    security re-applied, and ``state`` (what the marts were built from) recorded as the
-    schema's COMMENT, all in the same transaction. Each lock is waited for at most
-    ``lock_timeout`` seconds; then the transaction rolls back and is tried again after a
-    pause that doubles each time, ``attempts`` times in all, before ``PublishError``.
-    """
-    pause = first_pause
-    for attempt in range(1, attempts + 1):
-        try:
-            with psycopg.connect(url or warehouse_url()) as conn, conn.transaction():
-                conn.execute(
-                    "select set_config('lock_timeout', %s, true)", (f"{round(lock_timeout * 1000)}ms",)
-                )
-                moved = _move_tables(conn, build_schema, schema, replace_all)
-                # Fresh tables carry no grants, row-level security or policies: re-apply them in
-                # the same transaction, so no reader ever sees the new marts without them.
-                apply_access_policies(conn, marts_schema=schema, rls_tables=None if replace_all else moved)
-                if schema == MARTS_SCHEMA:  # every finding published keeps its identity and history
-                    sync_register(conn)
-                if state is not None:
-                    comment = json.dumps(
-                        {
-                            "built_from": state,
-                            "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                        }
-                    )
-                    conn.execute(
-                        sql.SQL("comment on schema {} is {}").format(
-                            sql.Identifier(schema), sql.Literal(comment)
-                        )
-                    )
-        except psycopg.errors.LockNotAvailable as error:
-            if attempt == attempts:
-                raise PublishError(
-                    f"the marts were not published: after {attempts} attempts, each waiting up to "
-                    f"{lock_timeout:g} s for its locks, readers still held {schema} tables in open "
-                    f"transactions; the previous marts stay published and the new ones wait in "
-                    f"{build_schema} until the next build. "
-                    f"Витрины не опубликованы: после {attempts} попыток (каждая ждала блокировок до "
-                    f"{lock_timeout:g} с) читатели всё ещё держали таблицы витрин в открытых "
-                    f"транзакциях; прежние витрины остаются опубликованными. ({error.diag.message_primary})"
-                ) from error
-            log.warning(
-                "publishing %s: a reader holds a lock (attempt %d of %d), trying again in %.1f s",
-                schema, attempt, attempts, pause,
-            )  # fmt: skip
-            time.sleep(pause)
-            pause = min(pause * 2, MAX_PAUSE_SECONDS)
-            continue
-        log.info("published %d tables into %s", len(moved), schema)
-        return moved
-    raise AssertionError("unreachable")
-
-
-def publish_marts(
-    build_schema: str = BUILD_SCHEMA, schema: str = MARTS_SCHEMA, as_of: str | None = None
-) -> None:
-    """Swap ``marts_build`` in for ``marts`` in one transaction (readers never see a gap); a
-    history build's moment (``as_of``) is recorded as the schema's COMMENT."""
-    previous_schema = schema + "_previous"
-    with psycopg.connect(warehouse_url()) as conn, conn.transaction():
-        exists = conn.execute("select count(*) from pg_namespace where nspname = %s", (schema,)).fetchone()[0]
-        views = _dependent_views(conn, schema) if exists else []
-        if exists:
-            conn.execute(
-                sql.SQL("alter schema {} rename to {}").format(
-                    sql.Identifier(schema), sql.Identifier(previous_schema)
-                )
-            )
-        conn.execute(
-            sql.SQL("alter schema {} rename to {}").format(
-                sql.Identifier(build_schema), sql.Identifier(schema)
-            )
-        )
-        if exists:
-            conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(previous_schema)))
-        _recreate_views(conn, views)
-        # Fresh tables carry no grants, row-level security or policies: re-apply them in
-        # the same transaction, so no reader ever sees the new marts without them.
-        apply_access_policies(conn, marts_schema=schema)
-        if as_of:
-            comment = json.dumps({"as_of": as_of})
-            conn.execute(
-                sql.SQL("comment on schema {} is {}").format(sql.Identifier(schema), sql.Literal(comment))
-            )
-    log.info("published %s (%d dependent views kept)", schema, len(views))
 
 
 def generate_docs(target_path: Path | None = None) -> Path:

@@ -103,6 +103,11 @@ def _kz_thb_2014(url: str) -> int:
         ).fetchone()[0]
 
 
+def _fact_table(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute("select 'marts.fct_indicator_values'::regclass::oid::bigint").fetchone()[0]
+
+
 def test_the_warehouse_user_is_neither_superuser_nor_creates_roles(stack):
     with psycopg.connect(stack.warehouse_url) as conn:
         super_, createrole = conn.execute(
@@ -118,6 +123,7 @@ def test_a_dropped_correction_reaches_the_marts_and_the_published_reports(stack)
     from programme_monitoring.report_format.writer import write_report
 
     before = _kz_thb_2014(stack.warehouse_url)
+    fact = _fact_table(stack.warehouse_url)
     headline = stack.var / "reports" / "headline_figures.csv"
     headline_written = headline.stat().st_mtime
     report = stack.kz_thb_2014
@@ -142,6 +148,8 @@ def test_a_dropped_correction_reaches_the_marts_and_the_published_reports(stack)
     assert "dbt.cli.main was preloaded by the worker" in transform_log
 
     assert _kz_thb_2014(stack.warehouse_url) == before + 7
+    # Added to the published fact table by a user its row-level security binds, not replaced.
+    assert _fact_table(stack.warehouse_url) == fact
     reports = stack.var / "reports"
     assert headline.stat().st_mtime > headline_written
     assert runs[PUBLISH_DAG]["state"] == "success"

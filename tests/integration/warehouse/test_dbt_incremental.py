@@ -1,9 +1,10 @@
 """Incremental intermediate tables: one new report version or URS extract costs its own rows.
 
 ``int_indicator_values_accepted`` (keyed by report) and ``int_urs_indicators_monthly``
-(keyed by month) are incremental; the marts are still built whole, aside, from them and
-swapped in. On a fresh embedded PostgreSQL with the fixture rows of test_dbt_project and
-a small URS feed, each test checks (1) from dbt's run_results.json that a build wrote only
+(keyed by month) are incremental; the marts are built aside from them and swapped in,
+except the fact table, to which the new reports' rows are added (publish.PUBLISHED_BY_REPORT).
+On a fresh embedded PostgreSQL with the fixture rows of test_dbt_project and a small URS
+feed, each test checks (1) from dbt's run_results.json that a build wrote only
 the rows of what changed, and (2) that the tables then hold exactly what a full refresh
 gives (md5 of every row of the intermediate tables and of every mart).
 """
@@ -11,6 +12,7 @@ gives (md5 of every row of the intermediate tables and of every mart).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import psycopg
@@ -138,6 +140,14 @@ def rows_written(target: Path, model: str) -> int:
     raise AssertionError(f"{model} did not run")
 
 
+def reports_built(target: Path, mart: str) -> str | None:
+    """The report ids a mart published by report was built with in the last run (the
+    literal list in its compiled SQL), None when it was built whole."""
+    compiled = (target / "run" / "programme_monitoring" / "models" / "marts" / f"{mart}.sql").read_text()
+    found = re.search(r"where report_id in (\([^)]*\))", compiled)
+    return found.group(1) if found else None
+
+
 def count(url: str, query: str, *params) -> int:
     with psycopg.connect(url) as conn:
         return conn.execute(query, params).fetchone()[0]
@@ -155,8 +165,14 @@ def test_one_new_report_version_writes_only_its_rows(warehouse):
 
     new_rows = load_report_version(url, "kz-thb-2014-v2", "kz-thb-2014-v1", thb01=310)
     dimension = count(url, "select 'marts.dim_member_state'::regclass::oid")
+    fact = count(url, "select 'marts.fct_indicator_values'::regclass::oid")
     build_warehouse(target_path=target)
     assert rows_written(target, "int_indicator_values_accepted") == new_rows < total
+    # The fact table is published by report: only the new version's rows were built, and
+    # they went into the published table (the same table, the superseded rows deleted).
+    assert reports_built(target, "fct_indicator_values") == "('kz-thb-2014-v2')"
+    assert count(url, "select 'marts.fct_indicator_values'::regclass::oid") == fact
+    assert count(url, "select count(*) from marts.fct_indicator_values") == total
     # Marts upstream of the reports are not rebuilt: the rebuilt fact references the
     # published dimension, which stays the same table.
     ran = {r["unique_id"] for r in json.loads((target / "run_results.json").read_text())["results"]}
@@ -183,12 +199,14 @@ def test_one_new_report_version_writes_only_its_rows(warehouse):
 
     build_warehouse(target_path=target, full_refresh=True)
     assert rows_written(target, "int_indicator_values_accepted") == total
+    assert reports_built(target, "fct_indicator_values") is None
     assert fingerprints(url) == incremental
 
     # Withdrawn again (the previous version counts): its rows leave, v1's come back.
     withdraw_report_version(url, "kz-thb-2014-v2")
     build_warehouse(target_path=target)
     assert rows_written(target, "int_indicator_values_accepted") == new_rows
+    assert reports_built(target, "fct_indicator_values") == "('kz-thb-2014-v1')"
     incremental = fingerprints(url)
     assert (
         cli.main(["transform", "--full-refresh", "--target-path", str(target)]) == 0

@@ -421,7 +421,7 @@ def test_comments_and_keys_travel_with_the_published_marts(
     built_warehouse, own_warehouse, run_dbt_in_process
 ):
     """The transform builds the marts aside (marts_build) and publishes them: the catalogue goes along."""
-    from programme_monitoring.warehouse.transform import BUILD_SCHEMA, publish_marts
+    from programme_monitoring.warehouse.publish import BUILD_SCHEMA, publish_marts
 
     url, _ = built_warehouse
     result = run_dbt_in_process(
@@ -451,7 +451,7 @@ def test_a_row_breaking_a_marts_rule_fails_its_build_aside(built_warehouse, run_
     breaking one (a negative count) fails the model while dbt inserts it into the table built
     aside, so the transform never publishes it and the published mart stays as it was. (Every
     mart is built, as the transform builds them: the foreign keys need their dimensions beside.)"""
-    from programme_monitoring.warehouse.transform import BUILD_SCHEMA, MARTS_SCHEMA
+    from programme_monitoring.warehouse.publish import BUILD_SCHEMA, MARTS_SCHEMA
 
     url, _ = built_warehouse
     published = _rows(url, "select count(*), sum(value) from marts.fct_indicator_values")

@@ -21,7 +21,7 @@ import uuid
 
 import psycopg
 import pytest
-from programme_monitoring.warehouse import transform
+from programme_monitoring.warehouse import publish
 from psycopg import sql
 
 # A reader arriving while the publisher waits would wait this long at most (its own
@@ -43,7 +43,7 @@ def marts(warehouse_url):
         conn.execute("insert into marts_build.fct_figures values ('KZ', 'old')")
         conn.execute("create table marts_build.fct_kept (state_code text, figure text)")
         conn.execute("insert into marts_build.fct_kept values ('KZ', 'kept')")
-    transform.publish_tables(url=url)
+    publish.publish_tables(url=url)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("create schema bi")
         conn.execute("create view bi.figures as select figure from marts.fct_figures")
@@ -69,19 +69,19 @@ def _reader(url: str) -> psycopg.Connection:
 
 
 def test_publishing_waits_out_an_open_reader_without_blocking_others(marts, caplog):
-    caplog.set_level(logging.WARNING, logger=transform.__name__)
+    caplog.set_level(logging.WARNING, logger=publish.__name__)
     lingering = _reader(marts)
     outcome: dict = {}
 
-    def publish() -> None:
+    def publish_in_background() -> None:
         try:
-            outcome["moved"] = transform.publish_tables(
+            outcome["moved"] = publish.publish_tables(
                 url=marts, lock_timeout=0.2, attempts=60, first_pause=0.05
             )
         except Exception as error:  # reported below
             outcome["error"] = error
 
-    publisher = threading.Thread(target=publish)
+    publisher = threading.Thread(target=publish_in_background)
     publisher.start()
     try:
         for _ in range(400):  # until the publisher has been refused its lock at least twice
@@ -112,15 +112,15 @@ def test_publishing_waits_out_an_open_reader_without_blocking_others(marts, capl
 def test_publishing_gives_up_with_a_clear_message_and_the_old_marts_stay(marts):
     lingering = _reader(marts)
     try:
-        with pytest.raises(transform.PublishError, match="not published.*Витрины не опубликованы"):
-            transform.publish_tables(url=marts, lock_timeout=0.1, attempts=3, first_pause=0.01)
+        with pytest.raises(publish.PublishError, match="not published.*Витрины не опубликованы"):
+            publish.publish_tables(url=marts, lock_timeout=0.1, attempts=3, first_pause=0.01)
     finally:
         lingering.close()
     assert _figure(marts) == "old"
     with psycopg.connect(marts) as conn:
         assert conn.execute("select figure from marts_build.fct_figures").fetchone() == ("new",)
     # The next attempt, with no reader left, publishes.
-    assert transform.publish_tables(url=marts) == ["fct_figures"]
+    assert publish.publish_tables(url=marts) == ["fct_figures"]
     assert _figure(marts) == "new"
 
 
@@ -130,7 +130,7 @@ def test_a_reader_of_a_mart_not_rebuilt_does_not_hold_up_publishing(marts):
     lingering = psycopg.connect(marts)
     try:
         assert lingering.execute("select figure from marts.fct_kept").fetchone() == ("kept",)
-        assert transform.publish_tables(url=marts, lock_timeout=0.2, attempts=1) == ["fct_figures"]
+        assert publish.publish_tables(url=marts, lock_timeout=0.2, attempts=1) == ["fct_figures"]
     finally:
         lingering.close()
     assert _figure(marts) == "new"
@@ -151,7 +151,7 @@ def test_a_kept_mart_that_references_a_rebuilt_one_stops_the_publication(marts):
             " foreign key (state_code) references marts.fct_figures (state_code)"
         )
     with pytest.raises(RuntimeError, match="fct_kept_state_code_fkey"):
-        transform.publish_tables(url=marts, attempts=1)
+        publish.publish_tables(url=marts, attempts=1)
     assert _figure(marts) == "old"
     with psycopg.connect(marts) as conn:
         (keys,) = conn.execute(
