@@ -21,7 +21,7 @@
 {%- endmacro %}
 
 {#- The filter of the mart's rows: `true` when it is built whole, else `column in (...)` with
-    the reports of ``source`` (indexed on report_id) that its published table does not hold. -#}
+    the reports of ``source`` that its published table does not hold. -#}
 {% macro reports_to_publish_condition(column, source) -%}
     {%- set published = published_by_report() -%}
     {%- if published is none -%}
@@ -31,9 +31,13 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Report ids in ``source`` (indexed on report_id) that ``published`` does not hold. -#}
+{#- Report ids in ``source`` that ``published`` does not hold, by one index probe per period
+    of each (audit.reports_by_period, warehouse migration 0011). -#}
 {% macro reports_to_add(published, source) -%}
-    {%- set counted = distinct_indexed_values(source, 'report_id') -%}
-    {%- set held = run_query('select distinct report_id from ' ~ published).columns[0].values() | list -%}
-    {{ return(counted | reject('in', held) | list) }}
+    {%- set query -%}
+        select report_id from audit.reports_by_period('{{ source.include(database=false) }}')
+        except
+        select report_id from audit.reports_by_period('{{ published.include(database=false) }}')
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}

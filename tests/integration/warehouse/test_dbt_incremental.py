@@ -271,3 +271,39 @@ def test_history_builds_move_back_and_forth_in_time(warehouse):
     incremental = fingerprints(url, "_as_of")
     build_warehouse(as_of="2015-03-15 00:00:00+00", target_path=target, full_refresh=True)
     assert fingerprints(url, "_as_of") == incremental
+
+
+def test_a_fact_table_that_drifted_from_its_source_is_not_published(warehouse):
+    """Publishing by report adds new reports to the published fact table: it refuses, and
+    keeps the previous marts, when that table holds a row its source does not (here a row
+    of a period that has its report, under another report id)."""
+    from programme_monitoring.warehouse.transform import build_warehouse
+
+    url, target = warehouse
+    build_warehouse(target_path=target)
+    value = """select value from marts.fct_indicator_values where state_code = 'KZ' and programme_code = 'THB'
+               and reporting_year = 2014 and indicator_code = 'THB01' and disaggregation = 'total'"""
+    published = count(url, value)
+    with psycopg.connect(url) as conn:  # a row no report of the warehouse gave (a hand edit)
+        conn.execute(
+            """insert into marts.fct_indicator_values
+               select state_code, programme_code, reporting_year, indicator_code, 'stray=' || source_row,
+                      'stray', source_row::text, value, is_reported, comment, 'not-a-report', source_file,
+                      source_sheet, source_row, report_version
+               from marts.fct_indicator_values where report_id = 'kz-thb-2014-v1' limit 1"""
+        )
+    load_report_version(url, "kz-thb-2014-v3", "kz-thb-2014-v1", thb01=333)
+    with pytest.raises(
+        RuntimeError, match="(rows its reports do not explain|would hold .* rows).*full rebuild"
+    ):
+        build_warehouse(target_path=target)
+    assert count(url, value) == published  # the previous marts stay, the stray row with them
+    assert count(url, "select count(*) from marts.fct_indicator_values where report_id = 'not-a-report'") == 1
+
+    with psycopg.connect(url) as conn:
+        conn.execute("delete from marts.fct_indicator_values where report_id = 'not-a-report'")
+    build_warehouse(target_path=target)
+    assert count(url, value) == 333
+    incremental = fingerprints(url)
+    build_warehouse(target_path=target, full_refresh=True)
+    assert fingerprints(url) == incremental

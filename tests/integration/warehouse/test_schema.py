@@ -223,6 +223,7 @@ FILES = [
     "0008_finding_reviews.sql",
     "0009_sender_letters.sql",
     "0010_approvals_and_period_locks.sql",
+    "0011_reports_by_period.sql",
 ]
 SHIPPED = schema.MIGRATIONS_DIR
 
