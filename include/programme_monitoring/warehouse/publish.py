@@ -180,7 +180,10 @@ def _add_reports(conn: psycopg.Connection, build_schema: str, schema: str, name:
             (build_schema, name),
         )
     )
-    rebuild = "run a full rebuild (transform --full-refresh)"
+    rebuild = (
+        "run a full rebuild (transform --full-refresh); the previous marts stay published. "
+        "Выполните полную пересборку (transform --full-refresh); прежние витрины остаются опубликованными."
+    )
     try:
         conn.execute(
             sql.SQL("insert into {} ({}) select {} from {}").format(
@@ -190,7 +193,8 @@ def _add_reports(conn: psycopg.Connection, build_schema: str, schema: str, name:
     except psycopg.errors.UniqueViolation as error:  # rolls the publication back: the previous marts stay
         raise RuntimeError(
             f"{schema}.{name} holds rows its reports do not explain, where the new reports' rows "
-            f"go ({error.diag.message_detail}): {rebuild}"
+            f"go ({error.diag.message_detail}) / {schema}.{name} содержит строки, не подтверждённые "
+            f"отчётами, на месте строк новых отчётов: {rebuild}"
         ) from error
     # Every row accounted for: a row the reports do not explain (a hand edit, a second report
     # for one period) would otherwise stay published until a full rebuild.
@@ -202,7 +206,8 @@ def _add_reports(conn: psycopg.Connection, build_schema: str, schema: str, name:
     if rows != expected:  # rolls the publication back: the previous marts stay
         raise RuntimeError(
             f"{schema}.{name} would hold {rows} rows after adding the new reports, but "
-            f"{source_schema}.{source} holds {expected}: {rebuild}"
+            f"{source_schema}.{source} holds {expected} / после добавления новых отчётов в "
+            f"{schema}.{name} было бы {rows} строк, а в {source_schema}.{source} их {expected}: {rebuild}"
         )
     conn.execute(sql.SQL("alter table {} force row level security").format(table))
 
