@@ -17,8 +17,10 @@ The deployment names this module (docker-compose.yml, ``dev.airflow_stack``):
   ``orchestration.celery_config.CELERY_CONFIG``, whose ``imports`` the Celery worker imports
   before it starts its pool.
 
-Everything here runs before a fork: it only imports. It opens no connection, starts no
-thread and reads no setting that a task could change.
+Everything here runs before a fork: it imports, and fills the caches dbt would otherwise
+fill in every transform (``dbt_process.warm_up``, reading the dbt project's saved parse state
+if a build left one). It opens no connection, starts no thread and reads no setting that a
+task could change.
 """
 
 from __future__ import annotations
@@ -37,3 +39,6 @@ import psycopg  # noqa: F401
 import programme_monitoring.intake.ingest  # noqa: F401
 import programme_monitoring.quality.validation  # noqa: F401
 import programme_monitoring.warehouse.transform  # noqa: F401
+from programme_monitoring.warehouse.dbt_process import warm_up
+
+warm_up()

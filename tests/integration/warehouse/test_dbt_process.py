@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -37,3 +40,62 @@ def test_a_failing_command_raises_with_what_dbt_said(own_warehouse):
     message = str(failure.value)
     assert message.startswith("dbt run-operation failed:")
     assert "no_such_macro" in message
+
+
+def test_the_log_file_holds_what_the_console_shows_unless_the_operator_asks_for_more(own_warehouse):
+    # At dbt's default ("debug") it wrote every statement and event of every node: a third
+    # of a small build's time. DBT_LOG_LEVEL_FILE (the operator's setting) still wins.
+    _, base = own_warehouse
+    for level, logs in ((None, base / "logs-info"), ("debug", base / "logs-debug")):
+        env = {"DBT_LOG_PATH": str(logs), **({"DBT_LOG_LEVEL_FILE": level} if level else {})}
+        run_dbt("build", "--select", "stg_audit__file_ledger", target_path=base / "target-process", env=env)
+        log = (logs / "dbt.log").read_text(encoding="utf-8")
+        assert "1 of 1 OK created sql view model staging.stg_audit__file_ledger" in log
+        statements = [line for line in log.splitlines() if "[debug]" in line]
+        assert bool(statements) == (level == "debug"), log[:2000]
+
+
+def test_the_caller_fills_once_the_caches_every_dbt_child_would_fill_again(own_warehouse, tmp_path):
+    # In a fresh interpreter: the test session's own process may be warm already.
+    _, base = own_warehouse
+    run_dbt("build", "--select", "stg_audit__file_ledger", target_path=base / "target-process")
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "partial_parse.msgpack").write_bytes(b"\x93not a manifest")
+    probe = """
+import inspect, json, sys
+from pathlib import Path
+from dbt.contracts.graph.nodes import ModelNode
+from dbt.contracts.project import Project
+from programme_monitoring.warehouse import dbt_process
+reader = ModelNode.__dict__["__mashumaro_from_dict__"]
+dbt_process.warm_up(Path(sys.argv[1]))
+print(json.dumps({
+    "warm": sorted(dbt_process._warm),
+    "schemas cached": Project.json_schema.cache_info().currsize,  # Project's, ProjectFlags'
+    "module map": "dbt.contracts.project" in inspect._filesbymodname,
+    "node reader generated": ModelNode.__dict__["__mashumaro_from_dict__"] is not reader,
+}))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[3] / "include")
+
+    def probe_with(target: Path) -> dict:
+        result = subprocess.run(
+            [sys.executable, "-c", probe, str(target)], capture_output=True, text=True, env=env, check=True
+        )
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert probe_with(base / "target-process") == {
+        "warm": ["parse state", "process"],
+        "schemas cached": 2,
+        "module map": True,
+        "node reader generated": True,
+    }
+    # A parse state dbt cannot read (another version, half-written) is left to the child.
+    assert probe_with(damaged) == {
+        "warm": ["process"],
+        "schemas cached": 2,
+        "module map": True,
+        "node reader generated": False,
+    }
