@@ -491,3 +491,39 @@ def test_a_contracted_table_gets_its_keys_after_its_rows(built_warehouse, own_wa
     assert "not null" in create and "check (" in create  # row rules stay inline
     assert "primary key" not in create and "references" not in create
     assert "add primary key" in after and after.count("add foreign key") == 3
+
+
+def test_a_total_that_is_not_the_sum_of_its_parts_fails_naming_its_column(
+    built_warehouse, run_dbt_in_process
+):
+    """The sums of a mart's columns are checked by one test per mart and source of parts
+    (``columns_equal_sums_of``): each column still fails alone, and a failing row says which."""
+    url, _ = built_warehouse
+    tampered = "where reporting_year = 2014"
+    with psycopg.connect(url) as conn:
+        (before,) = conn.execute(
+            f"select persons_brought_to_justice from marts.rpt_headline_figures {tampered}"
+        ).fetchone()
+        conn.execute(
+            "update marts.rpt_headline_figures set crimes_identified = crimes_identified + 1,"
+            f" persons_brought_to_justice = null {tampered}"
+        )
+    try:
+        result = run_dbt_in_process("test", "--select", "rpt_headline_figures_equal_the_states_totals")
+        assert not result.success
+        (test,) = result.result
+        assert str(test.status) == "fail" and test.failures == 2
+        with psycopg.connect(url) as conn:
+            failing = conn.execute(test.node.compiled_code).fetchall()
+    finally:
+        with psycopg.connect(url) as conn:
+            conn.execute(
+                "update marts.rpt_headline_figures set crimes_identified = crimes_identified - 1,"
+                f" persons_brought_to_justice = %s {tampered}",
+                (before,),
+            )
+    assert sorted((year, column, whole is None) for year, column, whole, _ in failing) == [
+        (2014, "crimes_identified", False),
+        (2014, "persons_brought_to_justice", True),
+    ]
+    assert run_dbt_in_process("test", "--select", "rpt_headline_figures_equal_the_states_totals").success
