@@ -132,6 +132,7 @@ def _run_forked(arguments: list[str], environment: dict[str, str], target: Path)
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                _own_resource_tracker()
                 os.dup2(output.fileno(), 1)
                 os.dup2(output.fileno(), 2)
                 sys.stdout = sys.stderr = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
@@ -161,3 +162,19 @@ def _run_forked(arguments: list[str], environment: dict[str, str], target: Path)
             raise
         output.seek(0)
         return os.waitstatus_to_exitcode(status), output.read().decode("utf-8", errors="replace")
+
+
+def _own_resource_tracker() -> None:
+    """Give this forked child a resource tracker of its own, started when it first needs one.
+
+    dbt's locks are named semaphores, registered with Python's resource tracker. A child that
+    shares its parent's tracker (started by ``warm_up``, or by a forkserver) and leaves by
+    ``os._exit`` has them counted as leaked by that tracker, which says so when the parent
+    exits. Its own tracker ends with the child, and cleans up after it there.
+    """
+    from multiprocessing import resource_tracker
+
+    tracker = getattr(resource_tracker, "_resource_tracker", None)
+    if getattr(tracker, "_fd", None) is not None:
+        os.close(tracker._fd)
+        tracker._fd = tracker._pid = None
