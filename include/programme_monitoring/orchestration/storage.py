@@ -26,6 +26,7 @@ store by the intake's own remote-landing code (``LANDING_URL`` = ``<store>/landi
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -47,6 +48,8 @@ _LOCAL_SETTINGS = (
     "LANDING_CONN_ID",
 )
 _UPLOADING = ".uploading"  # the suffix of a file push() has not finished uploading
+# push()'s own temporary names: a file a sender named "*.uploading" is still pulled (and refused).
+_UPLOAD_NAME = re.compile(r"(?:^|/)\.[^/]+\.[0-9a-f]{32}" + re.escape(_UPLOADING) + "$")
 
 
 class StorageConfigError(ValueError):
@@ -99,7 +102,7 @@ def _files(folder) -> list[str]:
     return sorted(
         found[len(base) + 1 :]
         for found in folder.fs.find(base)
-        if found.startswith(base + "/") and not found.endswith(_UPLOADING)
+        if found.startswith(base + "/") and not _UPLOAD_NAME.search(found)
     )
 
 

@@ -86,7 +86,10 @@ class UrsRekeyError(RuntimeError):
 
 def ingest_urs_landing(key: bytes | None = None) -> list[ExtractOutcome]:
     folder = urs_landing()
-    files = sorted(p for p in folder.glob("*.csv") if p.is_file()) if folder.exists() else []
+    # Every file a sender left (hidden ones aside, as in the report landing): one not named
+    # .csv is refused with a reason, not left there unseen.
+    found = folder.iterdir() if folder.exists() else ()
+    files = sorted(p for p in found if p.is_file() and not p.name.startswith("."))
     return [ingest_extract(p, key=key) for p in files]
 
 
@@ -129,6 +132,7 @@ def ingest_extract(path: Path, key: bytes | None = None, block_bytes: int | None
                 if previous and previous[0] == "loaded":
                     outcome.status = "duplicate"
                 else:
+                    _refuse_unnamed_extract(path)
                     _refuse_another_key(conn, key)
                     _load(conn, path, extract_id, key, outcome, block_bytes)
         except ExtractRefused as refused:
@@ -146,6 +150,17 @@ def ingest_extract(path: Path, key: bytes | None = None, block_bytes: int | None
     elif outcome.status == "duplicate":
         log.info("URS extract %s already loaded (%s)", path.name, extract_id[:12])
     return outcome
+
+
+def _refuse_unnamed_extract(path: Path) -> None:
+    """ExtractRefused for a file not named ``*.csv`` (a half-copied ``.part``, a ``.txt``, ...)."""
+    if path.suffix.lower() != ".csv":
+        raise ExtractRefused(
+            [
+                f"not named *.csv: a URS extract is a CSV file whose name ends in .csv "
+                f"(docs/urs_extract_format.md); if {path.name!r} is a complete extract, rename it"
+            ]
+        )
 
 
 def _refuse_another_key(conn: psycopg.Connection, key: bytes) -> None:

@@ -122,5 +122,18 @@ def test_a_push_replaces_a_file_in_the_store_in_one_step(store, tmp_path):
 def test_an_upload_still_under_way_is_not_pulled(store, tmp_path):
     (store / "reports").mkdir()
     (store / "reports" / "a.csv").write_text("a")
-    (store / "reports" / ".b.csv.0123.uploading").write_text("half of b")
+    (store / "reports" / f".b.csv.{'0123abcd' * 4}.uploading").write_text("half of b")
     assert storage.pull("reports", tmp_path / "copy").keys() == {"a.csv"}
+
+
+def test_a_sender_s_file_that_only_looks_like_an_upload_is_pulled(store, tmp_path):
+    # Only push()'s own temporary names are skipped: anything else reaches the intake,
+    # which accepts or refuses it with a reason, instead of lying unseen in the store.
+    (store / "urs_landing").mkdir()
+    for name in ("extract.csv.uploading", ".extract.csv.uploading", ".x.csv.0123.uploading"):
+        (store / "urs_landing" / name).write_text("a sender's file")
+    assert storage.pull("urs_landing", tmp_path / "copy").keys() == {
+        "extract.csv.uploading",
+        ".extract.csv.uploading",
+        ".x.csv.0123.uploading",
+    }

@@ -115,6 +115,29 @@ def test_bad_lines_are_refused_by_line_and_column_never_by_value(scratch_url, tm
         assert conn.execute("select status from audit.urs_extract_ledger").fetchall() == [("rejected",)]
 
 
+def test_a_file_not_named_csv_is_refused_with_a_reason_not_left_unseen(scratch_url, tmp_path, monkeypatch):
+    from programme_monitoring.urs.extract import ingest_urs_landing
+
+    landing = tmp_path / "urs_landing"
+    landing.mkdir()
+    monkeypatch.setenv("URS_LANDING_DIR", str(landing))
+    write_csv(landing / "2016-03.csv", deterministic_rows()[:5])
+    write_csv(landing / "2016-04.csv.uploading", deterministic_rows()[5:10])
+    (landing / ".2016-05.csv.swp").write_text("an editor's file")
+    outcomes = {o.source_file: o for o in ingest_urs_landing(key=b"k" * 40)}
+    assert {name: o.status for name, o in outcomes.items()} == {
+        "2016-03.csv": "loaded",
+        "2016-04.csv.uploading": "rejected",
+    }
+    assert "not named *.csv" in outcomes["2016-04.csv.uploading"].reasons[0]
+    # The same rows under a wrong name do not unload what was loaded under the right one.
+    (landing / "2016-03.csv").rename(landing / "2016-03.txt")
+    assert [o.status for o in ingest_urs_landing(key=b"k" * 40) if o.source_file == "2016-03.txt"] == [
+        "duplicate"
+    ]
+    assert _ledger(scratch_url)[0][:2] == ("2016-03.csv", "loaded")
+
+
 # -- a changed key ------------------------------------------------------------------------
 
 KEY_1 = b"first-key-" + b"1" * 40
