@@ -97,6 +97,8 @@ def chart_series(
 
 def chart_states(data: MartData, lang: str, year: int) -> str:
     plt = _pyplot()
+    from matplotlib.transforms import ScaledTranslation
+
     t, labels = TEXT[lang], figure_labels(lang)
     panes_codes = [indicators_of(columns) for columns in STATE_CHART_COLUMNS]
     wanted = {code for codes in panes_codes for code in codes}
@@ -141,7 +143,12 @@ def chart_states(data: MartData, lang: str, year: int) -> str:
         pane.xaxis.set_major_formatter(_count_formatter(lang))
         pane.set_title(_wrap(" / ".join(labels[c] for c in columns), 60), fontsize=8.5)
         pane.grid(axis="x", alpha=0.3)
-        pane.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16 - 0.5 / height), frameon=False)
+        # Under the tick labels and the axis label: a distance in inches, not a share of the
+        # pane, which is short when few states reported.
+        under_axis = pane.transAxes + ScaledTranslation(0, -0.5, figure.dpi_scale_trans)
+        pane.legend(
+            fontsize=7, loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=under_axis, frameon=False
+        )
     figure.suptitle(t["states_title"].format(year=formatting.year(year)), fontsize=11)
     figure.tight_layout()
     return _png(figure)
