@@ -20,7 +20,8 @@ The deployment names this module (docker-compose.yml, ``dev.airflow_stack``):
 Everything here runs before a fork: it imports, and fills the caches dbt would otherwise
 fill in every transform (``dbt_process.warm_up``, reading the dbt project's saved parse state
 if a build left one). It opens no connection, starts no thread and reads no setting that a
-task could change.
+task could change. Reading the parse state creates a dbt lock, which starts Python's resource
+tracker (a helper process, as a forkserver starts one); each dbt child uses one of its own.
 """
 
 from __future__ import annotations

@@ -66,6 +66,7 @@ def dbt_environment() -> dict[str, str]:
 
 
 _warm: set[str] = set()
+_parse_state_tried: tuple[Path, int] | None = None  # a file read ahead in vain is not read again
 
 
 def warm_up(target_path: Path | None = None) -> None:
@@ -86,17 +87,23 @@ def warm_up(target_path: Path | None = None) -> None:
         Project.json_schema()
         ProjectFlags.json_schema()
         _warm.add("process")
+    global _parse_state_tried
     state = (target_path or DBT_PROJECT_DIR / "target") / "partial_parse.msgpack"
-    if "parse state" not in _warm and state.is_file():
+    if "parse state" in _warm or not state.is_file():
+        return
+    attempt = (state, state.stat().st_mtime_ns)
+    if attempt == _parse_state_tried:
+        return
+    _parse_state_tried = attempt
+    try:
         from dbt.contracts.graph.manifest import Manifest
         from dbt.parser.manifest import extended_mashumuro_decoder
 
-        try:
-            Manifest.from_msgpack(state.read_bytes(), decoder=extended_mashumuro_decoder)
-        except Exception as error:  # written by another dbt version, or half-written: the child reads it cold
-            log.debug("dbt's parse state %s not read ahead: %r", state, error)
-            return
-        _warm.add("parse state")
+        Manifest.from_msgpack(state.read_bytes(), decoder=extended_mashumuro_decoder)
+    except Exception as error:  # another dbt version's file, or half-written: the child reads it cold
+        log.debug("dbt's parse state %s not read ahead: %r", state, error)
+        return
+    _warm.add("parse state")
 
 
 def run_dbt(*args: str, target_path: Path | None = None, env: dict[str, str] | None = None) -> str:
