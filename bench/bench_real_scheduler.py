@@ -12,6 +12,11 @@ landing area and the ingest DAG triggered through the REST API (as the hourly sc
 an operator would); the clock stops when ``marts.fct_indicator_values`` shows the new
 figure. Each run's phases come from Airflow's own run records: queued -> started ->
 ended for the ingest and for the transform the ingest's asset started.
+
+Each correction is dropped into an idle deployment (no DAG run queued or running: the
+previous correction's publish, Council report and sender DAGs have ended), as a file
+dropped hours after the last one meets it. ``--back-to-back`` drops the next correction as
+soon as the previous one's publish run ends, while the others still share the 2 CPUs.
 """
 
 from __future__ import annotations
@@ -62,9 +67,18 @@ def _run_after(stack: AirflowStack, dag_id: str, since: float) -> dict:
     return stack.wait_for(finished, 600, f"{dag_id} run")
 
 
+def _idle(stack: AirflowStack) -> bool:
+    """No DAG run of any DAG queued or running."""
+    active = stack.api("GET", "/api/v2/dags/~/dagRuns?state=queued&state=running&limit=1")
+    return active["total_entries"] == 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corrections", type=int, default=3)
+    parser.add_argument(
+        "--back-to-back", action="store_true", help="do not wait for the deployment to be idle before a drop"
+    )
     parser.add_argument("--show-logs", action="store_true", help="print the last correction's task logs")
     args = parser.parse_args()
     print(f"load before: {machine_load()}")
@@ -83,6 +97,8 @@ def main() -> None:
         _run_after(stack, PUBLISH_DAG, started)  # let the first chain finish before timing
         results = []
         for n in range(1, args.corrections + 1):
+            if not args.back_to_back:
+                stack.wait_for(lambda: _idle(stack), 600, "no DAG run queued or running", 0.5)
             before = _value(stack.warehouse_url)
             values = report.indicator_values.copy()
             mask = (values.indicator_code == "THB01") & (values.disaggregation == "total")
