@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 # Commands that write no manifest.json (it is not read afterwards): only their run_results.json.
 WITHOUT_MANIFEST = ("build", "run", "test", "seed")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class DbtError(RuntimeError):
@@ -133,12 +134,14 @@ def _run_forked(arguments: list[str], environment: dict[str, str], target: Path)
     warm_up(target)  # once per process as well (a worker's preload did it already)
     without_manifest = arguments[0] in WITHOUT_MANIFEST
     with tempfile.TemporaryFile() as output:
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: never returns
             code = 2
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                _end_with_parent(parent)
                 _own_resource_tracker()
                 os.dup2(output.fileno(), 1)
                 os.dup2(output.fileno(), 2)
@@ -169,6 +172,21 @@ def _run_forked(arguments: list[str], environment: dict[str, str], target: Path)
             raise
         output.seek(0)
         return os.waitstatus_to_exitcode(status), output.read().decode("utf-8", errors="replace")
+
+
+def _end_with_parent(parent: int) -> None:
+    """Have the kernel stop this child if its parent dies (Linux): a task killed mid-build must
+    not leave its dbt writing the warehouse after the build lock it held is released
+    (``transform.one_build_at_a_time``). The thread that forked waits for the child, so the
+    signal cannot come from that thread ending first."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the call above: nobody waits for this build
+        os._exit(1)
 
 
 def _own_resource_tracker() -> None:

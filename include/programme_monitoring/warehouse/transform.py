@@ -25,6 +25,11 @@ rebuilds only what changed:
 
 A failing model or test leaves ``marts`` exactly as it was, readable throughout.
 
+One build at a time (``one_build_at_a_time``): a build started while another runs (an operator's
+``transform`` while the DAG builds, or a history build) waits for it to end, then builds what
+is still new. Two at once would drop each other's half-built ``marts_build`` and write the
+same incremental tables.
+
 History builds (``as_of``) are built whole into their own schemas, swapped in as a schema.
 """
 
@@ -33,6 +38,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -113,6 +120,32 @@ def build_warehouse(
     for a report not approved) into ``marts_approved``, as a history build is built: whole,
     in its own layers, the live marts untouched.
     """
+    with one_build_at_a_time():
+        return _build(as_of, target_path, full_refresh, approved_only)
+
+
+# Every build: the live one and the history builds share the seeds and the incremental tables.
+BUILD_LOCK_KEY = "programme_monitoring.build_warehouse"
+
+
+@contextmanager
+def one_build_at_a_time() -> Iterator[None]:
+    """Hold the warehouse's build lock while the block runs; wait for it if another build holds it.
+
+    A session advisory lock on a connection of its own: it ends with the build, or with the
+    process if that is killed (its dbt child is then stopped too: ``dbt_process``).
+    """
+    with psycopg.connect(warehouse_url(), autocommit=True) as conn:
+        lock = sql.SQL("select {}(hashtextextended({}, 0))")
+        key = sql.Literal(BUILD_LOCK_KEY)
+        if not conn.execute(lock.format(sql.Identifier("pg_try_advisory_lock"), key)).fetchone()[0]:
+            log.info("another build of the warehouse is running: waiting for it to end")
+            conn.execute(lock.format(sql.Identifier("pg_advisory_lock"), key))
+            log.info("the other build ended: building what is still new")
+        yield
+
+
+def _build(as_of: str | None, target_path: Path | None, full_refresh: bool, approved_only: bool) -> str:
     values = dbt_vars(as_of, approved_only)
     build_schema = values["marts_schema"]
     aside = bool(as_of or approved_only)  # built whole into its own layers

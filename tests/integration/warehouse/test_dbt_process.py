@@ -1,5 +1,6 @@
 """dbt in a child process forked from the caller: its output comes back, its failures raise
-with dbt's message, and nothing of it (environment, connections) reaches the caller."""
+with dbt's message, nothing of it (environment, connections) reaches the caller, and it
+does not outlive the caller."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import psycopg
 import pytest
 from programme_monitoring.warehouse.dbt_process import DbtError, run_dbt
@@ -105,3 +108,53 @@ if len(sys.argv) > 2:  # and dbt forked from this warm process, twice
         "module map": True,
         "node reader generated": False,
     }
+
+
+def test_a_dbt_child_ends_with_the_process_that_started_it(own_warehouse):
+    # A task killed mid-build releases the build lock with its connection; its dbt must not
+    # go on writing the warehouse after that (transform.one_build_at_a_time).
+    url, base = own_warehouse
+    caller = """
+import sys
+from pathlib import Path
+from programme_monitoring.warehouse.dbt_process import run_dbt
+run_dbt("show", "--inline", "select pg_sleep(120) as slept", target_path=Path(sys.argv[1]))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[3] / "include")
+    process = subprocess.Popen([sys.executable, "-c", caller, str(base / "target-killed")], env=env)
+    dbt = None
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not _sleeping_in(url):  # dbt's child is in its query
+            assert process.poll() is None, "the caller ended before its dbt ran the query"
+            time.sleep(0.2)
+        [dbt] = psutil.Process(process.pid).children()
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(dbt):
+            time.sleep(0.1)
+        assert not _alive(dbt), "dbt went on after the process that started it was killed"
+    finally:
+        process.kill()
+        if dbt is not None and _alive(dbt):
+            dbt.kill()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"select pg_terminate_backend(pid) {_SLEEPING}", (_SLEEP,))
+
+
+_SLEEP = "%pg_sleep(120)%"
+_SLEEPING = "from pg_stat_activity where query like %s and pid <> pg_backend_pid()"
+
+
+def _sleeping_in(url: str) -> bool:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(f"select count(*) {_SLEEPING}", (_SLEEP,)).fetchone()[0] > 0
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

@@ -1,4 +1,5 @@
-"""Publishing the marts: built aside, swapped in whole, reproducible, and as of any past date.
+"""Publishing the marts: built aside, swapped in whole, reproducible, as of any past date, one
+build at a time.
 
 Runs ``programme_monitoring.transform.build_warehouse`` (dbt as a child process, as the
 DAG does) on its own embedded PostgreSQL with the fixture rows of test_dbt_project.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import threading
 
 import psycopg
 import pytest
@@ -159,3 +162,50 @@ def test_reporting_completeness_and_ratios(warehouse):
         ).fetchone()
         assert rate[:2] == (4, 22)
         assert float(rate[2]) == pytest.approx(4 / 22, abs=5e-5)  # numeric(24,4): 0.1818
+
+
+def test_a_build_started_while_another_runs_waits_for_it_then_builds_what_is_new(warehouse, caplog):
+    # An operator's transform while the DAG builds: two builds at once would drop each
+    # other's half-built marts_build and write the same incremental tables.
+    from programme_monitoring.warehouse.transform import build_warehouse, one_build_at_a_time
+
+    url, target = warehouse
+    build_warehouse(target_path=target)
+    before = _value(url)
+    load_report_version(url, "ru-thb-2014-v3", "ru-thb-2014-v2", thb01=before + 1)
+    outcome: list = []
+
+    def build() -> None:
+        try:
+            outcome.append(build_warehouse(target_path=target))
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            outcome.append(error)
+
+    try:
+        with caplog.at_level(logging.INFO, "programme_monitoring.warehouse.transform"):
+            with one_build_at_a_time():  # another build holds the warehouse
+                waiting = threading.Thread(target=build)
+                waiting.start()
+                waiting.join(5)
+                assert waiting.is_alive() and not outcome, outcome
+                assert _value(url) == before
+            waiting.join(300)
+        assert outcome and isinstance(outcome[0], str), outcome
+        assert "another build of the warehouse is running: waiting for it to end" in caplog.text
+        assert _value(url) == before + 1
+
+        # Two real builds at once, after one more version: both end well, the marts hold it.
+        load_report_version(url, "ru-thb-2014-v4", "ru-thb-2014-v3", thb01=before + 2)
+        outcome.clear()
+        builds = [threading.Thread(target=build) for _ in range(2)]
+        for each in builds:
+            each.start()
+        for each in builds:
+            each.join(300)
+        assert len(outcome) == 2 and all(isinstance(o, str) for o in outcome), outcome
+        assert _value(url) == before + 2
+    finally:
+        withdraw_report_version(url, "ru-thb-2014-v4")
+        withdraw_report_version(url, "ru-thb-2014-v3")
+        build_warehouse(target_path=target)
+    assert _value(url) == before
