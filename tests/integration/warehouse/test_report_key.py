@@ -1,4 +1,5 @@
-"""No indicator value or measure without its report header (migration 0003).
+"""No indicator value or measure without its report header (migration 0003), and no value that
+breaks the value rules (migration 0012).
 
 The key is checked once per statement by triggers over the transition tables instead of a
 per-row foreign key; these tests hold it to the same guarantees as the key, as the
@@ -167,3 +168,33 @@ def test_the_key_is_checked_per_statement_not_per_row(database):
         ).fetchall()
     assert keys == []
     assert triggers == [("raw.indicator_values", 2), ("raw.measure_status", 2), ("raw.report_headers", 3)]
+
+
+@pytest.mark.parametrize(
+    ("value", "is_reported", "constraint"),
+    [
+        (-1, True, "indicator_values_value_not_negative"),
+        (None, True, "indicator_values_reported_has_value"),
+        (0, False, "indicator_values_reported_has_value"),
+    ],
+)
+def test_a_value_that_breaks_the_value_rules_is_refused_by_every_way_of_writing(
+    database, value, is_reported, constraint
+):
+    # Migration 0012: the rules dbt used to re-test over every stored value at each build.
+    _url, loader = database
+    row = ("report-a", "r.csv", "Indicators", 2, "IM01", "total", value, is_reported)
+    for write in (
+        lambda conn: conn.execute(INSERT_VALUE, row),
+        lambda conn: _copy(conn, [_row("report-a"), row]),
+    ):
+        with loader() as conn, pytest.raises(errors.CheckViolation) as refused:
+            write(conn)
+        assert refused.value.diag.constraint_name == constraint
+    with loader() as conn:
+        _copy(
+            conn, [_row("report-a"), ("report-a", "r.csv", "Indicators", 2, "IM01", "sex=male", None, False)]
+        )
+        conn.commit()
+        with pytest.raises(errors.CheckViolation):
+            conn.execute("update raw.indicator_values set value = -3 where source_row = 1")

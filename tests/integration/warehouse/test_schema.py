@@ -224,6 +224,7 @@ FILES = [
     "0009_sender_letters.sql",
     "0010_approvals_and_period_locks.sql",
     "0011_reports_by_period.sql",
+    "0012_raw_value_rules.sql",
 ]
 SHIPPED = schema.MIGRATIONS_DIR
 
@@ -394,6 +395,7 @@ VALUE = {
     "source_row": "2",
     "indicator_code": "'THB01'",
     "disaggregation": "'total'",
+    "value": "7",
     "is_reported": "true",
 }
 MEASURE = {
@@ -429,7 +431,9 @@ REFUSED = [
         "report_id", "source_file", "state_code", "programme_code", "reporting_year",
         "submission_date", "report_version",
     ]),  # fmt: skip
-    *_null_cases("raw.indicator_values", VALUE, VALUE),
+    *_null_cases("raw.indicator_values", VALUE, [column for column in VALUE if column != "value"]),
+    (_insert("raw.indicator_values", VALUE, value="-1"), psycopg.errors.CheckViolation),
+    (_insert("raw.indicator_values", VALUE, value="null"), psycopg.errors.CheckViolation),
     *_null_cases("raw.measure_status", MEASURE, MEASURE),
     (_insert("audit.file_ledger", LEDGER, file_sha256="'r1'"), psycopg.errors.UniqueViolation),
     *_null_cases("audit.file_ledger", LEDGER, ["file_sha256", "file_name", "status"]),

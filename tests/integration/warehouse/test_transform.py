@@ -89,10 +89,16 @@ def test_publishing_is_atomic_reproducible_and_keeps_views(warehouse):
         schemas = {r[0] for r in conn.execute("select nspname from pg_namespace")}
     assert "marts_build" not in schemas and "marts_previous" not in schemas
 
-    # A negative count (a correction, version 2 of KZ's THB report) fails a blocking test
-    # on the marts: nothing is published, the previous marts stay whole and readable.
-    load_report_version(url, "kz-thb-2014-v2", "kz-thb-2014-v1", thb01=-5)
-    with pytest.raises(DbtError):
+    # A correction (version 2 of KZ's THB report) carrying a code the catalogue lacks (written
+    # past the intake, which refuses it) fails the fact table's key to dim_indicator: nothing
+    # is published, the previous marts stay whole and readable.
+    load_report_version(url, "kz-thb-2014-v2", "kz-thb-2014-v1", thb01=310)
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "update raw.indicator_values set indicator_code = 'THB99' where report_id = 'kz-thb-2014-v2' "
+            "and indicator_code = 'THB01' and disaggregation = 'total'"
+        )
+    with pytest.raises(DbtError, match="fct_indicator_values"):
         build_warehouse(target_path=target)
     assert _mart_fingerprints(url) == first
     with psycopg.connect(url) as conn:
