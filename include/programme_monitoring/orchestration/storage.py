@@ -47,6 +47,8 @@ _LOCAL_SETTINGS = (
     "LANDING_URL",
     "LANDING_CONN_ID",
 )
+# Files that describe the others of their folder: pushed last (push()).
+MANIFESTS = frozenset({"edition.json"})
 _UPLOADING = ".uploading"  # the suffix of a file push() has not finished uploading
 # push()'s own temporary names: a file a sender named "*.uploading" is still pulled (and refused).
 _UPLOAD_NAME = re.compile(r"(?:^|/)\.[^/]+\.[0-9a-f]{32}" + re.escape(_UPLOADING) + "$")
@@ -131,14 +133,16 @@ def push(local: Path, name: str, unchanged: dict[str, tuple[int, int]] | None = 
     what another task wrote to the store meanwhile.
 
     Each file is uploaded under a temporary name and then renamed, so that a reader of the
-    store (another task pulling the area) never copies a half-written file.
+    store (another task pulling the area) never copies a half-written file. A manifest
+    (``MANIFESTS``: a Council edition's ``edition.json``) goes after every other file, so
+    that a reader who finds the new one finds the files it describes.
     """
     unchanged = unchanged or {}
     target = area(name)
     pushed = []
     if not local.exists():
         return pushed
-    for path in sorted(p for p in local.rglob("*") if p.is_file()):
+    for path in sorted((p for p in local.rglob("*") if p.is_file()), key=lambda p: (p.name in MANIFESTS, p)):
         relative = path.relative_to(local).as_posix()
         if unchanged.get(relative) == _stamp(path):
             continue

@@ -119,6 +119,19 @@ def test_a_push_replaces_a_file_in_the_store_in_one_step(store, tmp_path):
     assert sorted(p.name for p in (store / "reports").iterdir()) == ["headline_figures.csv"]
 
 
+def test_an_edition_s_manifest_reaches_the_store_after_the_files_it_describes(store, tmp_path):
+    # A reader of the store that finds the new edition.json finds the new PDFs beside it.
+    local = tmp_path / "reports"
+    edition = local / "council_report_2014"
+    (edition / "editions").mkdir(parents=True)
+    for name in ("annex.xlsx", "edition.json", "en.pdf", "ru.pdf", "editions/edition_old.json"):
+        (edition / name).write_text(name)
+    pushed = storage.push(local, "reports")
+    assert pushed[-1] == "council_report_2014/edition.json"
+    others = ("annex.xlsx", "editions/edition_old.json", "en.pdf", "ru.pdf")
+    assert sorted(pushed[:-1]) == [f"council_report_2014/{name}" for name in others]
+
+
 def test_an_upload_still_under_way_is_not_pulled(store, tmp_path):
     (store / "reports").mkdir()
     (store / "reports" / "a.csv").write_text("a")

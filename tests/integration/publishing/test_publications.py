@@ -224,3 +224,42 @@ def test_coverage_mart_counts_the_states_behind_each_figure(marts, edition):
     assert rows == states and rows
     english = edition.files["en.html"].read_text(encoding="utf-8")
     assert "Comparability: which reports make up each figure" in english
+
+
+def test_an_edition_that_fails_half_way_leaves_the_previous_one_whole(edition, monkeypatch):
+    # The disk fills while the English PDF is written, after the Russian files were rendered.
+    import hashlib
+
+    from programme_monitoring.publishing.council import editions
+
+    folder = edition.output_dir
+    editions.write_council_report(2014, output_dir=folder)  # a whole edition in both languages
+
+    def files() -> dict[str, bytes]:
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    before = files()
+    rendered: list[str] = []
+    write_pdf = editions.write_pdf
+
+    def disk_full_at_english_pdf(html: str, target) -> None:
+        rendered.append(target.name)
+        if target.name == "en.pdf":
+            raise OSError(28, "No space left on device")
+        write_pdf(html, target)
+
+    monkeypatch.setattr(editions, "write_pdf", disk_full_at_english_pdf)
+    with pytest.raises(OSError, match="No space left"):
+        editions.write_council_report(2014, output_dir=folder)
+    assert rendered == ["ru.pdf", "en.pdf"]
+    assert files() == before  # not a mix of two editions, no history entry, nothing left aside
+    monkeypatch.undo()
+
+    again = editions.write_council_report(2014, output_dir=folder)
+    stored = json.loads(again.files["edition.json"].read_text(encoding="utf-8"))
+    assert stored["files_sha256"] == {
+        name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for name, path in again.files.items()
+        if name != "edition.json"
+    }
+    assert set(stored["files_sha256"]) == {"ru.html", "ru.pdf", "en.html", "en.pdf", "annex.xlsx"}

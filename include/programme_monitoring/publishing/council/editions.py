@@ -3,11 +3,13 @@
 One edition per reporting year, in Russian (primary) and English with the same figures,
 in ``reports/council_report_<year>/``: ``{ru,en}.pdf``, ``{ru,en}.html`` (the HTML the PDF
 is rendered from, charts embedded), ``annex.xlsx`` (every table, as the mart rows) and
-``edition.json`` (the figures used, the as-of date and the report versions, so that a
-published edition can be reproduced and compared later). Every figure is read from the
-marts (``queries``); this module compares them with the previous edition's stored
-figures ("revised since the last edition"), keeps the previous ``edition.json`` under
-``editions/`` and writes the files through ``render`` and ``annex``.
+``edition.json`` (the figures used, the as-of date, the report versions and the SHA-256
+of each file, so that a published edition can be reproduced, checked and compared later).
+Every figure is read from the marts (``queries``); this module compares them with the
+previous edition's stored figures ("revised since the last edition"), keeps the previous
+``edition.json`` under ``editions/`` and writes the files through ``render`` and ``annex``:
+all of them rendered aside first, then moved into place, ``edition.json`` last, so a
+rendering that fails leaves the previous edition whole.
 
 ``approved_only`` makes an edition of the approved report versions only (read from
 ``marts_approved``, built by ``build_warehouse(approved_only=True)``), which names the
@@ -21,7 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import hashlib
 import json
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +42,9 @@ from programme_monitoring.publishing.council.render import (
 )
 from programme_monitoring.publishing.council.text import LANGUAGES
 from programme_monitoring.settings import paths
+
+# The hidden folder an edition's files are rendered into before they replace the previous ones.
+STAGING_PREFIX = ".rendering-"
 
 # Provenance columns (which report, file, row a figure came from, and remarks): never
 # compared as figures between editions. A presentation choice of the comparison.
@@ -158,18 +167,25 @@ def _revised_rows(table: str, keys: list[str], old: dict, section: Section) -> l
     return revised
 
 
-def _previous_edition(output_dir: Path) -> dict:
-    """The stored previous edition (kept under ``editions/`` as well), or {} if none."""
+def _previous_edition(output_dir: Path) -> tuple[dict, str]:
+    """The stored previous edition and its text, or ({}, "") if none."""
     stored = output_dir / "edition.json"
     if not stored.exists():
-        return {}
+        return {}, ""
     text = stored.read_text(encoding="utf-8")
-    previous = json.loads(text)
+    return json.loads(text), text
+
+
+def _keep_in_history(output_dir: Path, previous: dict, text: str) -> None:
+    """The edition being replaced, kept under ``editions/``."""
     history = output_dir / "editions"
     history.mkdir(exist_ok=True)
     stamp = (previous.get("generated_at") or "unknown").replace(":", "").replace("+", "_")
     write_atomically(history / f"edition_{stamp}.json", text)
-    return previous
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _edition_record(edition: Edition, languages: tuple[str, ...]) -> dict:
@@ -191,7 +207,34 @@ def _edition_record(edition: Edition, languages: tuple[str, ...]) -> dict:
         "report_versions": edition.report_versions,
         "revisions": edition.revisions,
         "figures": stored_figures(edition.sections),
+        # What a reader (or a copy in the object store) can check the edition's files against.
+        "files_sha256": {name: _sha256(path) for name, path in edition.files.items()},
     }
+
+
+def _render_files(edition: Edition, languages: tuple[str, ...]) -> None:
+    """Every file of the edition, rendered into a hidden folder beside them first and moved
+    into place only once all of them are: a rendering that fails half-way (a PDF, the annex)
+    leaves the previous edition's files as they were, never a mix of two editions."""
+    output_dir = edition.output_dir
+    for left in output_dir.glob(f"{STAGING_PREFIX}*"):  # by a rendering killed half-way
+        shutil.rmtree(left, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(dir=output_dir, prefix=STAGING_PREFIX))
+    try:
+        rendered = {}
+        for lang in languages:
+            html = render_html(build_context(edition, lang))
+            rendered[f"{lang}.html"] = staging / f"{lang}.html"
+            write_atomically(rendered[f"{lang}.html"], html)
+            rendered[f"{lang}.pdf"] = staging / f"{lang}.pdf"
+            write_pdf(html, rendered[f"{lang}.pdf"])
+        rendered["annex.xlsx"] = staging / "annex.xlsx"
+        write_annex(edition, rendered["annex.xlsx"])
+        for name, path in rendered.items():
+            edition.files[name] = output_dir / name
+            os.replace(path, edition.files[name])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_council_report(
@@ -214,7 +257,7 @@ def write_council_report(
         raise NoFiguresError(year, held)
     output_dir.mkdir(parents=True, exist_ok=True)
 
-    previous = _previous_edition(output_dir)
+    previous, previous_text = _previous_edition(output_dir)
     edition = Edition(
         year=year,
         data=data,
@@ -224,20 +267,13 @@ def write_council_report(
         output_dir=output_dir,
         published=publish,
     )
-    for lang in languages:
-        html = render_html(build_context(edition, lang))
-        edition.files[f"{lang}.html"] = output_dir / f"{lang}.html"
-        write_atomically(edition.files[f"{lang}.html"], html)
-        edition.files[f"{lang}.pdf"] = output_dir / f"{lang}.pdf"
-        write_pdf(html, edition.files[f"{lang}.pdf"])
-    edition.files["annex.xlsx"] = output_dir / "annex.xlsx"
-    write_annex(edition, edition.files["annex.xlsx"])
+    _render_files(edition, languages)
+    if previous:
+        _keep_in_history(output_dir, previous, previous_text)
+    record = json.dumps(_edition_record(edition, languages), ensure_ascii=False, indent=1)
     edition.files["edition.json"] = output_dir / "edition.json"
     # written last: a reader that finds the new edition.json finds the files it describes
-    write_atomically(
-        edition.files["edition.json"],
-        json.dumps(_edition_record(edition, languages), ensure_ascii=False, indent=1),
-    )
+    write_atomically(edition.files["edition.json"], record)
     if publish:
         from programme_monitoring.warehouse.approvals import lock_year
         from programme_monitoring.warehouse.connection import connect
