@@ -263,3 +263,21 @@ def test_an_edition_that_fails_half_way_leaves_the_previous_one_whole(edition, m
         if name != "edition.json"
     }
     assert set(stored["files_sha256"]) == {"ru.html", "ru.pdf", "en.html", "en.pdf", "annex.xlsx"}
+
+
+def test_a_rendering_removes_what_a_killed_one_left_but_not_another_one_s_under_way(edition):
+    import os
+    import time
+
+    from programme_monitoring.publishing.council import editions
+
+    folder = edition.output_dir
+    killed, under_way = folder / f"{editions.STAGING_PREFIX}killed", folder / f"{editions.STAGING_PREFIX}busy"
+    for staging in (killed, under_way):
+        staging.mkdir()
+        (staging / "ru.pdf").write_bytes(b"%PDF half")
+    hours_ago = time.time() - 2 * editions.STAGING_ABANDONED_SECONDS
+    os.utime(killed, (hours_ago, hours_ago))
+    editions.write_council_report(2014, languages=("en",), output_dir=folder)
+    assert not killed.exists()
+    assert (under_way / "ru.pdf").read_bytes() == b"%PDF half"

@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,9 @@ from programme_monitoring.settings import paths
 
 # The hidden folder an edition's files are rendered into before they replace the previous ones.
 STAGING_PREFIX = ".rendering-"
+# Older than this, such a folder was left by a rendering that was killed (one takes seconds);
+# younger, it may be another rendering's, under way.
+STAGING_ABANDONED_SECONDS = 3600
 
 # Provenance columns (which report, file, row a figure came from, and remarks): never
 # compared as figures between editions. A presentation choice of the comparison.
@@ -217,8 +221,9 @@ def _render_files(edition: Edition, languages: tuple[str, ...]) -> None:
     into place only once all of them are: a rendering that fails half-way (a PDF, the annex)
     leaves the previous edition's files as they were, never a mix of two editions."""
     output_dir = edition.output_dir
-    for left in output_dir.glob(f"{STAGING_PREFIX}*"):  # by a rendering killed half-way
-        shutil.rmtree(left, ignore_errors=True)
+    for left in output_dir.glob(f"{STAGING_PREFIX}*"):
+        if time.time() - left.stat().st_mtime > STAGING_ABANDONED_SECONDS:  # a rendering killed half-way
+            shutil.rmtree(left, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(dir=output_dir, prefix=STAGING_PREFIX))
     try:
         rendered = {}
