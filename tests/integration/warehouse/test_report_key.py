@@ -1,5 +1,5 @@
 """No indicator value or measure without its report header (migration 0003), and no value that
-breaks the value rules (migration 0012).
+breaks the value rules (migration 0012); and a report's rows are found by an index (0013).
 
 The key is checked once per statement by triggers over the transition tables instead of a
 per-row foreign key; these tests hold it to the same guarantees as the key, as the
@@ -13,6 +13,7 @@ and the access grants applied.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import psycopg
@@ -198,3 +199,22 @@ def test_a_value_that_breaks_the_value_rules_is_refused_by_every_way_of_writing(
         conn.commit()
         with pytest.raises(errors.CheckViolation):
             conn.execute("update raw.indicator_values set value = -3 where source_row = 1")
+
+
+def test_a_report_s_rows_are_found_by_its_index_not_a_pass_over_every_value(database):
+    # Migration 0013: what a correction's intake and the transform read, by report.
+    url, loader = database
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(LEDGER, ("report-b",))
+        admin.execute(HEADER.replace("'KZ'", "'RU'"), ("report-b",))
+    with loader() as conn:
+        _copy(conn, [_row("report-a", n) for n in range(1, 3001)])
+        _copy(conn, [_row("report-b", n) for n in range(1, 4)])
+        conn.commit()
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("select brin_summarize_new_values('raw.indicator_values_report_brin')")
+        admin.execute("analyze raw.indicator_values")
+        by_report = "select source_row from raw.indicator_values where report_id = 'report-b'"
+        [[plan]] = admin.execute("explain (format json) " + by_report).fetchone()
+        assert '"Index Name": "indicator_values_report_brin"' in json.dumps(plan), plan
+        assert sorted(r[0] for r in admin.execute(by_report)) == [1, 2, 3]

@@ -225,6 +225,7 @@ FILES = [
     "0010_approvals_and_period_locks.sql",
     "0011_reports_by_period.sql",
     "0012_raw_value_rules.sql",
+    "0013_raw_rows_by_report.sql",
 ]
 SHIPPED = schema.MIGRATIONS_DIR
 
