@@ -368,12 +368,12 @@ def unodc_ingest(args: argparse.Namespace) -> int:
 
 
 def transform(args: argparse.Namespace) -> int:
-    from programme_monitoring.warehouse.transform import build_warehouse
+    from programme_monitoring.warehouse.transform import NOTHING_CHANGED, build_warehouse
 
     published = build_warehouse(
         as_of=args.as_of, target_path=args.target_path, full_refresh=args.full_refresh
     )
-    print(f"published {published}")
+    print(published if published == NOTHING_CHANGED else f"published {published}")
     return 0
 
 

@@ -139,9 +139,16 @@ def one_build_at_a_time() -> Iterator[None]:
         lock = sql.SQL("select {}(hashtextextended({}, 0))")
         key = sql.Literal(BUILD_LOCK_KEY)
         if not conn.execute(lock.format(sql.Identifier("pg_try_advisory_lock"), key)).fetchone()[0]:
-            log.info("another build of the warehouse is running: waiting for it to end")
+            # A warning, so that an operator's `transform` says why it does not go on.
+            log.warning(
+                "another build of the warehouse is running: waiting for it to end / "
+                "идёт другая сборка хранилища: ожидание её завершения"
+            )
             conn.execute(lock.format(sql.Identifier("pg_advisory_lock"), key))
-            log.info("the other build ended: building what is still new")
+            log.warning(
+                "the other build ended: building what is still new / "
+                "другая сборка завершена: собирается то, что ещё не собрано"
+            )
         yield
 
 

@@ -153,7 +153,7 @@ def count(url: str, query: str, *params) -> int:
         return conn.execute(query, params).fetchone()[0]
 
 
-def test_one_new_report_version_writes_only_its_rows(warehouse):
+def test_one_new_report_version_writes_only_its_rows(warehouse, capsys):
     from programme_monitoring.warehouse.transform import NOTHING_CHANGED, build_warehouse
 
     url, target = warehouse
@@ -213,6 +213,9 @@ def test_one_new_report_version_writes_only_its_rows(warehouse):
         cli.main(["transform", "--full-refresh", "--target-path", str(target)]) == 0
     )  # as an operator would
     assert fingerprints(url) == incremental
+    capsys.readouterr()
+    assert cli.main(["transform", "--target-path", str(target)]) == 0
+    assert capsys.readouterr().out == NOTHING_CHANGED + "\n"  # not "published nothing changed ..."
 
 
 def test_one_new_urs_extract_rebuilds_only_its_month(warehouse):
