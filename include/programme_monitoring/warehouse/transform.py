@@ -68,6 +68,9 @@ PRODUCTION_EXCLUDE = ("resource_type:unit_test",)
 CODE_FOLDERS = ("models", "macros", "seeds", "tests")
 PUBLISH_BY_REPORT_VARIABLE = "PM_PUBLISH_BY_REPORT"
 NOTHING_CHANGED = "nothing changed since the last publication: nothing built"
+# One lock for every build: the live one and the history builds share the seeds and the
+# incremental tables.
+BUILD_LOCK_KEY = "programme_monitoring.build_warehouse"
 
 
 AS_OF_SUFFIX = "_as_of"
@@ -124,10 +127,6 @@ def build_warehouse(
         return _build(as_of, target_path, full_refresh, approved_only)
 
 
-# Every build: the live one and the history builds share the seeds and the incremental tables.
-BUILD_LOCK_KEY = "programme_monitoring.build_warehouse"
-
-
 @contextmanager
 def one_build_at_a_time() -> Iterator[None]:
     """Hold the warehouse's build lock while the block runs; wait for it if another build holds it.
@@ -136,15 +135,14 @@ def one_build_at_a_time() -> Iterator[None]:
     process if that is killed (its dbt child is then stopped too: ``dbt_process``).
     """
     with psycopg.connect(warehouse_url(), autocommit=True) as conn:
-        lock = sql.SQL("select {}(hashtextextended({}, 0))")
-        key = sql.Literal(BUILD_LOCK_KEY)
-        if not conn.execute(lock.format(sql.Identifier("pg_try_advisory_lock"), key)).fetchone()[0]:
+        taken = "select pg_try_advisory_lock(hashtextextended(%s, 0))"
+        if not conn.execute(taken, (BUILD_LOCK_KEY,)).fetchone()[0]:
             # A warning, so that an operator's `transform` says why it does not go on.
             log.warning(
                 "another build of the warehouse is running: waiting for it to end / "
                 "идёт другая сборка хранилища: ожидание её завершения"
             )
-            conn.execute(lock.format(sql.Identifier("pg_advisory_lock"), key))
+            conn.execute("select pg_advisory_lock(hashtextextended(%s, 0))", (BUILD_LOCK_KEY,))
             log.warning(
                 "the other build ended: building what is still new / "
                 "другая сборка завершена: собирается то, что ещё не собрано"

@@ -17,6 +17,13 @@ import pytest
 from programme_monitoring.warehouse.dbt_process import DbtError, run_dbt
 
 
+def _fresh_interpreter_env() -> dict[str, str]:
+    """The test's environment for a new Python process, with the package on its path."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[3] / "include")
+    return env
+
+
 def test_a_build_returns_its_output_and_results_and_leaves_the_caller_as_it_was(own_warehouse):
     url, base = own_warehouse
     target = base / "target-process"
@@ -83,8 +90,7 @@ if len(sys.argv) > 2:  # and dbt forked from this warm process, twice
     for _ in range(2):
         dbt_process.run_dbt("build", "--select", "stg_audit__file_ledger", target_path=Path(sys.argv[2]))
 """
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[3] / "include")
+    env = _fresh_interpreter_env()
 
     def probe_with(target: Path, *build_into: Path) -> dict:
         result = subprocess.run(
@@ -120,8 +126,7 @@ from pathlib import Path
 from programme_monitoring.warehouse.dbt_process import run_dbt
 run_dbt("show", "--inline", "select pg_sleep(120) as slept", target_path=Path(sys.argv[1]))
 """
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[3] / "include")
+    env = _fresh_interpreter_env()
     process = subprocess.Popen([sys.executable, "-c", caller, str(base / "target-killed")], env=env)
     dbt = None
     try:
