@@ -345,7 +345,9 @@ def _load(
         return _duplicate(path, digest, sender, dry_run)
     except _Refused as refused:
         return _reject(path, digest, sender, refused.conflicts, report, dry_run)
-    except psycopg.DataError as error:  # a value the checks let through and PostgreSQL refuses
+    # A value the checks let through and PostgreSQL refuses, by its type or a check of the
+    # table (migration 0012, or one an administrator added): the file is refused, not retried.
+    except (psycopg.DataError, psycopg.errors.CheckViolation) as error:
         log.warning("%s: PostgreSQL refused a value of it (%s)", path.name, type(error).__name__)
         return _reject(path, digest, sender, [checks.unstorable()], report, dry_run)
     except psycopg.errors.LockNotAvailable as error:

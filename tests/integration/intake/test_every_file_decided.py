@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import psycopg
 import pytest
 from programme_monitoring.settings import paths
 from test_ingest import fresh_database, q, write
@@ -119,3 +120,27 @@ def test_text_postgresql_cannot_store_refuses_the_file_instead_of_leaving_it(fre
         assert_refused_in_both_languages(outcomes[name])
     assert q(fresh, "select status, count(*) from audit.file_ledger group by 1") == [("rejected", 2)]
     assert q(fresh, "select count(*) from raw.report_headers") == [(0,)]
+
+
+def test_a_row_a_warehouse_constraint_refuses_refuses_the_file_instead_of_leaving_it(fresh):
+    """A check of the warehouse the intake's own rules do not know (one a database administrator
+    added): the file it refuses is decided, not left to fail again at every run."""
+    from programme_monitoring.warehouse.schema import init
+
+    init(fresh)
+    with psycopg.connect(fresh, autocommit=True) as conn:
+        conn.execute(
+            "alter table raw.indicator_values "
+            "add constraint administrators_rule check (source_file <> 'kept_out.json')"
+        )
+    kept_out = json_report("kept_out.json", lambda t: t)
+    good = write(paths().landing / "kz" / "good.json", year=2016).name
+    outcomes = run_landing()
+    text = assert_refused_in_both_languages(outcomes[kept_out])
+    assert "cannot be stored" in text
+    assert outcomes[good].status == "loaded"
+    assert not (paths().landing / "kz" / kept_out).exists()
+    assert q(fresh, "select file_name, status from audit.file_ledger order by 1") == [
+        ("good.json", "loaded"),
+        ("kept_out.json", "rejected"),
+    ]
