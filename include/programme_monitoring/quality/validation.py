@@ -11,6 +11,7 @@ expectation's ``meta``.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def _indicator_dimension(values: pd.DataFrame, reportable: set[str]) -> pd.Categ
     """ "CODE:dimension" per row (e.g. "THB02:sex"), NA where the code is not reportable;
     built once per distinct (code, dimension) pair, not once per row."""
     codes, disaggregation = values["indicator_code"].cat, values["disaggregation"].cat
-    dimension_codes, prefixes = _prefixes(disaggregation.categories.to_numpy(dtype=object).tolist())
+    dimension_codes, prefixes = _prefixes(disaggregation.categories)
     dimensions = [p.removesuffix("=") for p in prefixes]  # "event=" -> "event"
     width = max(len(dimensions), 1)
     pairs = codes.codes.astype("int64") * width + dimension_codes[disaggregation.codes]
@@ -84,23 +85,32 @@ def _indicator_dimension(values: pd.DataFrame, reportable: set[str]) -> pd.Categ
 _PREFIX = re.compile(r"([^=\x00]*=?)[^\x00]*\x00")
 
 
-def _prefixes(disaggregations: list[str]) -> tuple[np.ndarray, np.ndarray]:
+# The last breakdowns ``_prefixes`` was asked about (weakly held) and its answer: the suites'
+# frames and the review frames of a report ask about the same categories (an immutable Index).
+_last_prefixes: list = [lambda: None, None]
+
+
+def _prefixes(breakdowns: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     """The prefix of each breakdown up to its first "=" (included), factorised: (code per
     breakdown, distinct prefixes)."""
+    if _last_prefixes[0]() is breakdowns:
+        return _last_prefixes[1]
+    disaggregations = breakdowns.to_numpy(dtype=object).tolist()
     joined = "\x00".join(disaggregations) + "\x00"
     if joined.count("\x00") == len(disaggregations):  # no value holds a NUL (the usual case)
         prefix_of = _PREFIX.findall(joined)
     else:
         prefix_of = [d[: d.find("=") + 1] if "=" in d else d for d in disaggregations]
     codes, uniques = pd.factorize(np.asarray(prefix_of, dtype=object))
-    return codes, np.asarray(uniques, dtype=object)
+    _last_prefixes[:] = [weakref.ref(breakdowns), (codes, np.asarray(uniques, dtype=object))]
+    return _last_prefixes[1]
 
 
 def _row_prefixes(disaggregation: pd.Series) -> pd.Categorical:
     """Per row, the prefix of its breakdown (``_prefixes``; missing where it has none)."""
     breakdowns = text_categorical(disaggregation)  # the report's own: its codes, no hashing
     codes = breakdowns.codes
-    prefix_codes, prefixes = _prefixes(breakdowns.categories.to_numpy(dtype=object).tolist())
+    prefix_codes, prefixes = _prefixes(breakdowns.categories)
     return pd.Categorical.from_codes(
         np.append(prefix_codes, -1)[codes], categories=pd.Index(prefixes, dtype=object)
     )
@@ -185,7 +195,8 @@ def _run(
     _unrendered.append((suite_name, table, result.meta["run_id"]))
     # A failure with no failing row (a table-level rule, or parameters GX cannot use, e.g. the
     # period of an unknown programme) belongs to every file of the batch.
-    every_file = [whole_file] if whole_file else list(dict.fromkeys(frame["source_file"].astype(str)))
+    # (pd.unique, in order of appearance: a million-row frame is not walked in Python)
+    every_file = [whole_file] if whole_file else [str(f) for f in pd.unique(frame["source_file"])]
     for outcome in result.results:
         if outcome.success:
             continue
