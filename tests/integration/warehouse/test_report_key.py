@@ -1,4 +1,4 @@
-"""No indicator value or measure without its report header (migration 0003), and no value that
+"""No indicator value or measure without its report header (migrations 0003 and 0014), and no value that
 breaks the value rules (migration 0012); and a report's rows are found by an index (0013).
 
 The key is checked once per statement by triggers over the transition tables instead of a

@@ -226,6 +226,7 @@ FILES = [
     "0011_reports_by_period.sql",
     "0012_raw_value_rules.sql",
     "0013_raw_rows_by_report.sql",
+    "0014_report_key_one_pass.sql",
 ]
 SHIPPED = schema.MIGRATIONS_DIR
 
