@@ -1,14 +1,15 @@
 """The CSV reader of report template version 1 (DHIS2-style long form, one row per value).
 
-Built for size: a large annex reaches a million rows. The file is read in chunks of
-``CSV_CHUNK_ROWS``; in each chunk every column is factorised and each rule is applied once
-per distinct value, then spread to the rows (``_CsvColumn``), and every problem is noted in
-file order (``_Problems``; at most ``MAX_PROBLEMS`` are kept, the rest counted). pandas' C
-reader reads the rows (fast); Python's csv module re-reads a file the C reader cannot parse
-(a row with too many fields, a quote left open) to name the line. A file that does not end
-with a line break, or whose last row has fewer fields than the heading, is refused first:
-it may still be being written. The rules are those the collector applies row by row to XLSX
-and JSON (``values``, mojibake, the data-row limit); ``bench/bench_csv_intake.py`` times it.
+Built for size: a large annex reaches a million rows. pyarrow's C++ reader reads the file
+in blocks and factorises each column (a Python string per distinct value, none per row);
+the rows are checked in chunks of at most ``CSV_CHUNK_ROWS``, each rule applied once per
+distinct value of a column and spread to the rows, every problem noted in file order
+(``csv_columns``; at most ``MAX_PROBLEMS`` are kept, the rest counted). Python's csv module
+re-reads a file the fast reader cannot parse (a row with more or fewer fields than the
+heading, a quote left open) to name the line. A file that does not end with a line break,
+or whose last row has fewer fields than the heading, is refused first: it may still be
+being written. The rules are those the collector applies row by row to XLSX and JSON
+(``values``, mojibake, the data-row limit); ``bench/bench_csv_intake.py`` times it.
 """
 
 from __future__ import annotations
@@ -16,34 +17,28 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from programme_monitoring.reference import code_lists
-from programme_monitoring.report_format.collector import Collector, mojibake_refusal
+from programme_monitoring.report_format.collector import Collector
+from programme_monitoring.report_format.csv_columns import ChunkProblems, CsvColumn, Message
 from programme_monitoring.report_format.file_safety import (
-    MOJIBAKE_MARKERS,
     UnsafeFile,
     csv_encoding,
     encoding_refusal_ru,
-    unescape_formula,
 )
 from programme_monitoring.report_format.labels import CSV_COLUMNS, HEADER_FIELDS, lookup, norm
 from programme_monitoring.report_format.records import (
     INDICATOR_COLUMNS,
-    MAX_PROBLEMS,
     MEASURE_COLUMNS,
-    Problem,
     Refusal,
     ReportFormatError,
     ReportHeader,
 )
 from programme_monitoring.report_format.values import (
-    canonical_disaggregations,
     check_ceiling,
     parse_code,
     parse_count,
@@ -52,14 +47,12 @@ from programme_monitoring.report_format.values import (
     parse_text,
 )
 
-Message = tuple[str, str]  # (English, Russian)
-# Parsers with a way to decide many distinct values at once (a large annex's breakdowns).
-BATCHES: dict[Callable, Callable[[list[str]], list]] = {parse_disaggregation: canonical_disaggregations}
-
 # A CSV report is read in chunks of this many rows, each parsed and checked column by column
 # (each distinct value once), so a million-row annex reads in seconds and memory stays flat.
 CSV_CHUNK_ROWS = 100_000
-_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+# The fast reader parses the file in blocks of this many bytes (memory stays flat in its
+# size), one block at a time: on two CPUs, a thread pool reading ahead was no faster.
+ARROW_BLOCK_BYTES = 8 << 20
 
 
 def read_csv(path: Path, out: Collector) -> ReportHeader:
@@ -81,7 +74,7 @@ def read_csv(path: Path, out: Collector) -> ReportHeader:
         if not any(h.strip() for h in headings) and not stream.read().strip():
             raise out.error("the file is empty", "файл пуст")
         heading_lines = reader.line_num
-    chunks = _CsvChunks(out, _csv_keys(headings, out), heading_lines)
+    chunks = _CsvChunks(out, headings, heading_lines)
     _check_complete(path, encoding, len(chunks.keys), out)
     chunks.read_fast(path, encoding)
     if chunks.header is None:
@@ -171,70 +164,11 @@ def _csv_keys(headings: list[str], out: Collector) -> list[str]:
     return keys
 
 
-class _CsvColumn:
-    """One column of a chunk: its distinct values in order of first appearance (``text``,
-    formula escapes undone) and, per row, which of them it holds (``codes``). Every rule is
-    applied once per distinct value, then spread to the rows."""
-
-    def __init__(self, values: pd.Series) -> None:
-        self.codes, uniques = pd.factorize(values.to_numpy(dtype=object))
-        self.raw: list[str] = uniques.tolist()
-        # All distinct values in one string (NUL never occurs: refused before), searched at C
-        # speed: most columns hold no formula escape, line break or mojibake at all.
-        self.joined = "\x00" + "\x00".join(self.raw)
-        escaped = "\x00'" in self.joined  # "'=1+2" from write_report
-        self.text = [unescape_formula(u) for u in self.raw] if escaped else self.raw
-
-    def line_breaks(self) -> np.ndarray | None:
-        """Per row, the line breaks inside its (quoted) value; None if there are none."""
-        if "\n" not in self.joined and "\r" not in self.joined:
-            return None
-        return np.asarray([len(_LINE_BREAKS.findall(u)) for u in self.raw], dtype=np.int64)[self.codes]
-
-    def rows(self, per_value: list[bool] | np.ndarray) -> np.ndarray:
-        return np.asarray(per_value, dtype=bool)[self.codes]
-
-    def value(self, at: int) -> str:
-        return self.text[self.codes[at]]
-
-    def rows_where(self, test: Callable[[str], bool], among: np.ndarray, raw: bool = False) -> np.ndarray:
-        """Per row: in ``among`` and ``test`` of its (``raw``) text, tested once per value held there."""
-        values, present = (self.raw if raw else self.text), np.unique(self.codes[among])
-        per_value = np.zeros(len(values), dtype=bool)
-        per_value[present] = [test(values[i]) for i in present.tolist()]
-        return per_value[self.codes] & among
-
-    def mojibake(self) -> dict[int, Message]:
-        """{value index: reason} for the distinct values damaged by a wrong code page."""
-        if self.joined.isascii() or not re.search(MOJIBAKE_MARKERS, self.joined):  # markers: not ASCII
-            return {}
-        return {
-            i: (refusal.en, refusal.ru)
-            for i, text in enumerate(self.text)
-            if (refusal := mojibake_refusal(text))
-        }
-
-    def parse(self, func: Callable[[str], Any]) -> tuple[list, dict[int, Message]]:
-        """func of each distinct value, after its ``BATCHES`` entry decided what it could at once."""
-        batch = BATCHES.get(func)
-        results, errors = (batch(self.text) if batch else [None] * len(self.text)), {}
-        undecided = (i for i, decided in enumerate(results) if decided is None) if None in results else ()
-        for i in undecided:
-            try:
-                results[i] = func(self.text[i])
-            except Refusal as exc:
-                errors[i] = (exc.en, exc.ru)
-        return results, errors
-
-    def spread(self, results: list, rows: np.ndarray) -> np.ndarray:
-        return np.asarray(results, dtype=object)[self.codes[rows]]
-
-
 class _CsvChunks:
     """Reads the data rows of a CSV report chunk by chunk into the collector."""
 
-    def __init__(self, out: Collector, keys: list[str], heading_lines: int) -> None:
-        self.out, self.keys = out, keys
+    def __init__(self, out: Collector, headings: list[str], heading_lines: int) -> None:
+        self.out, self.headings, self.keys = out, headings, _csv_keys(headings, out)
         self.names = {key: key for key in CSV_COLUMNS} | {
             "indicator_code": "code",
             "measure_code": "code",
@@ -246,34 +180,58 @@ class _CsvChunks:
         self.next_line = heading_lines + 1  # the line the next data row starts on
 
     def read_fast(self, path: Path, encoding: str) -> None:
-        """pandas' C reader. It pads a row with too few fields with empty ones: such a row
-        reads as a row whose last fields are empty, which the rules treat the same way (an
-        empty value is "not reported") or refuse (the fields after the gap shift into the
-        wrong columns and fail their rules); the last row is checked before (``_check_complete``)."""
-        frames = pd.read_csv(
-            path,
-            encoding=encoding,
-            header=0,
-            names=self.keys,
-            dtype=object,
-            na_filter=False,
-            skip_blank_lines=False,
-            chunksize=CSV_CHUNK_ROWS,
-            engine="c",
-        )
+        """pyarrow's C++ reader, every field read as text as it stands (no type guessing, no
+        missing values). A row with more or fewer fields than the heading, or a quote left
+        open, stops it: the file is read again with the exact reader, which names the line
+        and the reason."""
+        import pyarrow as pa
+        from pyarrow import csv as arrow_csv
+
         try:
-            for chunk in frames:
-                self.add(chunk.reset_index(drop=True))
-        except pd.errors.ParserError:
-            # A row with too many fields or a quote left open: read again with the exact
-            # reader, which names the line (pandas counts records, not lines) and the reason.
+            batches = arrow_csv.open_csv(
+                path,
+                read_options=arrow_csv.ReadOptions(
+                    encoding="utf8" if encoding.startswith("utf-8") else encoding,  # a BOM is skipped
+                    block_size=ARROW_BLOCK_BYTES,
+                    use_threads=False,
+                ),
+                parse_options=arrow_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+                convert_options=arrow_csv.ConvertOptions(
+                    column_types=dict.fromkeys(self.headings, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            with batches:
+                if batches.schema.names != self.headings or any(
+                    t != pa.string() for t in batches.schema.types
+                ):
+                    raise pa.ArrowInvalid("the heading reads differently")  # not expected: read exactly
+                last = ""
+                for batch in batches:
+                    for start in range(0, batch.num_rows, CSV_CHUNK_ROWS):
+                        chunk = batch.slice(start, CSV_CHUNK_ROWS)
+                        self.add(
+                            {
+                                key: CsvColumn.of_arrow(column)
+                                for key, column in zip(self.keys, chunk.columns, strict=True)
+                            }
+                        )
+                    last = batch.column(batch.num_columns - 1)[-1].as_py() if batch.num_rows else last
+                # A quote left open in the last field runs to the end of the file, which this
+                # reader takes as the field's end: its value then ends with the file's last line break.
+                if last.endswith(("\n", "\r")):
+                    raise pa.ArrowInvalid("a quote may be left open in the last row")
+        except pa.ArrowInvalid:
             self.out.forget_rows()
             self.header, self.next_line = None, self.heading_lines + 1
             self.read_exact(path, encoding)
+        finally:
+            pa.default_memory_pool().release_unused()  # the blocks read: their memory goes back
 
     def read_exact(self, path: Path, encoding: str) -> None:
         """Python's csv module: every row's field count is checked; slower (only for a file
-        the C reader cannot parse)."""
+        the fast reader cannot parse)."""
         with path.open(encoding=encoding, newline="") as stream:
             reader = csv.reader(stream, strict=True)
             next(reader)
@@ -303,7 +261,8 @@ class _CsvChunks:
 
     def _flush(self, rows: list[list[str]], lines: list[int]) -> None:
         if rows:
-            self.add(pd.DataFrame(rows, columns=self.keys, dtype=object), np.asarray(lines))
+            chunk = pd.DataFrame(rows, columns=self.keys, dtype=object)
+            self.add({key: CsvColumn.of_values(chunk[key]) for key in self.keys}, np.asarray(lines))
             rows.clear()
             lines.clear()
 
@@ -314,16 +273,16 @@ class _CsvChunks:
             row=row,
         )
 
-    def add(self, chunk: pd.DataFrame, lines: np.ndarray | None = None) -> None:
+    def add(self, cols: dict[str, CsvColumn], lines: np.ndarray | None = None) -> None:
         """Check one chunk, then hand its rows to the collector. The rules are those of the
         row-by-row readers, applied per distinct value; every problem is noted in file order
         (within a row, in rule order; one per cell), naming its row and column."""
-        if chunk.empty:
+        rows = len(cols[self.keys[0]])
+        if not rows:
             return
-        cols = {key: _CsvColumn(chunk[key]) for key in self.keys}
         if lines is None:  # rows as the fast reader returns them: count the lines they span
-            lines = self._lines(len(chunk), [b for c in cols.values() if (b := c.line_breaks()) is not None])
-        blank = np.ones(len(chunk), dtype=bool)  # rows blank in every column, fewest values tested first
+            lines = self._lines(rows, [b for c in cols.values() if (b := c.line_breaks()) is not None])
+        blank = np.ones(rows, dtype=bool)  # rows blank in every column, fewest values tested first
         for column in sorted(cols.values(), key=lambda c: len(c.raw)):
             blank = column.rows_where(lambda t: not t.strip(), blank, raw=True) if blank.any() else blank
         if self.header is None and not blank.all():
@@ -331,7 +290,7 @@ class _CsvChunks:
             self.first_values = {k: cols[k].text[cols[k].codes[first]].strip() for k in HEADER_FIELDS}
             fields = {k: (v or None, int(lines[first])) for k, v in self.first_values.items()}
             self.header = self.out.header(fields, "", self.names)
-        found = _Problems(blank)
+        found = ChunkProblems(blank)
         for key in HEADER_FIELDS:
             column, expected = cols[key], self.first_values.get(key)
             found.where(
@@ -411,7 +370,7 @@ class _CsvChunks:
 
     @staticmethod
     def _ceilings(
-        found: _Problems, indicator: np.ndarray, code: _CsvColumn, codes: list[str], values
+        found: ChunkProblems, indicator: np.ndarray, code: CsvColumn, codes: list[str], values
     ) -> pd.api.extensions.ExtensionArray:
         """Values over the ceiling of their unit (seed ``units``) refused; returns the values as Int64."""
         reported = pd.array(values, dtype="Int64")  # at most 18 digits each: fits
@@ -439,49 +398,3 @@ class _CsvChunks:
         lines = self.next_line + np.arange(rows) + np.concatenate(([0], np.cumsum(inside)[:-1]))
         self.next_line = int(lines[-1] + inside[-1] + 1)
         return lines
-
-
-class _Problems:
-    """The problems found in a chunk, in file order (then rule order), one per cell; at most
-    MAX_PROBLEMS per rule are kept, the others counted."""
-
-    def __init__(self, blank: np.ndarray) -> None:
-        self.blank = blank  # blank rows are skipped, never refused
-        self.problems: list[tuple[int, int, str, str, str]] = []  # (row in chunk, rule, en, ru, column)
-        self.more = 0
-        self.rule = 0
-
-    def where(self, rows: np.ndarray, message: Callable[[int], Message], column: str) -> None:
-        self.rule += 1
-        at = np.flatnonzero(rows & ~self.blank)
-        for i in at[:MAX_PROBLEMS]:
-            en, ru = message(int(i))
-            self.problems.append((int(i), self.rule, en, ru, column))
-        self.more += max(len(at) - MAX_PROBLEMS, 0)
-
-    def errors(self, rows: np.ndarray, column: _CsvColumn, errors: dict[int, Message], name: str) -> None:
-        """Refuse the rows (among ``rows``) holding a distinct value that has an error."""
-        if not errors:
-            return
-        bad = np.zeros(len(column.text), dtype=bool)
-        bad[list(errors)] = True
-        self.where(rows & column.rows(bad), lambda at: errors[column.codes[at]], name)
-
-    def parsed(
-        self, rows, column: _CsvColumn, func, name: str, everywhere: bool = False
-    ) -> np.ndarray | list:
-        """``func`` of the column for ``rows`` (or, with ``everywhere``, the distinct results
-        for all rows); a value it refuses is a problem."""
-        results, errors = column.parse(func)
-        self.errors(rows, column, errors, name)
-        return results if everywhere else column.spread(results, rows)
-
-    def report(self, lines: np.ndarray) -> list[Problem]:
-        """The problems in file order, one per cell (the first rule's), as the collector's."""
-        seen: set[tuple[int, str]] = set()
-        out = []
-        for at, _rule, en, ru, column in sorted(self.problems, key=lambda p: (p[0], p[1])):
-            if (at, column) not in seen:
-                seen.add((at, column))
-                out.append(Problem(en, ru, "", int(lines[at]), column))
-        return out

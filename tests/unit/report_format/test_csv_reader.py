@@ -1,7 +1,7 @@
 """The CSV reader reads in chunks, each rule applied once per distinct value of a column.
 
-pandas' C reader reads every file (fast); Python's csv module re-reads one the C reader
-cannot parse (exact field counts, to name the line). Both must read every file to the same
+pyarrow's C++ reader reads every file (fast); Python's csv module re-reads one it cannot
+parse (exact field counts, a quote left open, to name the line). Both must read every file to the same
 report and refuse every bad file with the same rows, columns and reasons, whatever the
 chunk size; the tests force the exact reader to compare them.
 """
@@ -139,6 +139,36 @@ def test_too_many_fields_are_refused_naming_the_row_in_both_readers(tmp_path: Pa
     for result in read_both(tmp_path, lines):
         assert (result.row, result.reason) == (8, "the row has 13 fields, the heading 12")
         assert result.reason_ru == "в строке 13 полей, в строке заголовков 12"
+
+
+def test_a_well_formed_file_is_read_by_the_fast_reader_alone(tmp_path: Path, monkeypatch) -> None:
+    """Blank lines, rows of empty fields, line breaks and quotes inside fields, a BOM or
+    Windows-1251: none of them sends the file to the slow exact reader."""
+
+    def exact(*_args) -> None:
+        raise AssertionError("the exact reader was used")
+
+    monkeypatch.setattr(csv_reader._CsvChunks, "read_exact", exact)
+    for encoding in ("utf-8", "utf-8-sig", "cp1251"):
+        report = parse_report(write(tmp_path / "r.csv", GOOD, encoding=encoding))
+        assert report.indicator_values.source_row.tolist() == [2, 5, 7, 8]
+
+
+def test_a_row_with_fewer_fields_is_refused_naming_the_row_in_both_readers(tmp_path: Path) -> None:
+    """The fast reader used to pad such a row with empty fields; now both name it."""
+    lines = list(GOOD)
+    lines[6] = lines[6].removesuffix(",")  # line 8: 11 fields
+    for result in read_both(tmp_path, lines):
+        assert (result.row, result.reason) == (8, "the row has 11 fields, the heading 12")
+
+
+def test_a_last_field_ending_with_a_line_break_inside_quotes_reads_the_same(tmp_path: Path) -> None:
+    """A closed quote whose text ends with a line break, in the last row, looks like a quote
+    left open to the fast reader: the exact reader decides, and reads it."""
+    lines = [*GOOD[:-1], f'{HEAD},measure,2.1.1,,,in progress,"идёт\n"']
+    fast, exact = read_both(tmp_path, lines)
+    same_report(fast, exact)
+    assert fast.measures.source_row.tolist() == [9, 10]
 
 
 def test_a_quote_left_open_is_refused_in_both_readers(tmp_path: Path) -> None:
