@@ -104,7 +104,9 @@ def parse_fast(
             usecols=positions,
             index_col=False,
             dtype={
-                p: ("category" if n in categorical else str) for p, n in zip(positions, used, strict=True)
+                # object: Python strings, as the checks take them (str would be pyarrow's, converted back)
+                p: ("category" if n in categorical else object)
+                for p, n in zip(positions, used, strict=True)
             },
             na_filter=False,
             skip_blank_lines=False,
