@@ -513,7 +513,11 @@ def main(argv: list[str] | None = None) -> int:
 
     p = commands.add_parser("council-report", help="render the yearly report to the Council")
     p.add_argument("--year", required=True, type=_year)
-    p.add_argument("--lang", choices=["ru", "en"], help="one language only (default: both)")
+    p.add_argument(
+        "--lang",
+        choices=["ru", "en"],
+        help="one language (default: both); those of the edition it replaces are rendered again too",
+    )
     p.add_argument(
         "--approved-only",
         action="store_true",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
+import hashlib
 import json
 
 import psycopg
@@ -187,6 +188,22 @@ def test_a_new_edition_lists_the_figures_revised_since_the_last(edition):
     assert "Изменённые показатели по сравнению с изданием" in russian
     # The edition after that one, on the same marts, has nothing revised.
     assert write_council_report(2014, languages=("en",), output_dir=edition.output_dir).revisions == []
+
+
+def test_an_edition_in_one_language_replaces_every_file_of_the_one_before(edition):
+    """The folder holds one edition: asked for English alone, the edition also renders the
+    Russian the replaced one had, and every file in the folder is the one edition.json names."""
+    from programme_monitoring.publishing.council.editions import write_council_report
+
+    folder = edition.output_dir
+    again = write_council_report(2014, languages=("en",), output_dir=folder)
+    stored = json.loads((folder / "edition.json").read_text(encoding="utf-8"))
+    assert stored["languages"] == ["ru", "en"] and stored["generated_at"] == again.generated_at
+    on_disk = {p.name: p for p in folder.iterdir() if p.is_file() and p.name != "edition.json"}
+    assert set(on_disk) == set(stored["files_sha256"])
+    assert set(on_disk) == {"ru.html", "ru.pdf", "en.html", "en.pdf", "annex.xlsx"}
+    for name, path in on_disk.items():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == stored["files_sha256"][name], name
 
 
 def test_a_year_without_figures_is_refused(marts):

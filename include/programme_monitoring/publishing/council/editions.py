@@ -250,8 +250,9 @@ def write_council_report(
     approved_only: bool = False,
     publish: bool = False,
 ) -> Edition:
-    """Render the edition for ``year`` into reports/council_report_<year>/; ``approved_only``:
-    from the approved report versions only; ``publish``: lock the year once it is written."""
+    """Render the edition for ``year`` into reports/council_report_<year>/ in ``languages`` and
+    in those of the edition it replaces there; ``approved_only``: from the approved report
+    versions only; ``publish``: lock the year once it is written."""
     for lang in languages:
         if lang not in LANGUAGES:
             raise ValueError(f"language {lang!r}: expected one of {LANGUAGES}")
@@ -263,6 +264,10 @@ def write_council_report(
     output_dir.mkdir(parents=True, exist_ok=True)
 
     previous, previous_text = _previous_edition(output_dir)
+    # One edition per folder: the languages of the edition replaced are rendered again with
+    # those asked for, so that none of its files is left beside the new edition's.
+    replaced = previous.get("languages", ())
+    languages = tuple(lang for lang in LANGUAGES if lang in languages or lang in replaced)
     edition = Edition(
         year=year,
         data=data,
