@@ -1,7 +1,9 @@
 """DAG ids, the assets that chain the DAGs, and the default arguments every DAG shares.
 
-Imported by the DAG files at every parse, so this module imports nothing.
+Imported by the DAG files at every parse, so this module imports only the standard library.
 """
+
+import datetime as dt
 
 # DAG ids in the order the chain runs.
 INGEST_DAG = "ingest_member_state_reports"
@@ -24,4 +26,13 @@ MARTS_URI = "postgres://warehouse/marts/rpt_headline_figures"
 # Emitted by ingest_urs_extracts when an extract was loaded; starts the transform too.
 URS_EVENTS_URI = "postgres://warehouse/raw/urs_events"
 
-DEFAULT_ARGS = {"owner": "executive-committee-statistics", "retries": 2}
+# No task runs unbounded: one hung (on a lock another holds, a stalled mount or server) is
+# stopped after TASK_TIMEOUT and retried; its warehouse locks end with its connections. The
+# longest task measured, a full rebuild at 10x the largest benchmark volume, takes minutes.
+TASK_TIMEOUT = dt.timedelta(hours=2)
+DEFAULT_ARGS = {
+    "owner": "executive-committee-statistics",
+    "retries": 2,
+    "retry_delay": dt.timedelta(minutes=5),
+    "execution_timeout": TASK_TIMEOUT,
+}

@@ -1,9 +1,10 @@
-"""Every DAG imports cleanly, is tagged, retries, and the chain is wired through assets."""
+"""Every DAG imports cleanly, is tagged, retries, stops a hung task, and the chain is wired
+through assets."""
 
 from __future__ import annotations
 
 import pytest
-from programme_monitoring.orchestration.names import CHAIN, MARTS_URI, RAW_REPORTS_URI
+from programme_monitoring.orchestration.names import CHAIN, MARTS_URI, RAW_REPORTS_URI, TASK_TIMEOUT
 
 
 @pytest.fixture(scope="module")
@@ -19,12 +20,13 @@ def test_every_dag_imports(dagbag):
     assert set(CHAIN) <= set(dagbag.dag_ids)
 
 
-def test_every_dag_has_tags_retries_and_no_catchup(dagbag):
+def test_every_dag_has_tags_retries_a_timeout_and_no_catchup(dagbag):
     for dag_id, dag in dagbag.dags.items():
         assert dag.tags, f"{dag_id} has no tags"
         assert dag.catchup is False, dag_id
         for task in dag.tasks:
             assert task.retries >= 1, f"{dag_id}.{task.task_id} does not retry"
+            assert task.execution_timeout == TASK_TIMEOUT, f"{dag_id}.{task.task_id} may run unbounded"
 
 
 def _uris(assets) -> set[str]:
