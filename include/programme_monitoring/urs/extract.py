@@ -149,9 +149,16 @@ def ingest_extract(path: Path, key: bytes | None = None, block_bytes: int | None
             _record_refusal(conn, path, extract_id, key, outcome.reasons)
     outcome.seconds = time.perf_counter() - started
     if outcome.status == "loaded":
-        log.info("URS extract %s: %d events loaded", path.name, outcome.event_rows)
+        log.info(
+            "URS extract %(file)s: %(rows)d events loaded / "
+            "выгрузка УРС %(file)s: загружено событий: %(rows)d",
+            {"file": path.name, "rows": outcome.event_rows},
+        )
     elif outcome.status == "duplicate":
-        log.info("URS extract %s already loaded (%s)", path.name, extract_id[:12])
+        log.info(
+            "URS extract %(file)s already loaded (%(id)s) / выгрузка УРС %(file)s уже загружена (%(id)s)",
+            {"file": path.name, "id": extract_id[:12]},
+        )
     return outcome
 
 
@@ -213,7 +220,10 @@ def _record_refusal(
                              pseudonym_key_id = excluded.pseudonym_key_id""",
             (extract_id, path.name, path.stat().st_size, key_id(key), "\n".join(reasons)),
         )
-    log.warning("URS extract %s refused: %d reason(s)", path.name, len(reasons))
+    log.warning(
+        "URS extract %(file)s refused: %(n)d reason(s) / выгрузка УРС %(file)s отклонена, причин: %(n)d",
+        {"file": path.name, "n": len(reasons)},
+    )
 
 
 def _load(
@@ -285,7 +295,11 @@ def rekey_extracts(files: list[Path], key: bytes | None = None) -> list[ExtractO
                         f"файл {path.name} отклонён, ничего не изменено:\n" + "\n".join(refused.reasons)
                     ) from None
                 outcomes.append(outcome)
-    log.info("URS data re-pseudonymised with key id %s: %d extract(s)", key_id(key), len(outcomes))
+    log.info(
+        "URS data re-pseudonymised with key id %(key)s: %(n)d extract(s) / "
+        "данные УРС псевдонимизированы заново ключом key id %(key)s, выгрузок: %(n)d",
+        {"key": key_id(key), "n": len(outcomes)},
+    )
     return outcomes
 
 

@@ -14,7 +14,7 @@ import pytest
 from programme_monitoring.dev.urs_extracts import write_synthetic_extract
 from programme_monitoring.orchestration.tasks import urs_ingest_task
 from programme_monitoring.urs.extract import UrsRekeyError, ingest_extract, rekey_extracts
-from programme_monitoring.urs.pseudonym import KEY_ENV, key_id, pseudonym
+from programme_monitoring.urs.pseudonym import KEY_ENV, key_id, mask_in_airflow, pseudonym
 from programme_monitoring.warehouse.schema import init as init_schema
 from urs_samples import (
     BAD_EXTRACT,
@@ -261,6 +261,34 @@ def test_a_rekey_with_a_refused_file_names_its_reasons_in_english_and_russian(sc
         "bad.csv refused, nothing was changed / файл bad.csv отклонён, ничего не изменено:",
         *BAD_EXTRACT_REASONS,
     ]
+
+
+@pytest.fixture
+def airflow_logging():
+    """Airflow's first import replaces the root logger's handlers: done before the test, not
+    in it, so that caplog's handler (added for the test's call) stays."""
+    mask_in_airflow()
+
+
+def test_the_task_says_what_it_did_in_english_and_russian(
+    scratch_url, airflow_logging, tmp_path, monkeypatch, capsys, caplog
+):
+    monkeypatch.setenv(KEY_ENV, KEY)
+    good = write_csv(tmp_path / "good.csv", deterministic_rows()[:5])
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(BAD_EXTRACT)
+    with caplog.at_level("INFO", logger="programme_monitoring"):
+        summary = urs_ingest_task(files=[str(good), str(bad)])
+    assert summary["rejected"] == {"bad.csv": BAD_EXTRACT_REASONS}
+    line = (
+        "URS intake: 1 extract(s) loaded (5 events), 1 refused, 0 already seen / "
+        "приём УРС: загружено выгрузок: 1 (событий: 5), отклонено: 1, уже были загружены: 0"
+    )
+    assert line in capsys.readouterr().out
+    logged = [r.getMessage() for r in caplog.records]
+    assert line in logged
+    assert "URS extract good.csv: 5 events loaded / выгрузка УРС good.csv: загружено событий: 5" in logged
+    assert "URS extract bad.csv refused: 5 reason(s) / выгрузка УРС bad.csv отклонена, причин: 5" in logged
 
 
 # -- the task body masks the secrets ------------------------------------------------------
