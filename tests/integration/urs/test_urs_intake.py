@@ -264,9 +264,10 @@ def test_a_rekey_with_a_refused_file_names_its_reasons_in_english_and_russian(sc
 
 
 @pytest.fixture
-def airflow_logging():
+def airflow_logging(airflow_ready):
     """Airflow's first import replaces the root logger's handlers: done before the test, not
-    in it, so that caplog's handler (added for the test's call) stays."""
+    in it, so that caplog's handler (added for the test's call) stays; after ``airflow_ready``
+    configured it, or the tests after this one would find Airflow set up without its metadata."""
     mask_in_airflow()
 
 
