@@ -102,11 +102,16 @@ BAD_EXTRACT = (
     + "entry,X1,N,D,CHN,work,KZ,KZ-ALMATY-AIR,2017-01-01,extra\n"  # line 6: one too many
     + GOOD
 ).encode() + b"entry,AB\xff1,N,D,CHN,work,KZ,KZ-ALMATY-AIR,2017-01-01\n"  # line 8: not UTF-8
+# Each one string, English / Russian (the operators read Russian first).
 BAD_EXTRACT_REASONS = [
     "line 3: invalid event_type, citizenship, purpose_of_visit, host_state, border_crossing_point, "
-    "event_date",
-    "line 4: invalid passport_number, event_date",
-    "line 5: 8 fields, the header has 9",
-    "line 6: 10 fields, the header has 9",
-    "line 8: not UTF-8 text",
+    "event_date / строка 3: недопустимые значения в столбцах event_type, citizenship, purpose_of_visit, "
+    "host_state, border_crossing_point, event_date",
+    "line 4: invalid passport_number, event_date / "
+    "строка 4: недопустимые значения в столбцах passport_number, event_date",
+    "line 5: 8 fields, the header has 9 / "
+    "строка 5: число полей (8) не совпадает с числом столбцов заголовка (9)",
+    "line 6: 10 fields, the header has 9 / "
+    "строка 6: число полей (10) не совпадает с числом столбцов заголовка (9)",
+    "line 8: not UTF-8 text / строка 8: текст не в кодировке UTF-8",
 ]

@@ -347,13 +347,14 @@ def access(args: argparse.Namespace) -> int:
 
 
 def urs_ingest(args: argparse.Namespace) -> int:
-    from programme_monitoring.orchestration.tasks import urs_ingest_task
+    from programme_monitoring.orchestration.tasks import NoDataYet, urs_ingest_task
     from programme_monitoring.urs.extract import UrsRekeyError
+    from programme_monitoring.urs.pseudonym import UrsKeyError
 
     try:
         summary = urs_ingest_task(files=args.files, rekey=args.rekey)
-    except UrsRekeyError as error:
-        print(f"refused: {error}")
+    except (NoDataYet, UrsKeyError, UrsRekeyError) as error:  # each message "English / русский"
+        print(f"refused / отклонено: {error}")
         return 1
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 1 if summary["rejected"] else 0

@@ -116,3 +116,28 @@ def test_query_letters_refuse_a_sender_outside_the_registry_and_write_nothing(
     assert words in err and "Traceback" not in err
     assert ("Неизвестный отправитель" in err) or ("секретариату" in err)
     assert not (tmp_path / "var").exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (
+            "short",
+            "the pseudonymisation key must be at least 32 bytes long / "
+            "ключ псевдонимизации должен быть не короче 32 байт",
+        ),
+        (None, "URS_PSEUDONYM_KEY не задан: выгрузки УРС не загружаются"),
+    ],
+)
+def test_urs_ingest_refuses_an_unusable_key_in_english_and_russian(
+    capsys, monkeypatch, tmp_path, key, message
+):
+    monkeypatch.setenv("WAREHOUSE_URL", "postgresql://nobody@127.0.0.1:1/warehouse")  # never reached
+    monkeypatch.delenv("AIRFLOW_VAR_URS_PSEUDONYM_KEY", raising=False)
+    if key is None:
+        monkeypatch.delenv("URS_PSEUDONYM_KEY", raising=False)
+    else:
+        monkeypatch.setenv("URS_PSEUDONYM_KEY", key)
+    assert cli.main(["urs-ingest", str(tmp_path / "extract.csv")]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("refused / отклонено: ") and message in out

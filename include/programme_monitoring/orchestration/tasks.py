@@ -231,10 +231,12 @@ def urs_ingest_task(files: list[str] | None = None, rekey: bool = False) -> dict
         "rejected": {o.source_file: o.reasons for o in outcomes if o.status == "rejected"},
         "duplicates": [o.source_file for o in outcomes if o.status == "duplicate"],
     }
+    loaded, events = len(summary["loaded"]), sum(summary["loaded"].values())
+    refused, seen = len(summary["rejected"]), len(summary["duplicates"])
     line = (
-        f"URS intake: {len(summary['loaded'])} extract(s) loaded "
-        f"({sum(summary['loaded'].values())} events), {len(summary['rejected'])} refused, "
-        f"{len(summary['duplicates'])} already seen"
+        f"URS intake: {loaded} extract(s) loaded ({events} events), {refused} refused, {seen} already seen / "
+        f"приём УРС: загружено выгрузок: {loaded} (событий: {events}), отклонено: {refused}, "
+        f"уже были загружены: {seen}"
     )
     print(line)
     log.info(line)  # the task log's own record of the run (in Airflow, print goes to stdout only)

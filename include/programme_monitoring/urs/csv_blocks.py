@@ -7,7 +7,8 @@ exact. Each block is parsed one of two ways, with the same result:
 * fast: a block without quotes or NUL whose every line has exactly (header width - 1)
   commas (checked with numpy) is parsed by pandas' C reader, only the columns asked for;
 * exact: any other block (quoted fields, blank lines, malformed lines, bad UTF-8) goes
-  through Python's csv module, which names the exact line of each problem (never a value).
+  through Python's csv module, which names the exact line of each problem (never a value),
+  in English and in Russian (the caller writes the line number into both).
 
 The text is UTF-8; a line that is not is a problem of that line, not of the file. What a
 column may hold is the caller's business: this module hands back the columns as read.
@@ -27,6 +28,9 @@ from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
+
+# A record that is not UTF-8 text, in English and Russian (also the header's: urs.reader).
+NOT_UTF8 = ("not UTF-8 text", "текст не в кодировке UTF-8")
 
 
 def read_header(f: BinaryIO) -> tuple[list[str], int]:
@@ -77,7 +81,7 @@ def blocks(f: BinaryIO, first_line: int, size: int) -> Iterator[tuple[int, bytes
 class ParsedBlock:
     lines: np.ndarray  # line number of each well-formed record
     columns: dict[str, object]  # column -> its values (pandas Categorical or object array)
-    problems: list[tuple[int, str]]  # (line, what is wrong) of malformed records
+    problems: list[tuple[int, str, str]]  # (line, what is wrong in English, in Russian) of malformed records
 
 
 def parse_block(
@@ -160,16 +164,22 @@ def parse_exact(block: bytes, first_line: int, header: Sequence[str], used: Sequ
             if not row:
                 continue  # a blank line
             if not utf8 and not _is_utf8(row):
-                problems.append((line, "not UTF-8 text"))
+                problems.append((line, *NOT_UTF8))
                 continue
             if len(row) != width:
-                problems.append((line, f"{len(row)} fields, the header has {width}"))
+                problems.append(
+                    (
+                        line,
+                        f"{len(row)} fields, the header has {width}",
+                        f"число полей ({len(row)}) не совпадает с числом столбцов заголовка ({width})",
+                    )
+                )
                 continue
             lines.append(line)
             for column, position in zip(values, positions, strict=True):
                 column.append(row[position])
     except csv.Error as error:  # its messages name no value
-        problems.append((start, f"not readable as CSV ({error})"))
+        problems.append((start, f"not readable as CSV ({error})", f"не читается как CSV ({error})"))
     return ParsedBlock(
         np.array(lines, dtype=np.int64),
         {name: np.array(column, dtype=object) for name, column in zip(used, values, strict=True)},

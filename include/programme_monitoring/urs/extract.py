@@ -4,7 +4,7 @@ An extract (docs/urs_extract_format.md) is pseudonymised as it is read: its iden
 never reach the database, its log or a task log. ``passport_number`` + ``citizenship``
 become a keyed pseudonym (``urs.pseudonym``); ``full_name`` and ``date_of_birth`` are
 dropped as the row is read (``urs.reader``); refusal reasons name the line and the column,
-never the value.
+never the value, each one string "English / русский" (the operators read Russian first).
 
 Each block of checked rows goes to ``raw.urs_events`` as one COPY payload built column-wise
 in C (``warehouse.bulk_copy``), the HMAC computed once per distinct person of the block,
@@ -141,14 +141,24 @@ def ingest_extract(path: Path, key: bytes | None = None, block_bytes: int | None
         except psycopg.errors.DataError as error:
             # PostgreSQL refused a value the checks let through; its message would quote the value.
             outcome.status = "rejected"
-            outcome.reasons = [f"a value PostgreSQL refused (SQLSTATE {error.sqlstate})"]
+            outcome.reasons = [
+                f"a value PostgreSQL refused (SQLSTATE {error.sqlstate}) / "
+                f"PostgreSQL отклонил значение (SQLSTATE {error.sqlstate})"
+            ]
         if outcome.status == "rejected":
             _record_refusal(conn, path, extract_id, key, outcome.reasons)
     outcome.seconds = time.perf_counter() - started
     if outcome.status == "loaded":
-        log.info("URS extract %s: %d events loaded", path.name, outcome.event_rows)
+        log.info(
+            "URS extract %(file)s: %(rows)d events loaded / "
+            "выгрузка УРС %(file)s: загружено событий: %(rows)d",
+            {"file": path.name, "rows": outcome.event_rows},
+        )
     elif outcome.status == "duplicate":
-        log.info("URS extract %s already loaded (%s)", path.name, extract_id[:12])
+        log.info(
+            "URS extract %(file)s already loaded (%(id)s) / выгрузка УРС %(file)s уже загружена (%(id)s)",
+            {"file": path.name, "id": extract_id[:12]},
+        )
     return outcome
 
 
@@ -158,7 +168,9 @@ def _refuse_unnamed_extract(path: Path) -> None:
         raise ExtractRefused(
             [
                 f"not named *.csv: a URS extract is a CSV file whose name ends in .csv "
-                f"(docs/urs_extract_format.md); if {path.name!r} is a complete extract, rename it"
+                f"(docs/urs_extract_format.md); if {path.name!r} is a complete extract, rename it / "
+                f"имя файла не *.csv: выгрузка УРС — файл CSV, имя которого оканчивается на .csv "
+                f"(docs/urs_extract_format.md); если {path.name!r} — полная выгрузка, переименуйте файл"
             ]
         )
 
@@ -172,7 +184,11 @@ def _refuse_another_key(conn: psycopg.Connection, key: bytes) -> None:
                 f"made with another pseudonym key (key id {key_id(key)}) than the "
                 f"{other[2]} loaded extract(s) (key id {other[0]}): their pseudonyms would "
                 "never match. Use the key of the loaded extracts, or change the key for "
-                "all of them with `urs-ingest --rekey` (docs/urs_extract_format.md)"
+                "all of them with `urs-ingest --rekey` (docs/urs_extract_format.md) / "
+                f"выгрузка сделана с другим ключом псевдонимизации (key id {key_id(key)}), чем "
+                f"загруженные выгрузки ({other[2]}; key id {other[0]}): их псевдонимы никогда не "
+                "совпадут. Используйте ключ загруженных выгрузок или смените ключ для всех сразу: "
+                "`urs-ingest --rekey` (docs/urs_extract_format.md)"
             ]
         )
     if other:
@@ -181,7 +197,11 @@ def _refuse_another_key(conn: psycopg.Connection, key: bytes) -> None:
                 f"the {other[2]} loaded extract(s) were pseudonymised with an earlier normalisation "
                 f"of passport numbers (scheme {other[1]}, now {PSEUDONYM_SCHEME}): their pseudonyms "
                 "would not match. Pseudonymise them again, with the same key, together with this "
-                "one: `urs-ingest --rekey` (docs/urs_extract_format.md)"
+                "one: `urs-ingest --rekey` (docs/urs_extract_format.md) / "
+                f"загруженные выгрузки ({other[2]}) псевдонимизированы с прежней нормализацией "
+                f"номеров паспортов (схема {other[1]}, теперь {PSEUDONYM_SCHEME}): их псевдонимы не "
+                "совпадут. Псевдонимизируйте их заново, тем же ключом, вместе с этой выгрузкой: "
+                "`urs-ingest --rekey` (docs/urs_extract_format.md)"
             ]
         )
 
@@ -200,7 +220,10 @@ def _record_refusal(
                              pseudonym_key_id = excluded.pseudonym_key_id""",
             (extract_id, path.name, path.stat().st_size, key_id(key), "\n".join(reasons)),
         )
-    log.warning("URS extract %s refused: %d reason(s)", path.name, len(reasons))
+    log.warning(
+        "URS extract %(file)s refused: %(n)d reason(s) / выгрузка УРС %(file)s отклонена, причин: %(n)d",
+        {"file": path.name, "n": len(reasons)},
+    )
 
 
 def _load(
@@ -249,10 +272,15 @@ def rekey_extracts(files: list[Path], key: bytes | None = None) -> list[ExtractO
             ).fetchall()
             missing = sorted(name for extract_id, name in loaded if extract_id not in by_hash)
             if missing:
+                names = ", ".join(missing[:20])
                 raise UrsRekeyError(
                     f"{len(missing)} loaded extract(s) not among the files given (identified by their "
-                    f"SHA-256): {', '.join(missing[:20])}. Re-pseudonymising needs every loaded extract's "
-                    "source file, or distinct-person counts would mix keys; nothing was changed"
+                    f"SHA-256): {names}. Re-pseudonymising needs every loaded extract's "
+                    "source file, or distinct-person counts would mix keys; nothing was changed / "
+                    f"среди указанных файлов нет загруженных выгрузок ({len(missing)}; распознаются "
+                    f"по SHA-256): {names}. Для повторной псевдонимизации нужен "
+                    "исходный файл каждой загруженной выгрузки, иначе в подсчётах уникальных лиц "
+                    "смешаются ключи; ничего не изменено"
                 )
             ids = [extract_id for extract_id, _ in loaded]
             conn.execute("delete from raw.urs_events where extract_id = any(%s)", (ids,))
@@ -263,10 +291,15 @@ def rekey_extracts(files: list[Path], key: bytes | None = None) -> list[ExtractO
                     _load(conn, path, extract_id, key, outcome)
                 except ExtractRefused as refused:
                     raise UrsRekeyError(
-                        f"{path.name} refused, nothing was changed: " + "; ".join(refused.reasons)
+                        f"{path.name} refused, nothing was changed / "
+                        f"файл {path.name} отклонён, ничего не изменено:\n" + "\n".join(refused.reasons)
                     ) from None
                 outcomes.append(outcome)
-    log.info("URS data re-pseudonymised with key id %s: %d extract(s)", key_id(key), len(outcomes))
+    log.info(
+        "URS data re-pseudonymised with key id %(key)s: %(n)d extract(s) / "
+        "данные УРС псевдонимизированы заново ключом key id %(key)s, выгрузок: %(n)d",
+        {"key": key_id(key), "n": len(outcomes)},
+    )
     return outcomes
 
 
@@ -295,7 +328,7 @@ def _copy_events(conn: psycopg.Connection, path: Path, extract_id: str, key: byt
             if problems:
                 raise refusal(problems)
             if rows == 0:
-                raise ExtractRefused(["no event rows"])
+                raise ExtractRefused(["no event rows / в файле нет ни одной строки события"])
     return rows
 
 

@@ -68,7 +68,7 @@ _IDENTIFIER_MAP = str.maketrans(
 
 
 class UrsKeyError(RuntimeError):
-    pass
+    """No usable key; the message is one string "English / русский"."""
 
 
 def pseudonym_key() -> bytes:
@@ -85,11 +85,17 @@ def pseudonym_key() -> bytes:
         raise UrsKeyError(
             f"no pseudonymisation key: set {KEY_ENV} (at least {MIN_KEY_BYTES} bytes, e.g. "
             "`python -c 'import secrets; print(secrets.token_hex(32))'`) or the Airflow Variable "
-            f"{AIRFLOW_VARIABLE} in a secrets backend"
+            f"{AIRFLOW_VARIABLE} in a secrets backend / "
+            f"нет ключа псевдонимизации: задайте {KEY_ENV} (не менее {MIN_KEY_BYTES} байт, например "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`) или переменную Airflow "
+            f"{AIRFLOW_VARIABLE} в хранилище секретов"
         )
     key = value.encode("utf-8")
     if len(key) < MIN_KEY_BYTES:
-        raise UrsKeyError(f"the pseudonymisation key must be at least {MIN_KEY_BYTES} bytes long")
+        raise UrsKeyError(
+            f"the pseudonymisation key must be at least {MIN_KEY_BYTES} bytes long / "
+            f"ключ псевдонимизации должен быть не короче {MIN_KEY_BYTES} байт"
+        )
     mask_in_airflow(value)
     return key
 

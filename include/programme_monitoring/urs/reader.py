@@ -5,7 +5,9 @@ person's identifiers beside the statistical attributes (docs/urs_extract_format.
 read in blocks of whole records (``urs.csv_blocks``: pandas' C reader where a
 block allows, the csv module elsewhere); ``full_name`` and ``date_of_birth`` are never
 kept. Each column of a block is normalised and checked once per distinct value, the result
-spread to the rows by their codes. A problem names its line and its columns, never a value.
+spread to the rows by their codes. A problem names its line and its columns, never a value;
+every reason is one string in English and Russian, "line 5: invalid event_date / строка 5:
+недопустимое значение в столбце event_date" (:func:`line_reason`).
 
 Imports ``reference``, ``report_format`` and ``urs.pseudonym``; no database.
 """
@@ -54,7 +56,8 @@ _CATEGORICAL = frozenset(_USED) - {"passport_number"}  # few distinct values: pa
 
 
 class ExtractRefused(Exception):
-    """The extract cannot be loaded; ``reasons`` name lines and columns, never values."""
+    """The extract cannot be loaded; ``reasons`` name lines and columns, never values, each
+    one string "English / русский"."""
 
     def __init__(self, reasons: list[str]) -> None:
         super().__init__("; ".join(reasons))
@@ -66,25 +69,33 @@ def host_states() -> frozenset[str]:
     return frozenset(load_reference().state_codes)
 
 
+def line_reason(line: int, en: str, ru: str) -> str:
+    """The reason of one line, in English and Russian: "line 5: ... / строка 5: ..."."""
+    return f"line {line}: {en} / строка {line}: {ru}"
+
+
 def read_header(f: BinaryIO) -> tuple[list[str], int]:
     """The header's column names (lower case) and the lines it spans; ExtractRefused if unusable."""
     try:
         header, lines = csv_blocks.read_header(f)
     except UnicodeDecodeError:
-        raise ExtractRefused(["line 1: not UTF-8 text"]) from None
+        raise ExtractRefused([line_reason(1, *csv_blocks.NOT_UTF8)]) from None
     header = [h.strip().lower() for h in header]
     if not header:
-        raise ExtractRefused(["the file is empty: no header row"])
+        raise ExtractRefused(["the file is empty: no header row / файл пуст: нет строки заголовка"])
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise ExtractRefused([f"missing column(s): {', '.join(missing)}"])
+        names = ", ".join(missing)
+        ru = "в заголовке нет столбца" if len(missing) == 1 else "в заголовке нет столбцов"
+        raise ExtractRefused([f"missing column(s): {names} / {ru}: {names}"])
     return header, lines
 
 
 @dataclass
 class CheckedBlock:
     rows: int  # well-formed records
-    problems: list[tuple[int, str]]  # (line, what is wrong), at most MAX_REASONS invalid rows
+    # (line, what is wrong in English, in Russian); at most MAX_REASONS invalid rows
+    problems: list[tuple[int, str, str]]
     columns: dict[str, tuple[np.ndarray, list]]  # kept column -> (row codes, distinct normalised values)
 
 
@@ -99,11 +110,14 @@ def checked_blocks(
         yield _checked(parsed, rules)
 
 
-def refusal(problems: list[tuple[int, str]]) -> ExtractRefused:
-    """The refusal of an extract with these problems: the first MAX_REASONS in line order."""
-    reasons = [f"line {line}: {what}" for line, what in sorted(problems)[:MAX_REASONS]]
+def refusal(problems: list[tuple[int, str, str]]) -> ExtractRefused:
+    """The refusal of an extract with these problems (line, English, Russian): the first
+    MAX_REASONS in line order."""
+    reasons = [line_reason(line, en, ru) for line, en, ru in sorted(problems)[:MAX_REASONS]]
     if len(problems) >= MAX_REASONS:
-        reasons.append("... (stopped after the first errors)")
+        reasons.append(
+            "... (stopped after the first errors) / ... (проверка остановлена после первых ошибок)"
+        )
     return ExtractRefused(reasons)
 
 
@@ -210,6 +224,13 @@ def _normalised(values, normalise) -> tuple[np.ndarray, list[str]]:
     return to_unique[codes], list(uniques)
 
 
+def _invalid(columns: list[str]) -> tuple[str, str]:
+    """What is wrong with a line whose values in these columns break their rule (English, Russian)."""
+    names = ", ".join(columns)
+    ru = "недопустимое значение в столбце" if len(columns) == 1 else "недопустимые значения в столбцах"
+    return f"invalid {names}", f"{ru} {names}"
+
+
 def _checked(parsed: csv_blocks.ParsedBlock, rules: dict) -> CheckedBlock:
     """Normalise and check every kept column of a parsed block; the invalid rows become problems."""
     problems = list(parsed.problems)
@@ -230,5 +251,5 @@ def _checked(parsed: csv_blocks.ParsedBlock, rules: dict) -> CheckedBlock:
         rows = np.flatnonzero(np.logical_or.reduce(list(bad.values())))
         for row in rows[:MAX_REASONS].tolist():
             names = [name for name in rules if name in bad and bad[name][row]]
-            problems.append((int(parsed.lines[row]), "invalid " + ", ".join(names)))
+            problems.append((int(parsed.lines[row]), *_invalid(names)))
     return CheckedBlock(n, problems, coded)

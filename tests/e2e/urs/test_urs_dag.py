@@ -224,16 +224,22 @@ def test_ledger_has_one_loaded_and_one_refused_extract(urs_run, urs_url):
         "urs_2016_02_bad.csv": "rejected",
         "urs_2016_03_free_text.csv": "rejected",
     }
-    assert "line 2: invalid citizenship" in reason and "line 3: 8 fields" in reason
+    assert "line 2: invalid citizenship / строка 2: недопустимое значение в столбце citizenship\n" in reason
+    assert "line 3: 8 fields, the header has 9 / строка 3: число полей (8) не совпадает" in reason
     columns = ("event_type", "passport_number", "purpose_of_visit", "host_state", "border_crossing_point")
     for line, column in enumerate((*columns, "event_date"), start=4):
-        assert f"line {line}: invalid {column}\n" in reason + "\n", (line, column)
+        expected = f"line {line}: invalid {column} / строка {line}: недопустимое значение в столбце {column}"
+        assert expected + "\n" in reason + "\n", (line, column)
     assert "line 10" not in reason
     with psycopg.connect(urs_url) as conn:
         free_text = conn.execute(
             "select reason from audit.urs_extract_ledger where source_file = 'urs_2016_03_free_text.csv'"
         ).fetchone()[0]
-    assert free_text == "line 2: invalid border_crossing_point\nline 3: invalid border_crossing_point"
+    assert free_text == "\n".join(
+        f"line {line}: invalid border_crossing_point / "
+        f"строка {line}: недопустимое значение в столбце border_crossing_point"
+        for line in (2, 3)
+    )
     assert bad_rows == 0
 
 

@@ -14,7 +14,7 @@ import pytest
 from programme_monitoring.dev.urs_extracts import write_synthetic_extract
 from programme_monitoring.orchestration.tasks import urs_ingest_task
 from programme_monitoring.urs.extract import UrsRekeyError, ingest_extract, rekey_extracts
-from programme_monitoring.urs.pseudonym import KEY_ENV, key_id, pseudonym
+from programme_monitoring.urs.pseudonym import KEY_ENV, key_id, mask_in_airflow, pseudonym
 from programme_monitoring.warehouse.schema import init as init_schema
 from urs_samples import (
     BAD_EXTRACT,
@@ -108,11 +108,43 @@ def test_bad_lines_are_refused_by_line_and_column_never_by_value(scratch_url, tm
     path.write_bytes(BAD_EXTRACT)
     outcome = ingest_extract(path, key=b"k" * 40, block_bytes=block_bytes)
     assert outcome.status == "rejected"
-    assert outcome.reasons == BAD_EXTRACT_REASONS
+    assert outcome.reasons == BAD_EXTRACT_REASONS  # English / Russian
     assert PASSPORT not in "".join(outcome.reasons)
     with psycopg.connect(scratch_url) as conn:
         assert conn.execute("select count(*) from raw.urs_events").fetchone()[0] == 0
-        assert conn.execute("select status from audit.urs_extract_ledger").fetchall() == [("rejected",)]
+        assert conn.execute("select status, reason from audit.urs_extract_ledger").fetchall() == [
+            ("rejected", "\n".join(BAD_EXTRACT_REASONS))
+        ]
+
+
+def _halves(reason: str) -> tuple[str, str]:
+    """The English and the Russian half of a reason, "English / русский"."""
+    en, ru = reason.split(" / ")
+    return en, ru
+
+
+def test_an_extract_without_events_is_refused_in_english_and_russian(scratch_url, tmp_path):
+    outcome = ingest_extract(write_csv(tmp_path / "empty.csv", []), key=b"k" * 40)
+    assert (outcome.status, outcome.reasons) == (
+        "rejected",
+        ["no event rows / в файле нет ни одной строки события"],
+    )
+
+
+def test_a_value_postgresql_refuses_is_named_by_its_sqlstate_in_english_and_russian(
+    scratch_url, tmp_path, monkeypatch
+):
+    from programme_monitoring.urs import extract
+
+    def refused(*args):
+        raise psycopg.errors.NumericValueOutOfRange(f"value {PASSPORT} is out of range")
+
+    monkeypatch.setattr(extract, "_copy_events", refused)
+    outcome = ingest_extract(write_csv(tmp_path / "a.csv", deterministic_rows()[:2]), key=b"k" * 40)
+    assert (outcome.status, outcome.reasons) == (
+        "rejected",
+        ["a value PostgreSQL refused (SQLSTATE 22003) / PostgreSQL отклонил значение (SQLSTATE 22003)"],
+    )
 
 
 def test_a_file_not_named_csv_is_refused_with_a_reason_not_left_unseen(scratch_url, tmp_path, monkeypatch):
@@ -129,7 +161,14 @@ def test_a_file_not_named_csv_is_refused_with_a_reason_not_left_unseen(scratch_u
         "2016-03.csv": "loaded",
         "2016-04.csv.uploading": "rejected",
     }
-    assert "not named *.csv" in outcomes["2016-04.csv.uploading"].reasons[0]
+    en, ru = _halves(outcomes["2016-04.csv.uploading"].reasons[0])
+    assert en.startswith("not named *.csv: ") and en.endswith(
+        "'2016-04.csv.uploading' is a complete extract, rename it"
+    )
+    assert ru == (
+        "имя файла не *.csv: выгрузка УРС — файл CSV, имя которого оканчивается на .csv "
+        "(docs/urs_extract_format.md); если '2016-04.csv.uploading' — полная выгрузка, переименуйте файл"
+    )
     # The same rows under a wrong name do not unload what was loaded under the right one.
     (landing / "2016-03.csv").rename(landing / "2016-03.txt")
     assert [o.status for o in ingest_urs_landing(key=b"k" * 40) if o.source_file == "2016-03.txt"] == [
@@ -157,7 +196,14 @@ def test_an_extract_made_with_another_key_is_refused(scratch_url, tmp_path):
     assert ingest_extract(first, key=KEY_1).status == "loaded"
     refused = ingest_extract(second, key=KEY_2)
     assert refused.status == "rejected"
-    assert "another pseudonym key" in refused.reasons[0] and key_id(KEY_1) in refused.reasons[0]
+    en, ru = _halves(refused.reasons[0])
+    assert "another pseudonym key" in en and key_id(KEY_1) in en
+    assert ru == (
+        f"выгрузка сделана с другим ключом псевдонимизации (key id {key_id(KEY_2)}), чем загруженные "
+        f"выгрузки (1; key id {key_id(KEY_1)}): их псевдонимы никогда не совпадут. Используйте ключ "
+        "загруженных выгрузок или смените ключ для всех сразу: `urs-ingest --rekey` "
+        "(docs/urs_extract_format.md)"
+    )
     assert _ledger(scratch_url) == [
         ("a.csv", "loaded", key_id(KEY_1)),
         ("b.csv", "rejected", key_id(KEY_2)),
@@ -176,8 +222,17 @@ def test_rekey_needs_every_loaded_extract_and_replaces_every_pseudonym(scratch_u
         assert ingest_extract(path, key=KEY_1).status == "loaded"
     before = _events(scratch_url)
 
-    with pytest.raises(UrsRekeyError, match=r"a\.csv"):  # a loaded extract's source is missing
+    with pytest.raises(UrsRekeyError) as missing:  # a loaded extract's source is missing
         rekey_extracts([second], key=KEY_2)
+    en, ru = _halves(str(missing.value))
+    assert en.startswith(
+        "1 loaded extract(s) not among the files given (identified by their SHA-256): a.csv."
+    )
+    assert ru == (
+        "среди указанных файлов нет загруженных выгрузок (1; распознаются по SHA-256): a.csv. Для "
+        "повторной псевдонимизации нужен исходный файл каждой загруженной выгрузки, иначе в подсчётах "
+        "уникальных лиц смешаются ключи; ничего не изменено"
+    )
     assert _events(scratch_url) == before  # nothing changed
 
     outcomes = rekey_extracts([first, second, first], key=KEY_2)
@@ -195,6 +250,46 @@ def test_rekey_needs_every_loaded_extract_and_replaces_every_pseudonym(scratch_u
     assert ingest_extract(first, key=KEY_1).status == "duplicate"  # same bytes: nothing to do
     third = write_csv(tmp_path / "c.csv", rows[:3])
     assert ingest_extract(third, key=KEY_1).status == "rejected"  # the old key is refused now
+
+
+def test_a_rekey_with_a_refused_file_names_its_reasons_in_english_and_russian(scratch_url, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(BAD_EXTRACT)
+    with pytest.raises(UrsRekeyError) as refused:
+        rekey_extracts([path], key=KEY_1)
+    assert str(refused.value).split("\n") == [
+        "bad.csv refused, nothing was changed / файл bad.csv отклонён, ничего не изменено:",
+        *BAD_EXTRACT_REASONS,
+    ]
+
+
+@pytest.fixture
+def airflow_logging(airflow_ready):
+    """Airflow's first import replaces the root logger's handlers: done before the test, not
+    in it, so that caplog's handler (added for the test's call) stays; after ``airflow_ready``
+    configured it, or the tests after this one would find Airflow set up without its metadata."""
+    mask_in_airflow()
+
+
+def test_the_task_says_what_it_did_in_english_and_russian(
+    scratch_url, airflow_logging, tmp_path, monkeypatch, capsys, caplog
+):
+    monkeypatch.setenv(KEY_ENV, KEY)
+    good = write_csv(tmp_path / "good.csv", deterministic_rows()[:5])
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(BAD_EXTRACT)
+    with caplog.at_level("INFO", logger="programme_monitoring"):
+        summary = urs_ingest_task(files=[str(good), str(bad)])
+    assert summary["rejected"] == {"bad.csv": BAD_EXTRACT_REASONS}
+    line = (
+        "URS intake: 1 extract(s) loaded (5 events), 1 refused, 0 already seen / "
+        "приём УРС: загружено выгрузок: 1 (событий: 5), отклонено: 1, уже были загружены: 0"
+    )
+    assert line in capsys.readouterr().out
+    logged = [r.getMessage() for r in caplog.records]
+    assert line in logged
+    assert "URS extract good.csv: 5 events loaded / выгрузка УРС good.csv: загружено событий: 5" in logged
+    assert "URS extract bad.csv refused: 5 reason(s) / выгрузка УРС bad.csv отклонена, причин: 5" in logged
 
 
 # -- the task body masks the secrets ------------------------------------------------------
@@ -249,7 +344,13 @@ def test_extracts_of_the_earlier_normalisation_are_not_mixed_until_pseudonymised
         conn.execute("update audit.urs_extract_ledger set pseudonym_scheme = null")
     refused = ingest_extract(second, key=KEY_1)
     assert refused.status == "rejected"
-    assert "earlier normalisation" in refused.reasons[0] and "--rekey" in refused.reasons[0]
+    en, ru = _halves(refused.reasons[0])
+    assert "earlier normalisation" in en and "--rekey" in en
+    assert ru == (
+        "загруженные выгрузки (1) псевдонимизированы с прежней нормализацией номеров паспортов "
+        "(схема 1, теперь 2): их псевдонимы не совпадут. Псевдонимизируйте их заново, тем же ключом, "
+        "вместе с этой выгрузкой: `urs-ingest --rekey` (docs/urs_extract_format.md)"
+    )
     assert rekey_extracts([first, second], key=KEY_1)
     with psycopg.connect(scratch_url) as conn:
         assert conn.execute(

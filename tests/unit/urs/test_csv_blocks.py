@@ -74,11 +74,13 @@ def test_the_exact_parser_names_the_line_of_each_problem():
     parsed = csv_blocks.parse_exact(block, 10, HEADER, ["a"])
     assert parsed.lines.tolist() == [10]
     assert parsed.problems[:3] == [
-        (12, "2 fields, the header has 3"),
-        (13, "4 fields, the header has 3"),
-        (14, "not UTF-8 text"),
+        (12, "2 fields, the header has 3", "число полей (2) не совпадает с числом столбцов заголовка (3)"),
+        (13, "4 fields, the header has 3", "число полей (4) не совпадает с числом столбцов заголовка (3)"),
+        (14, "not UTF-8 text", "текст не в кодировке UTF-8"),
     ]
-    assert parsed.problems[3][0] == 15 and parsed.problems[3][1].startswith("not readable as CSV")
+    line, en, ru = parsed.problems[3]
+    assert line == 15 and en.startswith("not readable as CSV (") and ru.startswith("не читается как CSV (")
+    assert en.removeprefix("not readable as CSV") == ru.removeprefix("не читается как CSV")  # csv's words
 
 
 def test_the_header_spans_the_lines_of_a_quoted_name():

@@ -47,11 +47,19 @@ def test_pseudonym_normalises_the_passport_and_citizenship():
 def test_a_missing_or_short_key_is_refused(monkeypatch):
     monkeypatch.delenv(KEY_ENV, raising=False)
     monkeypatch.delenv("AIRFLOW_VAR_URS_PSEUDONYM_KEY", raising=False)
-    with pytest.raises(UrsKeyError):
+    with pytest.raises(UrsKeyError) as missing:
         pseudonym_key()
+    en, ru = str(missing.value).split(" / ")
+    assert en.startswith("no pseudonymisation key: set URS_PSEUDONYM_KEY (at least 32 bytes")
+    assert ru.startswith("нет ключа псевдонимизации: задайте URS_PSEUDONYM_KEY (не менее 32 байт")
+    assert ru.endswith("или переменную Airflow urs_pseudonym_key в хранилище секретов")
     monkeypatch.setenv(KEY_ENV, "short")
-    with pytest.raises(UrsKeyError, match="at least 32 bytes"):
+    with pytest.raises(UrsKeyError) as short:
         pseudonym_key()
+    assert str(short.value) == (
+        "the pseudonymisation key must be at least 32 bytes long / "
+        "ключ псевдонимизации должен быть не короче 32 байт"
+    )
 
 
 def test_the_key_comes_from_the_environment(monkeypatch):
