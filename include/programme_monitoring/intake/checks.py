@@ -79,7 +79,7 @@ def screen(path: Path, sender_id: str | None, landing: Path | None) -> Finding |
             "отчёта в папку отправителя",
             "outside_landing",
         )
-    return sender_refusal(sender_id)
+    return sender_refusal(sender_id, named=landing is None)
 
 
 def _inside(path: Path, landing: Path) -> bool:
@@ -87,10 +87,20 @@ def _inside(path: Path, landing: Path) -> bool:
     return os.path.commonpath([root, os.path.realpath(path.parent)]) == root
 
 
-def sender_refusal(sender_id: str | None) -> Finding | None:
-    """Refusal of a file without a registered sender, saying where to put it; None if registered."""
+def sender_refusal(sender_id: str | None, named: bool = False) -> Finding | None:
+    """Refusal of a file without a registered sender, saying where to put it; None if registered.
+    ``named``: the operator named the file (a manual load) and it lies in no sender's folder."""
     registry = senders()
     example = _example_folders(registry)
+    if sender_id is None and named:
+        ids = ", ".join(_example_senders(registry)) + ", ..."
+        return _error(
+            f"the file was given without a sender: load it with --sender <sender> ({ids}), or put "
+            "it in its sender's folder, landing/<sender>/",
+            f"файл указан без отправителя: загрузите его с --sender <отправитель> ({ids}) или "
+            "поместите его в папку отправителя, landing/<отправитель>/",
+            "no_sender",
+        )
     if sender_id is None:
         return _error(
             "the file came without a sender (it lies at the root of the landing area): put it in "
@@ -111,9 +121,12 @@ def sender_refusal(sender_id: str | None) -> Finding | None:
     return None
 
 
+def _example_senders(registry: dict[str, Sender]) -> list[str]:
+    return sorted(s.sender_id for s in registry.values() if s.state_code)[:3]
+
+
 def _example_folders(registry: dict[str, Sender]) -> str:
-    states = sorted(s.sender_id for s in registry.values() if s.state_code)[:3]
-    return ", ".join(f"landing/{sid}/" for sid in states) + ", ..."
+    return ", ".join(f"landing/{sid}/" for sid in _example_senders(registry)) + ", ..."
 
 
 # -- the header -------------------------------------------------------------------

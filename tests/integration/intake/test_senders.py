@@ -132,7 +132,10 @@ def test_a_manual_load_names_its_sender(fresh, tmp_path, capsys):
 
     report = write(tmp_path / "elsewhere" / "BY_THB_2014_v1.csv", state="BY")
     assert main(["ingest", str(report)]) == 1  # no sender: refused, saying how to name one
-    assert "--sender" in capsys.readouterr().out and report.exists()
+    out = capsys.readouterr().out
+    assert "given without a sender: load it with --sender <sender> (am, az, by, ...)" in out
+    assert "указан без отправителя: загрузите его с --sender <отправитель>" in out
+    assert "root of the landing area" not in out and report.exists()  # it lies elsewhere
     assert main(["ingest", "--sender", "kz", str(report)]) == 1  # Kazakhstan may not send Belarus's report
     assert "Republic of Belarus" in capsys.readouterr().out
     assert q(fresh, "select status, sender from audit.file_ledger") == [("rejected", "kz")]
