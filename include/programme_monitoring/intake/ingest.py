@@ -125,11 +125,15 @@ def ingest_landing(
     outcomes = ingest_files(files, today, dry_run=dry_run, landing=landing)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("loaded", "rejected", "duplicate")}
     log.info(
-        "intake%s: %d loaded, %d rejected, %d already seen",
-        " (dry run)" if dry_run else "",
-        counts["loaded"],
-        counts["rejected"],
-        counts["duplicate"],
+        "intake%(dry)s: %(loaded)d loaded, %(rejected)d rejected, %(seen)d already seen / "
+        "приём%(dry_ru)s: загружено %(loaded)d, отклонено %(rejected)d, уже были %(seen)d",
+        {
+            "dry": " (dry run)" if dry_run else "",
+            "dry_ru": " (пробная проверка)" if dry_run else "",
+            "loaded": counts["loaded"],
+            "rejected": counts["rejected"],
+            "seen": counts["duplicate"],
+        },
     )
     return outcomes
 
@@ -214,7 +218,11 @@ def ingest_files(
 
 def _refuse_unread(path: Path, sender: str | None, refusal: Finding, dry_run: bool) -> FileOutcome:
     """Refused before reading: left where it is for its sender or an operator, nothing recorded."""
-    log.warning("%s refused unread, left in place: %s", path.name, refusal.reason_en)
+    log.warning(
+        "%(file)s refused unread, left in place: %(en)s / "
+        "%(file)s отклонён без чтения и оставлен на месте: %(ru)s",
+        {"file": path.name, "en": refusal.reason_en, "ru": refusal.reason_ru},
+    )
     return FileOutcome(
         path.name, "", "rejected", [refusal.describe()], sender=sender or "unknown", dry_run=dry_run
     )
@@ -239,7 +247,9 @@ def _failed(
 
 def _duplicate(path: Path, digest: str, sender: str, dry_run: bool) -> FileOutcome:
     log.info(
-        "%s: exists (same bytes as a file already in the ledger, %s): nothing to do", path.name, digest[:12]
+        "%(file)s: exists (same bytes as a file already in the ledger, %(id)s): nothing to do / "
+        "%(file)s: уже получен (те же байты, что у файла в журнале, %(id)s): ничего не делается",
+        {"file": path.name, "id": digest[:12]},
     )
     if not dry_run:
         path.unlink()
@@ -270,7 +280,9 @@ def _reject(
     ledger.record_rejected(path, digest, sender, report and report.header, reasons, stored, summary)
     path.unlink()
     log.warning(
-        "%s refused with %d problem(s); reasons in %s", path.name, len(reasons), stored.name + ".reason.txt"
+        "%(file)s refused with %(n)d problem(s); reasons in %(text)s / "
+        "%(file)s отклонён, проблем: %(n)d; причины в %(text)s",
+        {"file": path.name, "n": len(reasons), "text": stored.name + ".reason.txt"},
     )
     return FileOutcome(
         path.name, digest, "rejected", reasons, stored_path=str(stored), sender=sender, summary=summary
@@ -348,7 +360,11 @@ def _load(
     # A value the checks let through and PostgreSQL refuses, by its type or a check of the
     # table (migration 0012, or one an administrator added): the file is refused, not retried.
     except (psycopg.DataError, psycopg.errors.CheckViolation) as error:
-        log.warning("%s: PostgreSQL refused a value of it (%s)", path.name, type(error).__name__)
+        log.warning(
+            "%(file)s: PostgreSQL refused a value of it (%(error)s) / "
+            "%(file)s: PostgreSQL отклонил его значение (%(error)s)",
+            {"file": path.name, "error": type(error).__name__},
+        )
         return _reject(path, digest, sender, [checks.unstorable()], report, dry_run)
     except psycopg.errors.LockNotAvailable as error:
         raise IntakeLoadError(
@@ -364,14 +380,21 @@ def _load(
         ) from error
     path.unlink()
     outcome.stored_path = str(stored)
+    held = outcome.status == "pending"
     log.info(
-        "%s %s: %d values, %d measures%s%s",
-        path.name,
-        "held (its year is locked), stored" if outcome.status == "pending" else "loaded",
-        len(values),
-        len(measures),
-        f", supersedes version {summary.superseded_version}" if summary.supersedes else "",
-        f", {len(findings)} warning(s) for review" if findings else "",
+        "%(file)s %(what)s: %(values)d values, %(measures)d measures%(more)s / "
+        "%(file)s %(what_ru)s: значений %(values)d, мероприятий %(measures)d%(more_ru)s",
+        {
+            "file": path.name,
+            "what": "held (its year is locked), stored" if held else "loaded",
+            "what_ru": "задержан (год закрыт), сохранён" if held else "загружен",
+            "values": len(values),
+            "measures": len(measures),
+            "more": (f", supersedes version {summary.superseded_version}" if summary.supersedes else "")
+            + (f", {len(findings)} warning(s) for review" if findings else ""),
+            "more_ru": (f", заменяет версию {summary.superseded_version}" if summary.supersedes else "")
+            + (f", предупреждений для проверки: {len(findings)}" if findings else ""),
+        },
     )
     return outcome
 

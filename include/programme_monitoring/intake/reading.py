@@ -102,7 +102,11 @@ def _foreign(path: Path) -> Finding:
 
 def unreadable(path: Path, error: BaseException, stage: str) -> Finding:
     """A refusal for a file the reader or the checks failed on, quoting nothing of it."""
-    log.warning("%s: refused, the %s failed on it (%s)", path.name, stage, type(error).__name__)
+    log.warning(
+        "%(file)s: refused, the %(stage)s failed on it (%(error)s) / "
+        "%(file)s: отклонён, сбой (%(stage)s: %(error)s)",
+        {"file": path.name, "stage": stage, "error": type(error).__name__},
+    )
     log.debug("%s: %s failure", path.name, stage, exc_info=error)
     if isinstance(error, RecursionError):
         en = "the file is nested too deeply to be a report: save it again from the report template"

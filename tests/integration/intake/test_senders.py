@@ -127,6 +127,21 @@ def test_a_file_at_the_root_or_in_an_unknown_folder_is_refused_unread_and_left_i
     assert {o.file_name: o.status for o in run_landing()}[moved.name] == "loaded"
 
 
+def test_the_intake_logs_what_it_decided_in_english_and_russian(fresh, caplog):
+    from programme_monitoring.warehouse.schema import init
+
+    init()
+    write(paths().landing / "KZ_THB_2014_v1.csv")  # at the root: refused unread
+    write(paths().landing / "kz" / "KZ_THB_2015_v1.csv", year=2015)
+    with caplog.at_level("INFO", logger="programme_monitoring"):
+        run_landing()
+    text = caplog.text
+    assert "refused unread, left in place: the file came without a sender" in text
+    assert "отклонён без чтения и оставлен на месте: файл поступил без отправителя" in text
+    assert "KZ_THB_2015_v1.csv loaded: " in text and "KZ_THB_2015_v1.csv загружен: значений " in text
+    assert "intake: 1 loaded, 1 rejected, 0 already seen / приём: загружено 1, отклонено 1" in text
+
+
 def test_a_manual_load_names_its_sender(fresh, tmp_path, capsys):
     from programme_monitoring.cli import main
 
