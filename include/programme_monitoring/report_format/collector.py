@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from programme_monitoring.report_format.file_safety import MAX_DATA_ROWS, mojibake_reason
@@ -166,9 +167,15 @@ class Collector:
                 row,
             )
 
-    def add_frame(self, part: str, frame: pd.DataFrame) -> None:
-        """Rows already parsed and checked in bulk (a CSV chunk), INDICATOR_ or MEASURE_COLUMNS."""
-        self.frames[part].append(frame)
+    def add_frame(self, part: str, columns: dict[str, Any]) -> None:
+        """Rows already parsed and checked in bulk (a CSV chunk): the INDICATOR_ or MEASURE_COLUMNS
+        but ``source_sheet``. Text stays Python strings (``object``): pandas 3 would convert each
+        text column to pyarrow strings, which the suites and the COPY would convert back."""
+        rows = len(next(iter(columns.values())))
+        table = {"source_sheet": np.full(rows, "", dtype=object), **columns}
+        text = {key for key, c in table.items() if isinstance(c, np.ndarray) and c.dtype.kind == "O"}
+        frame = pd.DataFrame({k: pd.Series(c, dtype=object) if k in text else c for k, c in table.items()})
+        self.frames[part].append(frame[INDICATOR_COLUMNS if part == "indicator" else MEASURE_COLUMNS])
 
     def forget_rows(self) -> None:
         """Drop every data row and problem collected so far (a reader starting the file over)."""

@@ -32,8 +32,6 @@ from programme_monitoring.report_format.file_safety import (
 )
 from programme_monitoring.report_format.labels import CSV_COLUMNS, HEADER_FIELDS, lookup, norm
 from programme_monitoring.report_format.records import (
-    INDICATOR_COLUMNS,
-    MEASURE_COLUMNS,
     Refusal,
     ReportFormatError,
     ReportHeader,
@@ -358,7 +356,7 @@ class _CsvChunks:
                 "is_reported": ~value.isna(),
                 "comment": cols["comment"].spread(comments, indicator),
             }
-            self.out.add_frame("indicator", pd.DataFrame(table).assign(source_sheet="")[INDICATOR_COLUMNS])
+            self.out.add_frame("indicator", table)
         if measure.any():
             table = {
                 "source_row": lines[measure],
@@ -366,7 +364,7 @@ class _CsvChunks:
                 "status": statuses,
                 "narrative": cols["comment"].spread(comments, measure),
             }
-            self.out.add_frame("measure", pd.DataFrame(table).assign(source_sheet="")[MEASURE_COLUMNS])
+            self.out.add_frame("measure", table)
 
     @staticmethod
     def _ceilings(

@@ -154,6 +154,17 @@ def test_a_well_formed_file_is_read_by_the_fast_reader_alone(tmp_path: Path, mon
         assert report.indicator_values.source_row.tolist() == [2, 5, 7, 8]
 
 
+def test_text_comes_out_as_python_strings_not_pyarrow_strings(tmp_path: Path) -> None:
+    """pandas 3 turns text into pyarrow strings by default, which the suites and the COPY
+    would turn back, a million values at a time: the reader keeps ``object`` columns."""
+    report = parse_report(write(tmp_path / "r.csv", GOOD))
+    values, measures = report.indicator_values, report.measures
+    for column in (values.source_sheet, values.indicator_code, values.comment, measures.narrative):
+        assert column.dtype == object and all(isinstance(v, str | None) for v in column), column.name
+    assert isinstance(values.disaggregation.dtype, pd.CategoricalDtype)
+    assert values.disaggregation.cat.categories.dtype == object
+
+
 def test_a_row_with_fewer_fields_is_refused_naming_the_row_in_both_readers(tmp_path: Path) -> None:
     """The fast reader used to pad such a row with empty fields; now both name it."""
     lines = list(GOOD)
