@@ -22,7 +22,7 @@ import psycopg
 from programme_monitoring.intake.summary import Change, ImportSummary
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.report_format.records import ParsedReport, ReportHeader
-from programme_monitoring.warehouse.bulk_copy import RenderedColumn, copy_into, copy_text
+from programme_monitoring.warehouse.bulk_copy import copy_frame, copy_into, copy_text
 from programme_monitoring.warehouse.connection import connect
 
 COPY_CHUNK_ROWS = 100_000
@@ -289,18 +289,7 @@ def _copy_changes(conn: psycopg.Connection, s: ImportSummary) -> None:
 def _copy_frame(
     conn: psycopg.Connection, table: str, report_id: str, source_file: str, frame: pd.DataFrame, fields
 ) -> None:
-    """COPY the rows in chunks, each rendered column by column (bulk_copy: no Python per row)."""
-    # A categorical column (the breakdowns) is rendered once for all chunks, not per chunk.
-    once = {
-        name: RenderedColumn(frame[name])
-        for name in fields
-        if isinstance(frame[name].dtype, pd.CategoricalDtype)
-    }
-    with copy_into(conn, table, ["report_id", "source_file", *fields]) as copy:
-        for start in range(0, len(frame), COPY_CHUNK_ROWS):
-            part, rows = frame.iloc[start : start + COPY_CHUNK_ROWS], slice(start, start + COPY_CHUNK_ROWS)
-            columns = (once[name][rows] if name in once else part[name] for name in fields)
-            copy.write(copy_text([report_id, source_file, *columns], len(part)))
+    copy_frame(conn, table, frame[list(fields)], {"report_id": report_id, "source_file": source_file})
 
 
 def decision(digest: str) -> tuple[str, str] | None:

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import psycopg
 import pytest
+from programme_monitoring.warehouse import bulk_copy
 from programme_monitoring.warehouse.bulk_copy import (
     NULL,
-    RenderedColumn,
+    copy_frame,
     copy_into,
     copy_text,
     escape,
@@ -80,20 +81,38 @@ def test_a_nul_character_is_refused() -> None:
         copy_text([pd.Series(["fine", "not\x00fine"])])
 
 
-def test_a_categorical_rendered_once_loads_chunk_by_chunk_exactly(warehouse_url: str) -> None:
-    """RenderedColumn: the categories rendered once for all rows, sliced per chunk (missing as NULL)."""
-    values = [None if i % 5 == 0 else TRICKY[i % len(TRICKY)] + str(i % 7) for i in range(40)]
-    column = pd.Series(pd.Categorical(values))
-    once = RenderedColumn(column)
-    assert len(once) == 40
+def test_a_frame_copied_as_csv_comes_back_exactly_slice_by_slice(warehouse_url, monkeypatch) -> None:
+    """copy_frame: NULL and the empty string stay apart, CSV's quotes, commas and line breaks
+    and COPY's own markers are data, a categorical (missing as NULL) and constants load as given."""
+    monkeypatch.setattr(bulk_copy, "COPY_SLICE_ROWS", 3)  # 40 rows in 14 slices
+    csv_tricky = [*TRICKY, 'say "hi"', "a,b", "\\.", "\r\nline", '"', "  "]
+    texts = [csv_tricky[i % len(csv_tricky)] for i in range(40)]
+    frame = pd.DataFrame(
+        {
+            "n": np.arange(40, dtype=np.int64),
+            "text": pd.Series(texts, dtype=object),
+            "maybe": pd.Series([None if i % 3 == 0 else t for i, t in enumerate(texts)], dtype=object),
+            "breakdown": pd.Categorical(
+                [None if i % 5 == 0 else t + str(i % 7) for i, t in enumerate(texts)]
+            ),
+            "count": pd.array([None if i % 4 == 0 else i * 10**15 for i in range(40)], dtype="Int64"),
+            "flag": [i % 2 == 0 for i in range(40)],
+        }
+    )
     with psycopg.connect(warehouse_url) as conn:
-        conn.execute("create temp table breakdowns (n int, text text)")
-        with copy_into(conn, "breakdowns", ["n", "text"]) as copy:
-            for start in range(0, 40, 16):  # chunks of 16, 16 and 8 rows
-                rows = slice(start, start + 16)
-                copy.write(copy_text([np.arange(40)[rows], once[rows]], len(range(40)[rows])))
-        loaded = conn.execute("select text from breakdowns order by n").fetchall()
-    assert [text for (text,) in loaded] == values
+        conn.execute(
+            "create temp table loaded (n int, text text, maybe text, breakdown text, count bigint, "
+            "flag boolean, report text, file text)"
+        )
+        copy_frame(conn, "loaded", frame, {"report": 'r,"1"\n', "file": ""})
+        rows = conn.execute("select * from loaded order by n").fetchall()
+    assert rows == [
+        (i, t, m, None if pd.isna(b) else b, None if pd.isna(c) else int(c), f, 'r,"1"\n', "")
+        for i, (t, m, b, c, f) in enumerate(
+            zip(texts, frame.maybe, frame.breakdown, frame["count"], frame.flag, strict=True)
+        )
+    ]
+    assert rows[0][2] is None and rows[0][3] is None and rows[1][1] == ""  # NULL, not ""; "" not NULL
 
 
 def test_many_distinct_texts_are_rendered_as_one_by_one() -> None:
