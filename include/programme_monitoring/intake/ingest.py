@@ -47,25 +47,31 @@ disk full, lock timeout) leave a file in the landing area for the next run; the 
 still decides every other file, then raises ``IntakeLoadError`` naming those left.
 
 This module holds the decisions, in the order a file meets them (screen, parse, check,
-validate, then refuse or load); the intake's own rules are in ``checks``; every SQL
-statement they need is in ``ledger``.
+then refuse or load while the suites validate, see ``reading.Suites``: a load commits
+only on their verdict); the intake's own rules are in ``checks``; every SQL statement
+they need is in ``ledger``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 
 from programme_monitoring.intake import checks, explanations, ledger, reading, receipts
-from programme_monitoring.intake.reading import SUPPORTED_SUFFIXES  # noqa: F401 - part of this module's API
+from programme_monitoring.intake.reading import (
+    SUPPORTED_SUFFIXES,  # noqa: F401 - part of this module's API
+    Refused,
+)
 from programme_monitoring.intake.summary import ImportSummary, count_changes
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.report_format.file_safety import file_sha256
@@ -186,7 +192,6 @@ def ingest_files(
             outcomes[path] = _failed(path, "", who, error, failed, dry_run)
 
     reading.check(list(candidates.values()))
-    warnings = reading.validate(list(candidates.values()), today)
 
     # Reports of the same state x programme x year load in version order within a batch,
     # as if delivered one after the other.
@@ -194,18 +199,22 @@ def ingest_files(
         c = item[1]
         return (0, 0) if c.conflicts or c.report is None else (1, c.report.header.version)
 
-    for path, c in sorted(candidates.items(), key=order):
-        try:
+    # A load waits for the suites' verdict before it commits; a file they refuse is rolled
+    # back and refused, as if they had run first (see ``reading.Suites``).
+    with reading.Suites(list(candidates.values()), today) as suites:
+        for path, c in sorted(candidates.items(), key=order):
             try:
-                if c.conflicts:
-                    outcomes[path] = _reject(path, c.digest, c.sender, c.conflicts, c.report, dry_run)
-                else:
-                    found = warnings.get(str(c.report.source_file), [])
-                    outcomes[path] = _load(path, c.digest, c.sender, c.report, found, dry_run)
-            except psycopg.DataError:  # its refusal quotes what PostgreSQL cannot store: refuse it bare
-                outcomes[path] = _reject(path, c.digest, c.sender, [checks.unstorable()], None, dry_run)
-        except (IntakeLoadError, OSError, psycopg.Error) as error:
-            outcomes[path] = _failed(path, c.digest, c.sender, error, failed, dry_run)
+                try:
+                    if c.conflicts:
+                        suites.wait()  # the refusal lists the suites' findings too
+                        outcomes[path] = _reject(path, c.digest, c.sender, c.conflicts, c.report, dry_run)
+                    else:
+                        verdict = functools.partial(suites.verdict, c)
+                        outcomes[path] = _load(path, c.digest, c.sender, c.report, verdict, dry_run)
+                except psycopg.DataError:  # its refusal quotes what PostgreSQL cannot store: refuse it bare
+                    outcomes[path] = _reject(path, c.digest, c.sender, [checks.unstorable()], None, dry_run)
+            except (IntakeLoadError, OSError, psycopg.Error) as error:
+                outcomes[path] = _failed(path, c.digest, c.sender, error, failed, dry_run)
     result = [outcomes[path] for path in files]
     receipts.write_receipts(result)  # the senders hear back (outbox/<sender>/)
     if failed:
@@ -289,14 +298,17 @@ def _reject(
     )
 
 
-class _Refused(Exception):
-    def __init__(self, *conflicts: Finding) -> None:
-        super().__init__(conflicts[0].reason_en)
-        self.conflicts = list(conflicts)
-
-
 class _Duplicate(Exception):
     pass
+
+
+def _refusals(verdict: Callable[[], list[Finding]], refused: Refused) -> list[Finding]:
+    """Why a file is refused: the suites' reasons first, as if they had run before the load."""
+    try:
+        verdict()
+    except Refused as by_suites:
+        return by_suites.conflicts
+    return refused.conflicts
 
 
 def _load(
@@ -304,13 +316,12 @@ def _load(
     digest: str,
     sender: str,
     report: ParsedReport,
-    findings: list[Finding],
+    verdict: Callable[[], list[Finding]],
     dry_run: bool,
 ) -> FileOutcome:
     h = report.header
     values, measures = report.indicator_values, report.measures
     summary = _summary(path, digest, sender, "loaded", report, dry_run)
-    summary.warnings = list(findings)
     outcome = FileOutcome(
         path.name,
         digest,
@@ -319,7 +330,6 @@ def _load(
         measure_rows=len(measures),
         sender=sender,
         dry_run=dry_run,
-        warnings=[_warning_text(w) for w in findings],
         summary=summary,
     )
     try:
@@ -329,11 +339,11 @@ def _load(
                 raise _Duplicate
             current = ledger.newest_version(conn, h)  # in force, or held by a period lock
             if current and current.version >= h.version:
-                raise _Refused(checks.not_newer(h, current))
+                raise Refused(checks.not_newer(h, current))
             old = ledger.loaded_cells(conn, current.sha256) if current else None
             if current:
                 if refusals := _correction_refusals(conn, report, current, old):
-                    raise _Refused(*refusals)
+                    raise Refused(*refusals)
                 summary.supersedes, summary.superseded_version = current.sha256, current.version
             count_changes(summary, old, values)
             outcome.supersedes = summary.supersedes
@@ -341,9 +351,11 @@ def _load(
                 outcome.status = summary.status = "pending"
                 outcome.reasons = [summary.held_text()]
             if dry_run:
+                _warn(outcome, verdict())
                 return outcome
             ledger.record_loaded(conn, path, digest, sender, report, summary.supersedes, outcome.status)
             _pause_for_tests(path)
+            findings = _warn(outcome, verdict())  # the suites refuse it: the COPY is rolled back
             if current and outcome.status == "loaded":
                 ledger.mark_superseded(conn, current.sha256, by=digest)
             ledger.record_summary(conn, summary)
@@ -355,17 +367,19 @@ def _load(
             ledger.set_stored_path(conn, digest, stored)
     except _Duplicate:
         return _duplicate(path, digest, sender, dry_run)
-    except _Refused as refused:
-        return _reject(path, digest, sender, refused.conflicts, report, dry_run)
+    except Refused as refused:
+        return _reject(path, digest, sender, _refusals(verdict, refused), report, dry_run)
     # A value the checks let through and PostgreSQL refuses, by its type or a check of the
     # table (migration 0012, or one an administrator added): the file is refused, not retried.
     except (psycopg.DataError, psycopg.errors.CheckViolation) as error:
-        log.warning(
-            "%(file)s: PostgreSQL refused a value of it (%(error)s) / "
-            "%(file)s: PostgreSQL отклонил его значение (%(error)s)",
-            {"file": path.name, "error": type(error).__name__},
-        )
-        return _reject(path, digest, sender, [checks.unstorable()], report, dry_run)
+        unstorable = Refused(checks.unstorable())
+        if (conflicts := _refusals(verdict, unstorable)) is unstorable.conflicts:  # not the suites'
+            log.warning(
+                "%(file)s: PostgreSQL refused a value of it (%(error)s) / "
+                "%(file)s: PostgreSQL отклонил его значение (%(error)s)",
+                {"file": path.name, "error": type(error).__name__},
+            )
+        return _reject(path, digest, sender, conflicts, report, dry_run)
     except psycopg.errors.LockNotAvailable as error:
         raise IntakeLoadError(
             f"{path.name}: another load of the {h.programme_code} {h.reporting_year} report of "
@@ -397,6 +411,12 @@ def _load(
         },
     )
     return outcome
+
+
+def _warn(outcome: FileOutcome, findings: list[Finding]) -> list[Finding]:
+    outcome.summary.warnings = list(findings)
+    outcome.warnings = [_warning_text(w) for w in findings]
+    return findings
 
 
 def _correction_refusals(conn, report: ParsedReport, current: ledger.LoadedVersion, old) -> list[Finding]:

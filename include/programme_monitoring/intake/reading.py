@@ -4,7 +4,10 @@ Whatever goes wrong while a file is read or checked refuses that file alone, wit
 reason that quotes nothing of it (``unreadable``): an exception of the reader, of a rule
 or of a Great Expectations suite never stops the run nor leaves the file undecided. A
 failing suite is run again report by report, so that only the report it fails on is
-refused. An ``OSError`` while reading is the machine's, not the file's: it propagates, and
+refused. The suites run in a thread (``Suites``) while the first file loads: its COPY is
+PostgreSQL's and pyarrow's work, done with Python's lock released, the suites are
+Python's, so the two take one time instead of two; the load commits only on their
+verdict, and a file they refuse is rolled back and refused as if they had run first. An ``OSError`` while reading is the machine's, not the file's: it propagates, and
 the file stays for the next run.
 """
 
@@ -15,6 +18,7 @@ import datetime as dt
 import logging
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,6 +161,41 @@ def check(candidates: list[Candidate]) -> None:
 
 def _storable(number) -> int | None:
     return number if isinstance(number, int) and -checks.INT4_MAX <= number <= checks.INT4_MAX else None
+
+
+class Refused(Exception):
+    """The file is refused; ``conflicts`` are all the reasons."""
+
+    def __init__(self, *conflicts: Finding) -> None:
+        super().__init__(conflicts[0].reason_en)
+        self.conflicts = list(conflicts)
+
+
+class Suites:
+    """``validate`` of a batch, run in a thread beside the loads: a load's COPY is PostgreSQL's
+    and pyarrow's work (Python's lock released), the suites are Python's work."""
+
+    def __init__(self, candidates: list[Candidate], today: dt.date) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="intake-suites")
+        self._warnings = self._pool.submit(validate, candidates, today)
+
+    def __enter__(self) -> Suites:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._pool.shutdown()
+
+    def wait(self) -> dict[str, list[Finding]]:
+        """The warnings per source file, once the suites are done (their refusals are in the
+        candidates' conflicts)."""
+        return self._warnings.result()
+
+    def verdict(self, c: Candidate) -> list[Finding]:
+        """The warnings of ``c``'s file; ``Refused`` (with all its conflicts) if the suites refuse it."""
+        warnings = self.wait()
+        if c.conflicts:
+            raise Refused(*c.conflicts)
+        return warnings.get(str(c.report.source_file), [])
 
 
 def validate(candidates: list[Candidate], today: dt.date) -> dict[str, list[Finding]]:

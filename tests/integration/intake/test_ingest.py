@@ -263,6 +263,29 @@ def test_a_refused_file_lists_every_conflict(fresh):
     assert q(fresh, "select status from audit.file_ledger") == [("rejected",)]
 
 
+def test_a_file_the_suites_refuse_after_its_copy_leaves_nothing_loaded(fresh, monkeypatch, capsys):
+    """The suites run beside the load: the COPY of a file they refuse is rolled back."""
+    from programme_monitoring.intake.ingest import PAUSE_ENV
+
+    monkeypatch.setenv(PAUSE_ENV, "0.01")  # says when a load passes its COPY
+    (outcome,) = ingest(write(landing() / "KZ_THB_2014_v1.csv", values=[*BASE_VALUES, ("THB99", "total", 3)]))
+    assert "paused after COPY of KZ_THB_2014_v1.csv" in capsys.readouterr().err
+    assert outcome.status == "rejected" and "THB99" in " ".join(outcome.reasons)
+    for table in ("raw.report_headers", "raw.indicator_values", "raw.measure_status", "audit.import_changes"):
+        assert q(fresh, f"select count(*) from {table}") == [(0,)], table
+    assert q(fresh, "select status from audit.file_ledger") == [("rejected",)]
+
+
+def test_the_suites_reasons_come_first_when_the_load_refuses_the_file_too(fresh):
+    """A file both the suites (unknown code) and the load (not a newer version) refuse is
+    refused with the suites' reasons, as when they ran before the load."""
+    assert ingest(write(landing() / "KZ_THB_2014_v1.csv"))[0].status == "loaded"
+    again = write(landing() / "KZ_THB_2014_v1b.csv", values=[*BASE_VALUES, ("THB99", "total", 3)])
+    (outcome,) = ingest(again)
+    assert outcome.status == "rejected"
+    assert "THB99" in " ".join(outcome.reasons) and "version" not in " ".join(outcome.reasons).lower()
+
+
 def test_warnings_are_stored_for_review_while_the_file_loads(fresh):
     values = [
         ("THB01", "total", 100),
