@@ -4,11 +4,13 @@ Whatever goes wrong while a file is read or checked refuses that file alone, wit
 reason that quotes nothing of it (``unreadable``): an exception of the reader, of a rule
 or of a Great Expectations suite never stops the run nor leaves the file undecided. A
 failing suite is run again report by report, so that only the report it fails on is
-refused. The suites run in a thread (``Suites``) while the first file loads: its COPY is
+refused. An ``OSError`` while reading is the machine's, not the file's: it propagates,
+and the file stays for the next run.
+
+The suites run in a thread (``Suites``) while the first file loads: its COPY is
 PostgreSQL's and pyarrow's work, done with Python's lock released, the suites are
-Python's, so the two take one time instead of two; the load commits only on their
-verdict, and a file they refuse is rolled back and refused as if they had run first. An ``OSError`` while reading is the machine's, not the file's: it propagates, and
-the file stays for the next run.
+Python's, so the two take one time instead of two. The load commits only on their
+verdict; a file they refuse is rolled back and refused as if they had run first.
 """
 
 from __future__ import annotations

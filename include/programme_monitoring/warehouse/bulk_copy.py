@@ -21,9 +21,9 @@ Usage::
             copy.write(copy_text([frame["a"], frame["b"], "constant"]))
 
 A whole ``DataFrame`` of known column types (the intake's values and measures) goes faster
-through pyarrow: ``copy_frame`` converts it to an Arrow table once (a categorical's
-categories once) and pyarrow's C++ writer renders it to CSV slice by slice, with Python's
-lock released, so the rendering runs beside PostgreSQL's parsing and beside other Python
+through pyarrow: ``copy_frame`` converts it to Arrow slice by slice (a categorical's
+categories once) and pyarrow's C++ writer renders each slice to CSV with Python's lock
+released, so the rendering runs beside PostgreSQL's parsing and beside other Python
 threads (the intake's suites). In CSV, a missing value is an empty unquoted field and
 pyarrow quotes every text value, so NULL and the empty string stay apart::
 
@@ -141,17 +141,33 @@ def copy_frame(
     import pyarrow as pa
     from pyarrow import csv as arrow_csv
 
-    arrow = pa.Table.from_pandas(frame, preserve_index=False)
-    for name, value in (constants or {}).items():  # one dictionary entry, not a value per row
-        codes = pa.array(np.zeros(len(frame), dtype=np.int8))
-        arrow = arrow.append_column(
-            name, pa.DictionaryArray.from_arrays(codes, pa.array([value], pa.string()))
-        )
-    options = arrow_csv.WriteOptions(include_header=False, batch_size=COPY_SLICE_ROWS)
-    with copy_into(conn, table, arrow.column_names, csv=True) as copy:
+    # Categories (a report's breakdowns, up to one per row) and constants are converted to
+    # Arrow once; the rows slice by slice, so one slice of Arrow data is held beside the frame.
+    dictionaries = {
+        name: pa.array(frame[name].cat.categories.to_numpy(), from_pandas=True)
+        for name in frame.columns
+        if isinstance(frame[name].dtype, pd.CategoricalDtype)
+    }
+    constant_values = {name: pa.array([value], pa.string()) for name, value in (constants or {}).items()}
+
+    def arrow_slice(part: pd.DataFrame) -> pa.RecordBatch:
+        columns = []
+        for name in frame.columns:
+            if name in dictionaries:
+                codes = part[name].cat.codes.to_numpy()
+                indices = pa.array(codes, mask=codes < 0)  # code -1: missing
+                columns.append(pa.DictionaryArray.from_arrays(indices, dictionaries[name]))
+            else:
+                columns.append(pa.array(part[name], from_pandas=True))
+        zeros = pa.array(np.zeros(len(part), dtype=np.int8))
+        columns += [pa.DictionaryArray.from_arrays(zeros, value) for value in constant_values.values()]
+        return pa.RecordBatch.from_arrays(columns, names=[*frame.columns, *constant_values])
+
+    options = arrow_csv.WriteOptions(include_header=False)
+    with copy_into(conn, table, [*frame.columns, *constant_values], csv=True) as copy:
         for start in range(0, len(frame), COPY_SLICE_ROWS):
             sink = pa.BufferOutputStream()
-            arrow_csv.write_csv(arrow.slice(start, COPY_SLICE_ROWS), sink, options)
+            arrow_csv.write_csv(arrow_slice(frame.iloc[start : start + COPY_SLICE_ROWS]), sink, options)
             copy.write(sink.getvalue().to_pybytes())
 
 
