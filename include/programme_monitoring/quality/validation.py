@@ -72,11 +72,13 @@ def _indicator_dimension(values: pd.DataFrame, reportable: set[str]) -> pd.Categ
     width = max(len(dimensions), 1)
     pairs = codes.codes.astype("int64") * width + dimension_codes[disaggregation.codes]
     pair_codes, distinct = pd.factorize(pairs)
-    labels = []
-    for pair in distinct:
-        code = codes.categories[pair // width]
-        labels.append(f"{code}:{dimensions[pair % width]}" if code in reportable else None)
-    return pd.Categorical(np.asarray(labels, dtype=object)[pair_codes])
+    labels: dict[str, int] = {}  # label -> its category code
+    label_of_pair = np.full(len(distinct), -1, dtype=np.int64)  # -1: NA
+    for i, pair in enumerate(distinct.tolist()):
+        if (code := codes.categories[pair // width]) in reportable:
+            label_of_pair[i] = labels.setdefault(f"{code}:{dimensions[pair % width]}", len(labels))
+    categories = pd.Index(list(labels), dtype=object)
+    return pd.Categorical.from_codes(label_of_pair[pair_codes], categories=categories)
 
 
 # What comes before the value of each of many breakdowns at once ("event=EVT-1" -> "event=",
