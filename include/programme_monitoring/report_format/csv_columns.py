@@ -43,11 +43,8 @@ class CsvColumn:
         return cls(codes, uniques.tolist())
 
     @classmethod
-    def of_arrow(cls, values) -> CsvColumn:
-        """From a pyarrow string array, factorised in C++."""
-        import pyarrow.compute as pc
-
-        encoded = pc.dictionary_encode(values)
+    def of_arrow(cls, encoded) -> CsvColumn:
+        """From a pyarrow dictionary array (a text column factorised in C++, ``dictionary_encode``)."""
         return cls(encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist())
 
     def __len__(self) -> int:

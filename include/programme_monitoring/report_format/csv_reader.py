@@ -14,9 +14,12 @@ being written. The rules are those the collector applies row by row to XLSX and 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -162,6 +165,30 @@ def _csv_keys(headings: list[str], out: Collector) -> list[str]:
     return keys
 
 
+def _read_ahead(batches) -> Iterator[tuple[list, str]]:
+    """The chunks of pyarrow's reader, each column dictionary-encoded, with the last value of the
+    batch each comes from: the next batch is read and encoded in a thread, in C++ with Python's
+    lock released, while the caller checks this one."""
+    import pyarrow.compute as pc
+
+    def read_next() -> list[tuple[list, str]] | None:
+        try:
+            batch = batches.read_next_batch()
+        except StopIteration:
+            return None
+        last = batch.column(batch.num_columns - 1)[-1].as_py() if batch.num_rows else ""
+        return [
+            ([pc.dictionary_encode(c) for c in batch.slice(at, CSV_CHUNK_ROWS).columns], last)
+            for at in range(0, batch.num_rows, CSV_CHUNK_ROWS)
+        ]
+
+    with ThreadPoolExecutor(1, thread_name_prefix="csv-read-ahead") as pool:
+        ahead = pool.submit(read_next)
+        while (chunks := ahead.result()) is not None:
+            ahead = pool.submit(read_next)
+            yield from chunks
+
+
 class _CsvChunks:
     """Reads the data rows of a CSV report chunk by chunk into the collector."""
 
@@ -200,22 +227,15 @@ class _CsvChunks:
                     quoted_strings_can_be_null=False,
                 ),
             )
-            with batches:
+            with batches, contextlib.closing(_read_ahead(batches)) as chunks:
                 if batches.schema.names != self.headings or any(
                     t != pa.string() for t in batches.schema.types
                 ):
                     raise pa.ArrowInvalid("the heading reads differently")  # not expected: read exactly
                 last = ""
-                for batch in batches:
-                    for start in range(0, batch.num_rows, CSV_CHUNK_ROWS):
-                        chunk = batch.slice(start, CSV_CHUNK_ROWS)
-                        self.add(
-                            {
-                                key: CsvColumn.of_arrow(column)
-                                for key, column in zip(self.keys, chunk.columns, strict=True)
-                            }
-                        )
-                    last = batch.column(batch.num_columns - 1)[-1].as_py() if batch.num_rows else last
+                for columns, last_of_batch in chunks:
+                    self.add({key: CsvColumn.of_arrow(c) for key, c in zip(self.keys, columns, strict=True)})
+                    last = last_of_batch
                 # A quote left open in the last field runs to the end of the file, which this
                 # reader takes as the field's end: its value then ends with the file's last line break.
                 if last.endswith(("\n", "\r")):
