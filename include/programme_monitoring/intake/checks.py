@@ -7,7 +7,8 @@ to fix; none reads the database (the rules needing the loaded version take what
 - ``screen``: a file is refused unread, before anything of it is parsed, when it is not a
   regular file with one name (symbolic link, hard link, folder, device), lies outside the
   landing area, or has no registered sender (the landing area's root, or a sub-folder
-  the sender registry does not know);
+  the sender registry does not know); ``unsafe_name_reason``: a name listed in a remote
+  landing area that cannot be a local file name (``remote_landing`` refuses it unread);
 - ``sender_scope``: its sender may not report for the state or programme it declares;
 - ``header_bounds``: a reporting year or version PostgreSQL cannot store (an integer);
 - ``dates``: submitted before the end of the reporting year, or after the file arrived;
@@ -22,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -34,6 +36,9 @@ from programme_monitoring.report_format.records import ParsedReport, ReportHeade
 
 INT4_MAX = 2**31 - 1  # PostgreSQL integer: the ledger's and raw's year and version columns
 LISTED = 20  # missing or dropped rows named in one finding; the rest are counted
+Reason = tuple[str, str]  # why, in English and in Russian
+MAX_NAME_BYTES = 255  # a file name on the local spool's filesystem
+BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 
 
 def _error(en: str, ru: str, rule: str, column: str = "", value=None) -> Finding:
@@ -82,6 +87,45 @@ def screen(path: Path, sender_id: str | None, landing: Path | None) -> Finding |
             "outside_landing",
         )
     return sender_refusal(sender_id, named=landing is None)
+
+
+def unsafe_name_reason(name: str) -> Reason | None:
+    """Why a name listed in a remote landing area cannot be a file or folder name in the local
+    spool (English, Russian), or None."""
+    if name == "":
+        return (
+            "its name is empty (a doubled '/' in its path: an absolute path below the folder)",
+            "его имя пусто (двойной '/' в пути: абсолютный путь внутри папки)",
+        )
+    if name in (".", ".."):
+        return (
+            f"its name {name!r} is a relative path component, not a file name",
+            f"его имя {name!r} - часть относительного пути, а не имя файла",
+        )
+    if name.startswith("/"):
+        return "its name is an absolute path", "его имя - абсолютный путь"
+    if "/" in name:
+        return (
+            "its name has a path inside it (not directly in the listed folder)",
+            "в его имени есть путь (он лежит не прямо в папке)",
+        )
+    if "\x00" in name:
+        return "its name contains a NUL byte", "в его имени есть байт NUL"
+    if "\\" in name:
+        return (
+            "its name contains a backslash (a Windows path separator)",
+            "в его имени есть обратная косая черта (разделитель путей Windows)",
+        )
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
+        return "its name contains a control character", "в его имени есть управляющий символ"
+    if any(c in BIDI_CONTROLS for c in name):
+        return (
+            "its name contains a bidirectional-text override (it can disguise the file type)",
+            "в его имени есть символ смены направления текста (он может скрыть тип файла)",
+        )
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        return f"its name is longer than {MAX_NAME_BYTES} bytes", f"его имя длиннее {MAX_NAME_BYTES} байт"
+    return None
 
 
 def _inside(path: Path, landing: Path) -> bool:

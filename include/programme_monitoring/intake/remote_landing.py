@@ -49,6 +49,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from programme_monitoring.intake import ledger
+from programme_monitoring.intake.checks import BIDI_CONTROLS, Reason, unsafe_name_reason
 from programme_monitoring.intake.ingest import DONE_STATUSES, FileOutcome, ingest_files, ingest_landing
 from programme_monitoring.report_format.file_safety import MB, size_limit, size_refusal
 from programme_monitoring.settings import landing_conn_id_from_env, landing_url_from_env, paths
@@ -70,8 +71,6 @@ FINGERPRINT_KEYS = (
     "created",
     "ino",
 )
-MAX_NAME_BYTES = 255  # a file name on the local spool's filesystem
-BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 LOCK_NAME = ".lock"
 
 
@@ -82,8 +81,8 @@ class RemoteLandingError(RuntimeError):
 class RefusedUnread(Exception):
     """An object refused without being loaded (it grew over the size limit while downloaded)."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason[0])
         self.reason = reason
 
 
@@ -182,7 +181,9 @@ def ingest_remote(
     where = shown_url(url)
     objects, refused = list_waiting(root)
     log.info(
-        "remote landing area %s: %d object(s) waiting, %d refused unread", where, len(objects), len(refused)
+        "remote landing area %(where)s: %(n)d object(s) waiting, %(refused)d refused unread / "
+        "удалённая область приёма %(where)s: ожидают объектов: %(n)d, отклонено без чтения: %(refused)d",
+        {"where": where, "n": len(objects), "refused": len(refused)},
     )
     unreadable: list[str] = []
     outcomes: list[FileOutcome] = []
@@ -192,15 +193,14 @@ def ingest_remote(
             try:
                 local, digest = download(obj, spool)
             except RefusedUnread as refusal:
-                log.warning("%s refused before loading: %s", obj.shown, refusal.reason)
                 refused.append(_refusal(obj.shown, obj.sender, refusal.reason))
                 continue
             except Exception as error:  # the store failed for this object: leave it, take the others
                 log.warning(
-                    "%s could not be downloaded (%s: %s): left in the landing area for the next run",
-                    obj.shown,
-                    type(error).__name__,
-                    error,
+                    "%(name)s could not be downloaded (%(error)s): left in the landing area for the next "
+                    "run / %(name)s не удалось скачать (%(error)s): оставлен в области приёма до "
+                    "следующего запуска",
+                    {"name": obj.shown, "error": f"{type(error).__name__}: {error}"},
                 )
                 unreadable.append(obj.shown)
                 continue
@@ -216,24 +216,23 @@ def ingest_remote(
                     remove_decided(spooled)
                 except Exception as error:
                     log.warning(
-                        "could not settle the remote landing area (%s: %s): the objects not deleted "
-                        "stay and the next run takes them again (decided ones are no-ops)",
-                        type(error).__name__,
-                        error,
+                        "could not settle the remote landing area (%(error)s): the objects not deleted "
+                        "stay and the next run takes them again (decided ones are no-ops) / не удалось "
+                        "убрать решённые объекты из удалённой области приёма (%(error)s): неудалённые "
+                        "объекты остаются, следующий запуск возьмёт их снова (решённые пропускаются)",
+                        {"error": f"{type(error).__name__}: {error}"},
                     )
                     failure = failure or error
         if failure is not None:
             raise failure
     counts = {s: sum(o.status == s for o in outcomes) for s in ("loaded", "rejected", "duplicate")}
     log.info(
-        "intake from %s%s: %d loaded, %d rejected, %d already seen, %d refused unread",
-        where,
-        " (dry run)" if dry_run else "",
-        counts["loaded"],
-        counts["rejected"],
-        counts["duplicate"],
-        len(refused),
-    )
+        "intake from %(where)s%(dry)s: %(loaded)d loaded, %(rejected)d rejected, %(duplicate)d already "
+        "seen, %(refused)d refused unread / приём из %(where)s%(dry_ru)s: загружено %(loaded)d, "
+        "отклонено %(rejected)d, уже получены %(duplicate)d, отклонено без чтения %(refused)d",
+        {"where": where, "dry": " (dry run)" if dry_run else "", "dry_ru": " (проверка)" if dry_run else "",
+         **counts, "refused": len(refused)},
+    )  # fmt: skip
     if unreadable:
         raise RemoteLandingError(
             f"{len(unreadable)} object(s) of {where} could not be downloaded and stay there for the "
@@ -255,29 +254,6 @@ def printable(name: str) -> str:
     )
 
 
-def unsafe_name_reason(name: str) -> str | None:
-    """Why an entry name cannot be taken into the spool as a file or folder name, or None."""
-    if name == "":
-        return "its name is empty (a doubled '/' in its path: an absolute path below the folder)"
-    if name in (".", ".."):
-        return f"its name {name!r} is a relative path component, not a file name"
-    if name.startswith("/"):
-        return "its name is an absolute path"
-    if "/" in name:
-        return "its name has a path inside it (not directly in the listed folder)"
-    if "\x00" in name:
-        return "its name contains a NUL byte"
-    if "\\" in name:
-        return "its name contains a backslash (a Windows path separator)"
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
-        return "its name contains a control character"
-    if any(c in BIDI_CONTROLS for c in name):
-        return "its name contains a bidirectional-text override (it can disguise the file type)"
-    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
-        return f"its name is longer than {MAX_NAME_BYTES} bytes"
-    return None
-
-
 def _format(name: str) -> str:
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
@@ -286,8 +262,18 @@ def _fingerprint(entry: dict) -> tuple:
     return tuple((key, str(entry[key])) for key in FINGERPRINT_KEYS if entry.get(key) is not None)
 
 
-def _refusal(shown: str, sender: str | None, reason: str) -> FileOutcome:
-    text = f"{reason}; not read, left in the landing area for an operator"
+def _refusal(shown: str, sender: str | None, reason: Reason) -> FileOutcome:
+    """An object refused unread, logged; it stays in the landing area for an operator."""
+    en, ru = reason
+    log.warning(
+        "%(name)s refused: %(en)s; left in the landing area for an operator / "
+        "%(name)s отклонён: %(ru)s; оставлен в области приёма для оператора",
+        {"name": printable(shown), "en": en, "ru": ru},
+    )
+    text = (
+        f"{en}; not read, left in the landing area for an operator / {ru}; не прочитан, оставлен в "
+        "области приёма для оператора"
+    )
     return FileOutcome(printable(shown), "", "rejected", [text], sender=sender or "unknown")
 
 
@@ -317,8 +303,7 @@ def list_waiting(root) -> tuple[list[RemoteObject], list[FileOutcome]]:
     objects: list[RemoteObject] = []
     refused: list[FileOutcome] = []
 
-    def refuse(shown: str, sender: str | None, reason: str) -> None:
-        log.warning("%s refused: %s; left in the landing area for an operator", printable(shown), reason)
+    def refuse(shown: str, sender: str | None, reason: Reason) -> None:
         refused.append(_refusal(shown, sender, reason))
 
     def consider(folder: str, name: str, entry: dict, sender: str | None) -> None:
@@ -329,15 +314,31 @@ def list_waiting(root) -> tuple[list[RemoteObject], list[FileOutcome]]:
             return  # hidden, as in the local landing folder
         kind = entry.get("type")
         if entry.get("islink") or kind == "link":
-            return refuse(shown, sender, "it is a link (links are not followed)")
+            return refuse(
+                shown, sender, ("it is a link (links are not followed)", "это ссылка (ссылки не читаются)")
+            )
         if kind == "directory":
             if sender is not None:
-                return refuse(shown, sender, "it is a folder inside a sender folder (only one level is read)")
+                return refuse(
+                    shown,
+                    sender,
+                    (
+                        "it is a folder inside a sender folder (only one level is read)",
+                        "это папка внутри папки отправителя (читается только один уровень)",
+                    ),
+                )
             for child, child_entry in _entries(fs, f"{folder}/{name}"):
                 consider(f"{folder}/{name}", child, child_entry, name)
             return
         if kind != "file":
-            return refuse(shown, sender, f"it is not a regular file (the store lists it as {kind!r})")
+            return refuse(
+                shown,
+                sender,
+                (
+                    f"it is not a regular file (the store lists it as {kind!r})",
+                    f"это не обычный файл (хранилище называет его {kind!r})",
+                ),
+            )
         size = entry.get("size")
         if size is not None and (reason := size_refusal(int(size), _format(name))):
             return refuse(shown, sender, reason)
@@ -370,7 +371,9 @@ def spool_folder() -> Iterator[Path]:
             except BlockingIOError:
                 continue  # a live run
             shutil.rmtree(stale, ignore_errors=True)
-            log.info("removed the spool of an interrupted run (%s)", stale.name)
+            log.info(
+                "removed the spool of an interrupted run / удалена папка прерванного запуска: %s", stale.name
+            )
     run = Path(tempfile.mkdtemp(prefix="run-", dir=top))
     lock = open(run / LOCK_NAME, "w")  # noqa: SIM115 - held for the whole run
     try:
@@ -386,7 +389,7 @@ def download(obj: RemoteObject, spool: Path) -> tuple[Path, str]:
     folder = spool / obj.sender if obj.sender else spool
     folder.mkdir(exist_ok=True)
     target = folder / obj.name
-    limit, what = size_limit(_format(obj.name))
+    limit, what, what_ru = size_limit(_format(obj.name))
     digest = hashlib.sha256()
     size = 0
     try:
@@ -395,8 +398,12 @@ def download(obj: RemoteObject, spool: Path) -> tuple[Path, str]:
                 size += len(chunk)
                 if size > limit:
                     raise RefusedUnread(
-                        f"the object grew past the {limit // MB} MB limit for {what} while it was "
-                        "downloaded: not loaded"
+                        (
+                            f"the object grew past the {limit // MB} MB limit for {what} while it was "
+                            "downloaded: not loaded",
+                            f"объект превысил предельный размер {limit // MB} МБ для {what_ru} во время "
+                            "скачивания: не загружен",
+                        )
                     )
                 digest.update(chunk)
                 sink.write(chunk)
@@ -421,10 +428,10 @@ def remove_decided(spooled: dict[Path, tuple[RemoteObject, str]]) -> list[Remote
             continue  # not decided (its load failed, or the run stopped before it): stays
         if status.get(digest) not in DONE_STATUSES:
             log.error(
-                "%s: the intake let go of it but the ledger holds no decision for %s: left in the "
-                "landing area",
-                obj.shown,
-                digest[:12],
+                "%(name)s: the intake let go of it but the ledger holds no decision for %(id)s: left in "
+                "the landing area / %(name)s: приём отпустил его, но в журнале нет решения по %(id)s: "
+                "оставлен в области приёма",
+                {"name": obj.shown, "id": digest[:12]},
             )
             continue
         decided.append(obj)
@@ -444,26 +451,30 @@ def remove_unchanged(objects: list[RemoteObject]) -> list[RemoteObject]:
         for obj in group:
             entry = now.get(obj.name)
             if entry is None:
-                log.info("%s: already gone from the landing area", obj.shown)
+                log.info(
+                    "%(name)s: already gone from the landing area / уже удалён из неё", {"name": obj.shown}
+                )
                 continue
             if _fingerprint(entry) != obj.fingerprint:
                 before, after = dict(obj.fingerprint), dict(_fingerprint(entry))
                 log.warning(
-                    "%s was replaced in the landing area after it was listed (%s changed): the new "
-                    "object is left for the next run",
-                    obj.shown,
-                    ", ".join(k for k in FINGERPRINT_KEYS if before.get(k) != after.get(k)),
+                    "%(name)s was replaced in the landing area after it was listed (%(keys)s changed): the "
+                    "new object is left for the next run / %(name)s заменён в области приёма после "
+                    "просмотра (изменилось: %(keys)s): новый объект оставлен до следующего запуска",
+                    {
+                        "name": obj.shown,
+                        "keys": ", ".join(k for k in FINGERPRINT_KEYS if before.get(k) != after.get(k)),
+                    },
                 )
                 continue
             try:
                 obj.path.unlink()
             except Exception as error:  # harmless: the next run finds it decided and deletes it
                 log.warning(
-                    "%s was decided but could not be deleted from the landing area (%s: %s): the "
-                    "next run sees it as already seen and deletes it",
-                    obj.shown,
-                    type(error).__name__,
-                    error,
+                    "%(name)s was decided but could not be deleted from the landing area (%(error)s): "
+                    "the next run sees it as already seen and deletes it / %(name)s решён, но не удалён "
+                    "из области приёма (%(error)s): следующий запуск увидит его как уже полученный и удалит",
+                    {"name": obj.shown, "error": f"{type(error).__name__}: {error}"},
                 )
                 continue
             removed.append(obj)

@@ -54,35 +54,42 @@ _CHUNK = MB
 
 
 class UnsafeFile(ValueError):
-    """The file is refused before parsing; the message says why and what to do."""
+    """The file is refused before parsing; the message says why and what to do (``ru``: the
+    same in Russian, where the check words it; else the reader words it)."""
+
+    def __init__(self, reason: str, ru: str = "") -> None:
+        super().__init__(reason)
+        self.ru = ru
 
 
 def check_size(path: Path, fmt: str) -> int:
     """The file size in bytes; refuses an empty file or one over the format's limit."""
     size = Path(path).stat().st_size
     if size == 0:
-        raise UnsafeFile("the file is empty")
+        raise UnsafeFile("the file is empty", "файл пуст")
     if reason := size_refusal(size, fmt):
-        raise UnsafeFile(reason)
+        raise UnsafeFile(*reason)
     return size
 
 
-def size_limit(fmt: str) -> tuple[int, str]:
-    """(limit in bytes, what it is the limit for) of a format; any other name gets the
-    largest limit (the intake refuses it anyway, once read)."""
+def size_limit(fmt: str) -> tuple[int, str, str]:
+    """(limit in bytes, what it is the limit for in English and in Russian) of a format; any
+    other name gets the largest limit (the intake refuses it anyway, once read)."""
     if fmt in MAX_FILE_BYTES:
-        return MAX_FILE_BYTES[fmt], f".{fmt} reports"
-    return max(MAX_FILE_BYTES.values()), "any report"
+        return MAX_FILE_BYTES[fmt], f".{fmt} reports", f"отчёта .{fmt}"
+    return max(MAX_FILE_BYTES.values()), "any report", "любого отчёта"
 
 
-def size_refusal(size: int, fmt: str) -> str | None:
-    """Why a file of ``size`` bytes in format ``fmt`` is refused unread, or None."""
-    limit, what = size_limit(fmt)
+def size_refusal(size: int, fmt: str) -> tuple[str, str] | None:
+    """Why a file of ``size`` bytes in format ``fmt`` is refused unread (English, Russian), or None."""
+    limit, what, what_ru = size_limit(fmt)
     if size <= limit:
         return None
     return (
         f"the file is {size / MB:.1f} MB, over the {limit // MB} MB limit for {what}: "
-        "a yearly report is far smaller; check that this is the right file"
+        "a yearly report is far smaller; check that this is the right file",
+        f"файл размером {size / MB:.1f} МБ больше предельного размера {limit // MB} МБ для "
+        f"{what_ru}: годовой отчёт намного меньше; проверьте, тот ли это файл",
     )
 
 

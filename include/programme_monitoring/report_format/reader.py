@@ -16,7 +16,7 @@ from pathlib import Path
 
 from programme_monitoring.report_format.collector import Collector
 from programme_monitoring.report_format.csv_reader import read_csv
-from programme_monitoring.report_format.file_safety import MAX_FILE_BYTES, MB, UnsafeFile, check_size
+from programme_monitoring.report_format.file_safety import UnsafeFile, check_size
 from programme_monitoring.report_format.json_reader import read_json
 from programme_monitoring.report_format.records import FORMATS, ParsedReport, ReportFormatError, ReportHeader
 from programme_monitoring.report_format.xlsx_reader import read_xlsx
@@ -44,7 +44,7 @@ def parse_report(path: Path) -> ParsedReport:
         header = READERS[fmt](path, collector)
         return collector.result(header, fmt)
     except UnsafeFile as exc:
-        raise collector.error(str(exc), _size_ru(str(exc), fmt)) from None
+        raise collector.error(str(exc), exc.ru) from None
     except ReportFormatError:
         raise
     except OSError as exc:  # gone, unreadable or a folder: no content to quote
@@ -60,13 +60,3 @@ def parse_report(path: Path) -> ParsedReport:
             "made from the template",
             f"файл не читается как отчёт ({type(exc).__name__}); проверьте, что это отчёт по шаблону",
         ) from exc
-
-
-def _size_ru(reason: str, fmt: str) -> str:
-    if "empty" in reason:
-        return "файл пуст"
-    limit = MAX_FILE_BYTES[fmt] // MB
-    return (
-        f"файл больше предельного размера {limit} МБ для .{fmt}: годовой отчёт намного меньше; "
-        "проверьте, тот ли это файл"
-    )

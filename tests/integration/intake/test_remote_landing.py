@@ -184,6 +184,9 @@ def test_unsafe_names_are_refused_unread_and_left_in_the_store(fresh, local):
         reasons = " | ".join(r for o in refused for r in o.reasons)
         for expected in hostile.values():
             assert expected in reasons
+        for russian in ("байт NUL", "управляющий символ", "смены направления текста", "обратная косая черта",
+                        "длиннее 255 байт", "папка внутри папки отправителя"):  # fmt: skip
+            assert russian in reasons
         assert all(o.sha256 == "" and "left in the landing area" in o.reasons[0] for o in refused)
         # Printable names in the outcomes (and the log lines): control characters escaped.
         assert "kz/line\\nbreak.csv" in {o.file_name for o in refused}
@@ -231,6 +234,8 @@ def test_an_oversized_object_is_refused_from_its_listed_size_before_any_download
     limit = file_safety.MAX_FILE_BYTES["csv"]
     assert f"over the {limit // file_safety.MB} MB limit for .csv reports" in outcome.reasons[0]
     assert "not read" in outcome.reasons[0]
+    assert f"больше предельного размера {limit // file_safety.MB} МБ для отчёта .csv" in outcome.reasons[0]
+    assert "не прочитан, оставлен в области приёма" in outcome.reasons[0]
     assert huge.stat().st_size == file_safety.MAX_FILE_BYTES["csv"] + 1
     assert q(fresh, "select count(*) from audit.file_ledger") == [(0,)]
     assert not paths().quarantine.exists()
@@ -245,8 +250,9 @@ def test_an_object_that_grows_past_the_limit_while_downloaded_is_refused(remote,
     assert refused == []
     target.write_bytes(report.read_bytes() * 2)  # replaced after the listing, now over the limit
     with landing.spool_folder() as spool:
-        with pytest.raises(landing.RefusedUnread, match="grew past"):
+        with pytest.raises(landing.RefusedUnread, match="grew past") as refusal:
             landing.download(obj, spool)
+        assert "превысил предельный размер" in refusal.value.reason[1]
         assert list(spool.iterdir()) == [spool / landing.LOCK_NAME]
     assert target.exists()
 

@@ -442,6 +442,7 @@ def test_oversized_file_is_refused_before_it_is_read(
     monkeypatch.setattr(Path, "read_text", forbidden)
     error = refused(path)
     assert f"over the {MAX_FILE_BYTES[fmt] // 2**20} MB limit" in error.reason
+    assert f"предельного размера {MAX_FILE_BYTES[fmt] // 2**20} МБ для отчёта .{fmt}" in error.reason_ru
 
 
 def _xlsx_parts(path: Path) -> dict[str, bytes]:
