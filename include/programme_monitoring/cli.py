@@ -250,13 +250,27 @@ def council_report(args: argparse.Namespace) -> int:
             f"Не удалось записать доклад: {error.strerror} ({error.filename}).",
             f"Could not write the report: {error.strerror} ({error.filename}).",
         )
-    print(f"Council report {args.year} (figures as of {edition.as_of}):")
+    print(
+        f"Доклад Совету за {args.year} год (данные на {edition.as_of}) / "
+        f"Council report {args.year} (figures as of {edition.as_of}):"
+    )
     for name, path in edition.files.items():
         print(f"  {name:<12} {path}")
+    if also := [lang for lang in LANGUAGES if f"{lang}.pdf" in edition.files and lang not in languages]:
+        print(
+            f"  также на языке {', '.join(also)}: он был в заменяемой редакции, а в папке одна редакция / "
+            f"also in {', '.join(also)}: the edition it replaces had it, and the folder holds one edition"
+        )
     if edition.previous_edition:
-        print(f"  {edition.revision_summary('en')} since the edition of {edition.previous_edition}")
+        print(
+            f"  {edition.revision_summary('ru')} с редакции от {edition.previous_edition} / "
+            f"{edition.revision_summary('en')} since the edition of {edition.previous_edition}"
+        )
     if edition.published:
-        print(f"  published: {args.year} is locked (later versions are held until an approver unlocks it)")
+        print(
+            f"  опубликован: {args.year} год закрыт (следующие версии задерживаются до снятия блокировки) / "
+            f"published: {args.year} is locked (later versions are held until an approver unlocks it)"
+        )
     return 0
 
 

@@ -206,6 +206,21 @@ def test_an_edition_in_one_language_replaces_every_file_of_the_one_before(editio
         assert hashlib.sha256(path.read_bytes()).hexdigest() == stored["files_sha256"][name], name
 
 
+def test_the_command_says_in_both_languages_which_languages_it_rendered_and_why(marts, capsys):
+    from programme_monitoring.cli import main
+
+    assert main(["council-report", "--year", "2014", "--lang", "ru"]) == 0
+    first = capsys.readouterr().out
+    assert "Доклад Совету за 2014 год" in first and "Council report 2014" in first
+    assert "ru.pdf" in first and "en.pdf" not in first and "also in" not in first
+    assert main(["council-report", "--year", "2014", "--lang", "en"]) == 0
+    second = capsys.readouterr().out
+    assert "en.pdf" in second and "ru.pdf" in second
+    assert "также на языке ru: он был в заменяемой редакции" in second
+    assert "also in ru: the edition it replaces had it, and the folder holds one edition" in second
+    assert "с редакции от" in second and "since the edition of" in second
+
+
 def test_a_year_without_figures_is_refused(marts):
     from programme_monitoring.publishing.council.editions import write_council_report
 
