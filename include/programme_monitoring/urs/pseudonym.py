@@ -20,6 +20,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable
 
@@ -74,7 +75,7 @@ class UrsKeyError(RuntimeError):
 def pseudonym_key() -> bytes:
     """The HMAC key from the environment (or Airflow's secrets backend); refuses a missing or short key."""
     value = os.environ.get(KEY_ENV) or os.environ.get("AIRFLOW_VAR_" + AIRFLOW_VARIABLE.upper())
-    if not value:
+    if not value and _in_airflow():
         try:  # inside an Airflow task: Variables resolve through the configured secrets backend
             from airflow.sdk import Variable
 
@@ -122,8 +123,19 @@ def pseudonym(key: bytes, passport_number: str, citizenship: str) -> str:
     return hmac.digest(key, message, "sha256").hex()
 
 
+def _in_airflow() -> bool:
+    """Whether this process runs Airflow (a task's process has imported it)."""
+    return "airflow" in sys.modules
+
+
 def mask_in_airflow(*secrets: str) -> None:
-    """Register secrets with Airflow's secrets masker (task logs show ***); no-op without Airflow."""
+    """Register secrets with Airflow's secrets masker (task logs show ***); no-op outside Airflow.
+
+    A task runs in a process that imported Airflow; ``urs-ingest`` on the command line has no
+    Airflow log to mask, and importing Airflow there would read its settings before anything
+    set them (it would make ``~/airflow`` and keep that metadata database for the process)."""
+    if not _in_airflow():
+        return
     try:
         from airflow.sdk.log import mask_secret
     except Exception:  # noqa: BLE001 - Airflow not installed or not importable here

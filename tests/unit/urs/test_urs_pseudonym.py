@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+import os
+import subprocess
 import sys
 
 import pytest
@@ -116,3 +118,16 @@ def test_distinct_documents_stay_distinct():
     assert pseudonym(key, "AB1234567", "CHN") != pseudonym(key, "AB1234568", "CHN")
     assert pseudonym(key, "ЖК1234567", "KAZ") != pseudonym(key, "K1234567", "KAZ")  # Ж has no Latin twin
     assert normalise_identifier("ЖК 12") == "ЖK12"
+
+
+def test_outside_airflow_the_masker_leaves_airflow_unimported(tmp_path):
+    """``urs-ingest`` on the command line: importing Airflow there would read its settings
+    before anything set them (and make ``~/airflow``); a task's process has it imported."""
+    code = (
+        "import sys; from programme_monitoring.urs.pseudonym import mask_in_airflow; "
+        "mask_in_airflow('s3cr3t'); print('airflow' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")} | {"HOME": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"
+    assert not (tmp_path / "airflow").exists()
