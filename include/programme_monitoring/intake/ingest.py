@@ -110,6 +110,7 @@ class FileOutcome:
     supersedes: str | None = None
     warnings: list[str] = field(default_factory=list)
     summary: ImportSummary | None = field(default=None, repr=False)
+    decided_at: dt.datetime | None = None  # as the ledger holds it (the receipt's time)
 
 
 def ingest_landing(
@@ -286,16 +287,16 @@ def _reject(
         _reason_text(path, digest, reasons), encoding="utf-8"
     )
     summary.write_beside(stored)
-    ledger.record_rejected(path, digest, sender, report and report.header, reasons, stored, summary)
+    decided = ledger.record_rejected(path, digest, sender, report and report.header, reasons, stored, summary)
     path.unlink()
     log.warning(
         "%(file)s refused with %(n)d problem(s); reasons in %(text)s / "
         "%(file)s отклонён, проблем: %(n)d; причины в %(text)s",
         {"file": path.name, "n": len(reasons), "text": stored.name + ".reason.txt"},
     )
-    return FileOutcome(
-        path.name, digest, "rejected", reasons, stored_path=str(stored), sender=sender, summary=summary
-    )
+    outcome = FileOutcome(path.name, digest, "rejected", reasons, stored_path=str(stored), sender=sender)
+    outcome.summary, outcome.decided_at = summary, decided
+    return outcome
 
 
 class _Duplicate(Exception):
@@ -353,7 +354,8 @@ def _load(
             if dry_run:
                 _warn(outcome, verdict())
                 return outcome
-            ledger.record_loaded(conn, path, digest, sender, report, summary.supersedes, outcome.status)
+            args = (conn, path, digest, sender, report, summary.supersedes, outcome.status)
+            outcome.decided_at = ledger.record_loaded(*args)
             _pause_for_tests(path)
             findings = _warn(outcome, verdict())  # the suites refuse it: the COPY is rolled back
             if current and outcome.status == "loaded":

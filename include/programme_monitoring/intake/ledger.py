@@ -96,10 +96,11 @@ def mark_received(path: Path, digest: str, sender: str) -> None:
 def record_rejected(
     path: Path, digest: str, sender: str, header: ReportHeader | None, reasons: list[str], stored: Path,
     summary: ImportSummary,
-) -> None:  # fmt: skip
-    """A refused file: its ledger row (unless another run decided it meanwhile) and its summary."""
+) -> dt.datetime | None:  # fmt: skip
+    """A refused file: its ledger row (unless another run decided it meanwhile) and its summary;
+    returns when the ledger says it was decided (None if another run decided it)."""
     with connect() as conn, conn.transaction():
-        conn.execute(
+        decided = conn.execute(
             """insert into audit.file_ledger (file_sha256, file_name, file_format, file_bytes, status,
                    sender, state_code, programme_code, reporting_year, report_version, reason, stored_path,
                    decided_at)
@@ -109,7 +110,8 @@ def record_rejected(
                    state_code = excluded.state_code, programme_code = excluded.programme_code,
                    reporting_year = excluded.reporting_year, report_version = excluded.report_version,
                    reason = excluded.reason, stored_path = excluded.stored_path, decided_at = now()
-               where audit.file_ledger.status = 'received'""",
+               where audit.file_ledger.status = 'received'
+               returning decided_at""",
             (
                 digest,
                 path.name,
@@ -123,8 +125,9 @@ def record_rejected(
                 "\n".join(reasons),
                 str(stored),
             ),
-        )
+        ).fetchone()
         record_summary(conn, summary)
+    return decided[0] if decided else None
 
 
 def lock_report(conn: psycopg.Connection, h: ReportHeader) -> None:
@@ -196,12 +199,13 @@ def record_loaded(
     report: ParsedReport,
     supersedes: str | None,
     status: str = "loaded",
-) -> None:
+) -> dt.datetime:
     """The ledger row of a loaded file (``status`` ``pending``: stored but held, its year is
-    locked) and its rows in raw (header, then values and measures by COPY)."""
+    locked) and its rows in raw (header, then values and measures by COPY); returns when the
+    ledger says it was decided (the receipt says the same)."""
     h = report.header
     values, measures = report.indicator_values, report.measures
-    conn.execute(
+    decided = conn.execute(
         """insert into audit.file_ledger (file_sha256, file_name, file_format, file_bytes, status,
                sender, state_code, programme_code, reporting_year, report_version, indicator_rows,
                measure_rows, supersedes, decided_at)
@@ -212,10 +216,11 @@ def record_loaded(
                programme_code = excluded.programme_code, reporting_year = excluded.reporting_year,
                report_version = excluded.report_version, indicator_rows = excluded.indicator_rows,
                measure_rows = excluded.measure_rows, supersedes = excluded.supersedes,
-               decided_at = now()""",
+               decided_at = now()
+           returning decided_at""",
         (digest, path.name, report.file_format, path.stat().st_size, status, sender, h.state_code,
          h.programme_code, h.reporting_year, h.version, len(values), len(measures), supersedes),
-    )  # fmt: skip
+    ).fetchone()[0]  # fmt: skip
     conn.execute(
         """insert into raw.report_headers (report_id, source_file, file_format, state_code, authority,
                programme_code, reporting_year, submission_date, report_version)
@@ -225,6 +230,7 @@ def record_loaded(
     )  # fmt: skip
     _copy_frame(conn, "raw.indicator_values", digest, path.name, values, INDICATOR_FIELDS)
     _copy_frame(conn, "raw.measure_status", digest, path.name, measures, MEASURE_FIELDS)
+    return decided
 
 
 def mark_superseded(conn: psycopg.Connection, superseded: str, by: str) -> None:

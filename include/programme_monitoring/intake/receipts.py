@@ -392,7 +392,7 @@ def write_receipts(outcomes: list) -> list[Path]:
         ):
             continue
         try:
-            paths_written = write_receipt(summary)
+            paths_written = write_receipt(summary, getattr(outcome, "decided_at", None))
         except (OSError, UnknownSenderError) as error:
             log.error("receipt of %s not written (%s); the next notify run retries", outcome.file_name, error)
             continue

@@ -173,3 +173,22 @@ def test_an_outbox_folder_that_leads_elsewhere_is_refused(fresh, tmp_path):
     with pytest.raises(UnknownSenderError, match="does not resolve"):
         outbox_for("kz")
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_receipt_gives_the_time_the_ledger_holds_even_when_the_load_takes_seconds(fresh, monkeypatch):
+    """The receipt written at the end of a run and one rewritten from the ledger give the same
+    time: the ledger's, not the moment the receipt was written (a load takes seconds)."""
+    from programme_monitoring.intake.ingest import PAUSE_ENV
+    from test_ingest import ingest, landing, write
+
+    monkeypatch.setenv(PAUSE_ENV, "1.2")  # the load holds its transaction past a second
+    (loaded,) = ingest(write(landing() / "KZ_THB_2014_v1.csv"))
+    monkeypatch.delenv(PAUSE_ENV)
+    (refused,) = ingest(write(landing() / "KZ_THB_2015_v1.csv", year=2015, values=[("THB99", "total", 1)]))
+    for outcome in (loaded, refused):
+        (receipt,) = (paths().outbox / "kz").glob(f"{outcome.sha256}.*.json")
+        ((decided,),) = q(
+            fresh, "select decided_at from audit.file_ledger where file_sha256 = %s", outcome.sha256
+        )
+        stated = json.loads(receipt.read_text(encoding="utf-8"))["decided_at"]
+        assert stated == decided.astimezone(dt.UTC).isoformat(timespec="seconds"), outcome.status
