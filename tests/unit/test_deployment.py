@@ -6,8 +6,12 @@ against the environment variables the project code and the dbt profile actually 
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
@@ -484,16 +488,24 @@ def test_a_missing_secret_stops_compose_with_its_name(compose_text):
         assert all(use.startswith(":?") and name in use for use in uses), f"{name} may be empty: {uses}"
 
 
-def test_task_runners_fork_tasks_from_workers_that_preloaded_their_libraries(compose):
+def test_task_runners_fork_tasks_from_workers_that_preloaded_their_libraries(compose, tmp_path):
     """The settings of orchestration/preload.py, as the local stack (tests, benchmark) uses them."""
-    import importlib
-
     from programme_monitoring.dev.airflow_stack import PRELOAD
 
     for name in sorted(TASK_RUNNERS):
         env = environment(compose["services"][name])
         assert {key: env.get(key) for key in PRELOAD} == PRELOAD, name
     module, _, attribute = PRELOAD["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"].rpartition(".")
-    config = getattr(importlib.import_module(module), attribute)
+    # In a process of its own: the module imports Airflow, which reads its settings once per
+    # process, and the integration tests after this one configure them first.
+    code = (
+        f"import importlib, json; config = getattr(importlib.import_module({module!r}), {attribute!r}); "
+        "print(json.dumps({'imports': list(config['imports']), 'broker': bool(config['broker_url'])}))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")} | {
+        "AIRFLOW_HOME": str(tmp_path)
+    }
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    config = json.loads(run.stdout.strip().splitlines()[-1])
     assert PRELOAD["AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD"] in config["imports"]
-    assert config["broker_url"], "Airflow's own Celery settings are kept"
+    assert config["broker"], "Airflow's own Celery settings are kept"
