@@ -354,8 +354,9 @@ def _load(
             if dry_run:
                 _warn(outcome, verdict())
                 return outcome
-            args = (conn, path, digest, sender, report, summary.supersedes, outcome.status)
-            outcome.decided_at = ledger.record_loaded(*args)
+            outcome.decided_at = ledger.record_loaded(
+                conn, path, digest, sender, report, summary.supersedes, outcome.status
+            )
             _pause_for_tests(path)
             findings = _warn(outcome, verdict())  # the suites refuse it: the COPY is rolled back
             if current and outcome.status == "loaded":
