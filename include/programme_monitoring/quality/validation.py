@@ -10,7 +10,6 @@ expectation's ``meta``.
 
 from __future__ import annotations
 
-import re
 import weakref
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +21,7 @@ import pandas as pd
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.quality.suites import BLOCKING_SUITES, DATASOURCE, WARNING_SUITES, context, gx
 from programme_monitoring.reference import Reference, load_reference
-from programme_monitoring.report_format.labels import user_column
+from programme_monitoring.report_format.labels import TOTAL, user_column
 from programme_monitoring.report_format.records import ParsedReport, text_categorical
 from programme_monitoring.settings import DATA_DOCS_SITE
 
@@ -81,30 +80,27 @@ def _indicator_dimension(values: pd.DataFrame, reportable: set[str]) -> pd.Categ
     return pd.Categorical.from_codes(label_of_pair[pair_codes], categories=categories)
 
 
-# What comes before the value of each of many breakdowns at once ("event=EVT-1" -> "event=",
-# "total" -> "total"): one regular-expression pass over them all, not a call per value (a large
-# annex has a million distinct breakdowns).
-_PREFIX = re.compile(r"([^=\x00]*=?)[^\x00]*\x00")
-
-
 # The last breakdowns ``_prefixes`` was asked about (weakly held) and its answer: the suites'
 # frames and the review frames of a report ask about the same categories (an immutable Index).
 _last_prefixes: list = [lambda: None, None]
 
 
 def _prefixes(breakdowns: pd.Index) -> tuple[np.ndarray, np.ndarray]:
-    """The prefix of each breakdown up to its first "=" (included), factorised: (code per
-    breakdown, distinct prefixes)."""
+    """The prefix of each breakdown up to its first "=" (included; "event=EVT-1" -> "event=",
+    "total" -> "total"), factorised: (code per breakdown, distinct prefixes). A large annex has
+    a million distinct breakdowns: they are split and encoded by pyarrow, in C++."""
     if _last_prefixes[0]() is breakdowns:
         return _last_prefixes[1]
-    disaggregations = breakdowns.to_numpy(dtype=object).tolist()
-    joined = "\x00".join(disaggregations) + "\x00"
-    if joined.count("\x00") == len(disaggregations):  # no value holds a NUL (the usual case)
-        prefix_of = _PREFIX.findall(joined)
-    else:
-        prefix_of = [d[: d.find("=") + 1] if "=" in d else d for d in disaggregations]
-    codes, uniques = pd.factorize(np.asarray(prefix_of, dtype=object))
-    _last_prefixes[:] = [weakref.ref(breakdowns), (codes, np.asarray(uniques, dtype=object))]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = pc.split_pattern(pa.array(breakdowns.to_numpy(dtype=object), type=pa.string()), "=", max_splits=1)
+    heads = pc.list_element(parts, 0).dictionary_encode()  # what comes before the first "="
+    has_sign = pc.list_value_length(parts).to_numpy(zero_copy_only=False) > 1
+    codes, pairs = pd.factorize(heads.indices.to_numpy(zero_copy_only=False).astype(np.int64) * 2 + has_sign)
+    names = heads.dictionary.to_pylist()
+    uniques = np.asarray([names[pair // 2] + "=" * (pair % 2) for pair in pairs.tolist()], dtype=object)
+    _last_prefixes[:] = [weakref.ref(breakdowns), (codes, uniques)]
     return _last_prefixes[1]
 
 
@@ -360,8 +356,9 @@ def warning_frames(reports: list[ParsedReport], reference: Reference) -> dict[st
             complete=lambda v: v["is_reported"].astype(bool) & v["value"].notna(),
             prefix=lambda v: _row_prefixes(v["disaggregation"]),  # "sex=", "age_group=", ...
         )
-        reported = values[values["complete"]]
-        totals = {r.indicator_code: r for r in reported[reported["disaggregation"] == "total"].itertuples()}
+        # "total" has no "=": its prefix is itself (compared among a few prefixes, not a million breakdowns)
+        is_total = (values["prefix"] == TOTAL).to_numpy()
+        totals = {r.indicator_code: r for r in values[is_total & values["complete"]].itertuples()}
 
         def at(code: str, totals=totals, source=source, **extra: Any) -> dict:
             r = totals[code]
@@ -372,7 +369,7 @@ def warning_frames(reports: list[ParsedReport], reference: Reference) -> dict[st
                 **extra,
             }
 
-        sex_rows, age_rows = _parts_rows(values[values["disaggregation"] != "total"], totals, at)
+        sex_rows, age_rows = _parts_rows(values[~is_total], totals, at)
         rows["sex_parts"] += sex_rows
         rows["age_parts"] += age_rows
         if "THB04" in totals and "THB05" in totals:
