@@ -49,7 +49,8 @@ still decides every other file, then raises ``IntakeLoadError`` naming those lef
 This module holds the decisions, in the order a file meets them (screen, parse, check,
 then refuse or load while the suites validate, see ``reading.Suites``: a load commits
 only on their verdict); the intake's own rules are in ``checks``; every SQL statement
-they need is in ``ledger``.
+they need is in ``ledger``. A large CSV report's values go to PostgreSQL while it is read
+(``head_start``), in a transaction its load continues; nothing is decided any earlier.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from pathlib import Path
 import psycopg
 
 from programme_monitoring.intake import checks, explanations, ledger, reading, receipts
+from programme_monitoring.intake.head_start import HeadStarts
 from programme_monitoring.intake.reading import (
     SUPPORTED_SUFFIXES,  # noqa: F401 - part of this module's API
     Refused,
@@ -173,49 +175,34 @@ def ingest_files(
     outcomes: dict[Path, FileOutcome] = {}
     candidates: dict[Path, reading.Candidate] = {}
     failed: list[str] = []
-    for path in files:
-        who = sender or sender_of(path, landing)
-        if refusal := checks.screen(path, who, landing):
-            outcomes[path] = _refuse_unread(path, who, refusal, dry_run)
-            continue
-        try:
-            digest = file_sha256(path)
-            prior = ledger.decision(digest)
-            if prior and prior[0] in DONE_STATUSES and not (prior[0] == "rejected" and prior[1] != who):
-                outcomes[path] = _duplicate(path, digest, who, dry_run)
+    with HeadStarts() as head_starts:  # large CSV reports: values COPYed while they are read
+        for path in files:
+            who = sender or sender_of(path, landing)
+            if refusal := checks.screen(path, who, landing):
+                outcomes[path] = _refuse_unread(path, who, refusal, dry_run)
                 continue
-            if not dry_run:
-                ledger.mark_received(path, digest, who)
-            candidates[path] = reading.Candidate(
-                digest, who, *reading.parse(path), received=reading.received(path, today)
-            )
-        except (OSError, psycopg.Error) as error:
-            outcomes[path] = _failed(path, "", who, error, failed, dry_run)
-
-    reading.check(list(candidates.values()))
-
-    # Reports of the same state x programme x year load in version order within a batch,
-    # as if delivered one after the other.
-    def order(item: tuple[Path, reading.Candidate]) -> tuple[int, int]:
-        c = item[1]
-        return (0, 0) if c.conflicts or c.report is None else (1, c.report.header.version)
-
-    # A load waits for the suites' verdict before it commits; a file they refuse is rolled
-    # back and refused, as if they had run first (see ``reading.Suites``).
-    with reading.Suites(list(candidates.values()), today) as suites:
-        for path, c in sorted(candidates.items(), key=order):
             try:
-                try:
-                    if c.conflicts:
-                        suites.wait()  # the refusal lists the suites' findings too
-                        outcomes[path] = _reject(path, c.digest, c.sender, c.conflicts, c.report, dry_run)
-                    else:
-                        verdict = functools.partial(suites.verdict, c)
-                        outcomes[path] = _load(path, c.digest, c.sender, c.report, verdict, dry_run)
-                except psycopg.DataError:  # its refusal quotes what PostgreSQL cannot store: refuse it bare
-                    outcomes[path] = _reject(path, c.digest, c.sender, [checks.unstorable()], None, dry_run)
-            except (IntakeLoadError, OSError, psycopg.Error) as error:
-                outcomes[path] = _failed(path, c.digest, c.sender, error, failed, dry_run)
+                digest = file_sha256(path)
+                prior = ledger.decision(digest)
+                if prior and prior[0] in DONE_STATUSES and not (prior[0] == "rejected" and prior[1] != who):
+                    outcomes[path] = _duplicate(path, digest, who, dry_run)
+                    continue
+                if not dry_run:
+                    ledger.mark_received(path, digest, who)
+                head_start = None if dry_run else head_starts.start(path, digest)
+                candidates[path] = reading.Candidate(
+                    digest, who, *reading.parse(path, head_start), received=reading.received(path, today)
+                )
+            except (OSError, psycopg.Error) as error:
+                outcomes[path] = _failed(path, "", who, error, failed, dry_run)
+
+        reading.check(list(candidates.values()))
+        # A load waits for the suites' verdict before it commits; a file they refuse is rolled
+        # back and refused, as if they had run first (see ``reading.Suites``).
+        with reading.Suites(list(candidates.values()), today) as suites:
+            for path, c in sorted(candidates.items(), key=_load_order):
+                begun = head_starts.take(c.digest, None if c.conflicts else c.report)
+                outcomes[path] = _decide(path, c, suites, begun, dry_run, failed)
     result = [outcomes[path] for path in files]
     receipts.write_receipts(result)  # the senders hear back (outbox/<sender>/)
     if failed:
@@ -224,6 +211,35 @@ def ingest_files(
 
 
 # -- deciding ----------------------------------------------------------------
+
+
+def _load_order(item: tuple[Path, reading.Candidate]) -> tuple[int, int]:
+    """Reports of the same state x programme x year load in version order within a batch, as if
+    delivered one after the other."""
+    c = item[1]
+    return (0, 0) if c.conflicts or c.report is None else (1, c.report.header.version)
+
+
+def _decide(
+    path: Path,
+    c: reading.Candidate,
+    suites: reading.Suites,
+    begun: psycopg.Connection | None,
+    dry_run: bool,
+    failed: list[str],
+) -> FileOutcome:
+    """Refuse or load a file read and checked (``begun``: its head start's transaction)."""
+    try:
+        try:
+            if c.conflicts:
+                suites.wait()  # the refusal lists the suites' findings too
+                return _reject(path, c.digest, c.sender, c.conflicts, c.report, dry_run)
+            verdict = functools.partial(suites.verdict, c)
+            return _load(path, c.digest, c.sender, c.report, verdict, dry_run, begun)
+        except psycopg.DataError:  # its refusal quotes what PostgreSQL cannot store: refuse it bare
+            return _reject(path, c.digest, c.sender, [checks.unstorable()], None, dry_run)
+    except (IntakeLoadError, OSError, psycopg.Error) as error:
+        return _failed(path, c.digest, c.sender, error, failed, dry_run)
 
 
 def _refuse_unread(path: Path, sender: str | None, refusal: Finding, dry_run: bool) -> FileOutcome:
@@ -276,16 +292,14 @@ def _reject(
     dry_run: bool,
 ) -> FileOutcome:
     reasons = [c.describe() for c in conflicts]
-    summary = _summary(path, digest, sender, "rejected", report, dry_run)
+    summary = ImportSummary.of(path, digest, sender, "rejected", report, dry_run)
     summary.ignored, summary.conflicts = summary.values_read, conflicts
     if dry_run:
         return FileOutcome(
             path.name, digest, "rejected", reasons, sender=sender, dry_run=True, summary=summary
         )
     stored = _store(path, digest, paths().quarantine)
-    stored.with_name(stored.name + ".reason.txt").write_text(
-        _reason_text(path, digest, reasons), encoding="utf-8"
-    )
+    summary.write_reason(stored, reasons)
     summary.write_beside(stored)
     decided = ledger.record_rejected(path, digest, sender, report and report.header, reasons, stored, summary)
     path.unlink()
@@ -319,10 +333,12 @@ def _load(
     report: ParsedReport,
     verdict: Callable[[], list[Finding]],
     dry_run: bool,
+    begun: psycopg.Connection | None = None,
 ) -> FileOutcome:
+    """``begun``: the open transaction of the file's head start (its header and values written)."""
     h = report.header
     values, measures = report.indicator_values, report.measures
-    summary = _summary(path, digest, sender, "loaded", report, dry_run)
+    summary = ImportSummary.of(path, digest, sender, "loaded", report, dry_run)
     outcome = FileOutcome(
         path.name,
         digest,
@@ -334,7 +350,7 @@ def _load(
         summary=summary,
     )
     try:
-        with ledger.load_transaction(rollback=dry_run) as conn:
+        with ledger.load_transaction(rollback=dry_run, begun=begun) as conn:
             ledger.lock_report(conn, h)  # one winner per state x programme x year
             if ledger.status(digest, conn) in DONE_STATUSES:
                 raise _Duplicate
@@ -355,7 +371,7 @@ def _load(
                 _warn(outcome, verdict())
                 return outcome
             outcome.decided_at = ledger.record_loaded(
-                conn, path, digest, sender, report, summary.supersedes, outcome.status
+                conn, path, digest, sender, report, summary.supersedes, outcome.status, begun is not None
             )
             _pause_for_tests(path)
             findings = _warn(outcome, verdict())  # the suites refuse it: the COPY is rolled back
@@ -449,37 +465,6 @@ def _store(path: Path, digest: str, folder: Path) -> Path:
     target = folder / f"{digest}{path.suffix.lower()}"
     shutil.copyfile(path, target)
     return target
-
-
-def _summary(path: Path, digest: str, sender: str, status: str, report: ParsedReport | None, dry_run: bool):
-    h = report.header if report else None
-    return ImportSummary(
-        path.name,
-        digest,
-        sender,
-        status,
-        dry_run=dry_run,
-        state_code=h and h.state_code,
-        programme_code=h and h.programme_code,
-        reporting_year=h and h.reporting_year,
-        report_version=h and h.version,
-        values_read=len(report.indicator_values) if report else 0,
-        measures_read=len(report.measures) if report else 0,
-    )
-
-
-def _reason_text(path: Path, digest: str, reasons: list[str]) -> str:
-    return "\n".join(
-        [
-            f"File / Файл: {path.name}",
-            f"SHA-256: {digest}",
-            "Refused: nothing from this file was loaded. Fix the rows below and send the file again.",
-            "Отклонён: данные файла не загружены. Исправьте указанные строки и направьте файл повторно.",
-            "",
-            *(f"- {reason}" for reason in reasons),
-            "",
-        ]
-    )
 
 
 def _warning_text(w: Finding) -> str:

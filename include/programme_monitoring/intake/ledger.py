@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
@@ -22,7 +22,7 @@ import psycopg
 from programme_monitoring.intake.summary import Change, ImportSummary
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.report_format.records import ParsedReport, ReportHeader
-from programme_monitoring.warehouse.bulk_copy import copy_frame, copy_into, copy_text
+from programme_monitoring.warehouse.bulk_copy import copy_frame, copy_frames, copy_into, copy_text
 from programme_monitoring.warehouse.connection import connect
 
 COPY_CHUNK_ROWS = 100_000
@@ -51,8 +51,16 @@ class Cell(NamedTuple):
 
 
 @contextmanager
-def load_transaction(*, rollback: bool = False) -> Iterator[psycopg.Connection]:
-    """One transaction for everything a load writes; ``rollback`` (a dry run) keeps none of it."""
+def load_transaction(
+    *, rollback: bool = False, begun: psycopg.Connection | None = None
+) -> Iterator[psycopg.Connection]:
+    """One transaction for everything a load writes; ``rollback`` (a dry run) keeps none of it.
+    ``begun``: a connection whose open transaction the load continues (``head_start``): it is
+    committed, or rolled back on an exception, and closed."""
+    if begun is not None:
+        with begun:
+            yield begun
+        return
     with connect() as conn, conn.transaction(force_rollback=rollback):
         yield conn
 
@@ -199,10 +207,12 @@ def record_loaded(
     report: ParsedReport,
     supersedes: str | None,
     status: str = "loaded",
+    values_copied: bool = False,
 ) -> dt.datetime:
     """The ledger row of a loaded file (``status`` ``pending``: stored but held, its year is
-    locked) and its rows in raw (header, then values and measures by COPY); returns when the
-    ledger says it was decided (the receipt says the same)."""
+    locked) and its rows in raw (header, then values and measures by COPY; ``values_copied``:
+    a head start wrote the header and the values already); returns when the ledger says it
+    was decided (the receipt says the same)."""
     h = report.header
     values, measures = report.indicator_values, report.measures
     decided = conn.execute(
@@ -221,16 +231,36 @@ def record_loaded(
         (digest, path.name, report.file_format, path.stat().st_size, status, sender, h.state_code,
          h.programme_code, h.reporting_year, h.version, len(values), len(measures), supersedes),
     ).fetchone()[0]  # fmt: skip
+    if not values_copied:
+        insert_header(conn, digest, path.name, report.file_format, h)
+        copy_values(conn, digest, path.name, [values])
+    copy_frame(conn, "raw.measure_status", measures[list(MEASURE_FIELDS)], _constants(digest, path.name))
+    return decided
+
+
+def insert_header(
+    conn: psycopg.Connection, digest: str, file_name: str, file_format: str, h: ReportHeader
+) -> None:
+    """The report's row in ``raw.report_headers`` (its values and measures need it)."""
     conn.execute(
         """insert into raw.report_headers (report_id, source_file, file_format, state_code, authority,
                programme_code, reporting_year, submission_date, report_version)
            values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-        (digest, path.name, report.file_format, h.state_code, h.authority, h.programme_code,
+        (digest, file_name, file_format, h.state_code, h.authority, h.programme_code,
          h.reporting_year, h.submission_date, h.version),
     )  # fmt: skip
-    _copy_frame(conn, "raw.indicator_values", digest, path.name, values, INDICATOR_FIELDS)
-    _copy_frame(conn, "raw.measure_status", digest, path.name, measures, MEASURE_FIELDS)
-    return decided
+
+
+def copy_values(conn: psycopg.Connection, digest: str, file_name: str, chunks: Iterable[pd.DataFrame]) -> int:
+    """A report's indicator values (its header inserted), in one COPY of every chunk; returns the rows."""
+    fields = list(INDICATOR_FIELDS)
+    return copy_frames(
+        conn, "raw.indicator_values", (c[fields] for c in chunks), _constants(digest, file_name)
+    )
+
+
+def _constants(digest: str, file_name: str) -> dict[str, str]:
+    return {"report_id": digest, "source_file": file_name}
 
 
 def mark_superseded(conn: psycopg.Connection, superseded: str, by: str) -> None:
@@ -290,12 +320,6 @@ def _copy_changes(conn: psycopg.Connection, s: ImportSummary) -> None:
             part = s.changes[start : start + COPY_CHUNK_ROWS]
             columns = [[getattr(c, name) for c in part] for name in CHANGE_FIELDS]
             copy.write(copy_text([s.sha256, s.supersedes, *columns], len(part)))
-
-
-def _copy_frame(
-    conn: psycopg.Connection, table: str, report_id: str, source_file: str, frame: pd.DataFrame, fields
-) -> None:
-    copy_frame(conn, table, frame[list(fields)], {"report_id": report_id, "source_file": source_file})
 
 
 def decision(digest: str) -> tuple[str, str] | None:

@@ -28,6 +28,7 @@ from programme_monitoring.intake import checks
 from programme_monitoring.quality import validation as quality
 from programme_monitoring.quality.findings import Finding, reading_findings
 from programme_monitoring.reference import senders
+from programme_monitoring.report_format.collector import ValuesSink
 from programme_monitoring.report_format.json_reader import SECTIONS
 from programme_monitoring.report_format.labels import CSV_COLUMNS, JSON_INDICATOR_KEYS, JSON_MEASURE_KEYS
 from programme_monitoring.report_format.reader import parse_report
@@ -60,9 +61,10 @@ def received(path: Path, today: dt.date) -> dt.date:
         return today
 
 
-def parse(path: Path) -> tuple[ParsedReport | None, list[Finding]]:
+def parse(path: Path, values_sink: ValuesSink | None = None) -> tuple[ParsedReport | None, list[Finding]]:
     """The report, or why it cannot be read: any failure of the reader refuses the file (an
-    ``OSError`` is the machine's, not the file's: it propagates and the file stays)."""
+    ``OSError`` is the machine's, not the file's: it propagates and the file stays). A CSV
+    report's values also go to ``values_sink`` as they are read (``head_start``)."""
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         return None, [
             Finding(
@@ -73,7 +75,7 @@ def parse(path: Path) -> tuple[ParsedReport | None, list[Finding]]:
             )
         ]
     try:
-        return parse_report(path), []
+        return parse_report(path, values_sink), []
     except ReportFormatError as error:
         if foreign(path):
             return None, [_foreign(path)]

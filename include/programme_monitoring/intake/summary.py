@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from programme_monitoring.quality.findings import Finding
+from programme_monitoring.report_format.records import ParsedReport
 
 STATUS_TEXT = {
     "loaded": ("LOADED", "ЗАГРУЖЕН"),
@@ -70,6 +71,26 @@ class ImportSummary:
     conflicts: list[Finding] = field(default_factory=list)  # severity error: why the file was refused
     changes: list[Change] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)  # severity warning: loaded, for review
+
+    @classmethod
+    def of(
+        cls, path: Path, digest: str, sender: str, status: str, report: ParsedReport | None, dry_run: bool
+    ) -> ImportSummary:
+        """The summary of a file about to be decided, with what was read of it (``report``)."""
+        h = report.header if report else None
+        return cls(
+            path.name,
+            digest,
+            sender,
+            status,
+            dry_run=dry_run,
+            state_code=h and h.state_code,
+            programme_code=h and h.programme_code,
+            reporting_year=h and h.reporting_year,
+            report_version=h and h.version,
+            values_read=len(report.indicator_values) if report else 0,
+            measures_read=len(report.measures) if report else 0,
+        )
 
     # -- output -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -171,6 +192,23 @@ class ImportSummary:
         json_path.write_text(self.to_json(), encoding="utf-8")
         text_path.write_text(self.text(), encoding="utf-8")
         return json_path, text_path
+
+    def write_reason(self, stored: Path, reasons: list[str]) -> Path:
+        """Write <stored>.reason.txt beside a quarantined file: what to fix, in both languages."""
+        text = "\n".join(
+            [
+                f"File / Файл: {self.file_name}",
+                f"SHA-256: {self.sha256}",
+                "Refused: nothing from this file was loaded. Fix the rows below and send the file again.",
+                "Отклонён: данные файла не загружены. Исправьте указанные строки и направьте файл повторно.",
+                "",
+                *(f"- {reason}" for reason in reasons),
+                "",
+            ]
+        )
+        path = stored.with_name(stored.name + ".reason.txt")
+        path.write_text(text, encoding="utf-8")
+        return path
 
 
 def _found(value: Any) -> str:

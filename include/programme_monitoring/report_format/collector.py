@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -88,11 +88,24 @@ HEADER_PARSERS: dict[str, Callable[[object], Any]] = {
 assert tuple(HEADER_PARSERS) == HEADER_FIELDS
 
 
-class Collector:
-    """Builds a ParsedReport from rows handed over by the format readers; one per file."""
+class ValuesSink(Protocol):
+    """Takes a report's indicator values chunk by chunk as they are read and checked (a CSV
+    report's), before the file is read whole: the file may still be refused, or read again
+    from the start (``forget``)."""
 
-    def __init__(self, path: Path) -> None:
+    def add(self, header: ReportHeader, values: pd.DataFrame) -> None: ...
+
+    def forget(self) -> None: ...
+
+
+class Collector:
+    """Builds a ParsedReport from rows handed over by the format readers; one per file.
+    ``values_sink`` also gets each chunk of indicator values handed over whole (CSV)."""
+
+    def __init__(self, path: Path, values_sink: ValuesSink | None = None) -> None:
         self.path = path
+        self.values_sink = values_sink
+        self.parsed_header: ReportHeader | None = None
         self.keep_sheet = path.suffix.lower() == ".xlsx"  # source_sheet is "" for CSV and JSON
         self.indicators: list[dict[str, Any]] = []
         self.measures: list[dict[str, Any]] = []
@@ -176,6 +189,8 @@ class Collector:
         text = {key for key, c in table.items() if isinstance(c, np.ndarray) and c.dtype.kind == "O"}
         frame = pd.DataFrame({k: pd.Series(c, dtype=object) if k in text else c for k, c in table.items()})
         self.frames[part].append(frame[INDICATOR_COLUMNS if part == "indicator" else MEASURE_COLUMNS])
+        if part == "indicator" and self.values_sink is not None and self.parsed_header is not None:
+            self.values_sink.add(self.parsed_header, self.frames[part][-1])
 
     def forget_rows(self) -> None:
         """Drop every data row and problem collected so far (a reader starting the file over)."""
@@ -183,6 +198,8 @@ class Collector:
         self.frames = {part: [] for part in self.frames}
         self.rows = 0
         self.problems, self.more = [], 0
+        if self.values_sink is not None:
+            self.values_sink.forget()
 
     def header(
         self,
@@ -221,7 +238,7 @@ class Collector:
         if self.problems:
             raise self._refusal([*self.problems, *earlier], self.more + more)
         self.problems, self.more = earlier, more
-        return ReportHeader(
+        self.parsed_header = ReportHeader(
             state_code=parsed["state"],
             authority=parsed["authority"],
             programme_code=parsed["programme"],
@@ -229,6 +246,7 @@ class Collector:
             submission_date=parsed["submission_date"],
             version=parsed["version"],
         )
+        return self.parsed_header
 
     def indicator(self, fields: dict[str, object], sheet: str, row: int, names: dict[str, str]) -> None:
         """One indicator row of an XLSX sheet or JSON array (fields keyed as JSON_INDICATOR_KEYS)."""

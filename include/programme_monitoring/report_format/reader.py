@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from programme_monitoring.report_format.collector import Collector
+from programme_monitoring.report_format.collector import Collector, ValuesSink
 from programme_monitoring.report_format.csv_reader import read_csv
 from programme_monitoring.report_format.file_safety import UnsafeFile, check_size
 from programme_monitoring.report_format.json_reader import read_json
@@ -29,11 +29,12 @@ READERS: dict[str, Callable[[Path, Collector], ReportHeader]] = {
 assert tuple(READERS) == FORMATS
 
 
-def parse_report(path: Path) -> ParsedReport:
-    """Read one report file (.xlsx, .csv or .json) as template version 1."""
+def parse_report(path: Path, values_sink: ValuesSink | None = None) -> ParsedReport:
+    """Read one report file (.xlsx, .csv or .json) as template version 1; a CSV report's
+    indicator values also go to ``values_sink`` chunk by chunk as they are read."""
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
-    collector = Collector(path)
+    collector = Collector(path, values_sink)
     if fmt not in READERS:
         raise collector.error(
             f"unsupported file type {path.suffix[:20]!r}: send .xlsx, .csv or .json",

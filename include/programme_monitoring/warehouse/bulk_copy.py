@@ -22,9 +22,10 @@ Usage::
 
 A whole ``DataFrame`` of known column types (the intake's values and measures) goes faster
 through pyarrow: ``copy_frame`` converts it to Arrow slice by slice (a categorical's
-categories once) and pyarrow's C++ writer renders each slice to CSV with Python's lock
-released, so the rendering runs beside PostgreSQL's parsing and beside other Python
-threads (the intake's suites). In CSV, a missing value is an empty unquoted field and
+categories once; ``copy_frames`` does the same for frames arriving one after another, in
+one COPY) and pyarrow's C++ writer renders each slice to CSV with Python's lock released, so
+the rendering runs beside PostgreSQL's parsing and beside other Python threads (the
+intake's suites and its reader). In CSV, a missing value is an empty unquoted field and
 pyarrow quotes every text value, so NULL and the empty string stay apart::
 
     copy_frame(conn, "raw.some_table", frame, {"report_id": digest})  # constants last
@@ -37,7 +38,8 @@ parses the previous one. Values must not contain NUL (PostgreSQL's text cannot h
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -135,22 +137,30 @@ def copy_text(columns: Sequence[Any], n_rows: int | None = None) -> bytes:
 
 def copy_frame(
     conn: psycopg.Connection, table: str, frame: pd.DataFrame, constants: dict[str, str] | None = None
-) -> None:
+) -> int:
     """COPY every column of ``frame``, then one column per ``constants`` entry holding its value
-    in every row, into ``table`` (columns named alike), in CSV rendered by pyarrow."""
+    in every row, into ``table`` (columns named alike), in CSV rendered by pyarrow; returns the
+    rows copied."""
+    return copy_frames(conn, table, [frame], constants)
+
+
+def copy_frames(
+    conn: psycopg.Connection,
+    table: str,
+    frames: Iterable[pd.DataFrame],
+    constants: dict[str, str] | None = None,
+) -> int:
+    """``copy_frame`` of frames with the same columns, one after another, in one COPY statement
+    (frames may come while it runs, e.g. from a queue); returns the rows copied."""
     import pyarrow as pa
     from pyarrow import csv as arrow_csv
 
-    # Categories (a report's breakdowns, up to one per row) and constants are converted to
-    # Arrow once; the rows slice by slice, so one slice of Arrow data is held beside the frame.
-    dictionaries = {
-        name: pa.array(frame[name].cat.categories.to_numpy(), from_pandas=True)
-        for name in frame.columns
-        if isinstance(frame[name].dtype, pd.CategoricalDtype)
-    }
     constant_values = {name: pa.array([value], pa.string()) for name, value in (constants or {}).items()}
+    # Categories (a report's breakdowns, up to one per row) are converted to Arrow once per
+    # frame; the rows slice by slice, so one slice of Arrow data is held beside the frame.
+    dictionaries: dict[str, pa.Array] = {}
 
-    def arrow_slice(part: pd.DataFrame) -> pa.RecordBatch:
+    def arrow_slice(frame: pd.DataFrame, part: pd.DataFrame) -> pa.RecordBatch:
         columns = []
         for name in frame.columns:
             if name in dictionaries:
@@ -163,12 +173,25 @@ def copy_frame(
         columns += [pa.DictionaryArray.from_arrays(zeros, value) for value in constant_values.values()]
         return pa.RecordBatch.from_arrays(columns, names=[*frame.columns, *constant_values])
 
-    options = arrow_csv.WriteOptions(include_header=False)
-    with copy_into(conn, table, [*frame.columns, *constant_values], csv=True) as copy:
-        for start in range(0, len(frame), COPY_SLICE_ROWS):
-            sink = pa.BufferOutputStream()
-            arrow_csv.write_csv(arrow_slice(frame.iloc[start : start + COPY_SLICE_ROWS]), sink, options)
-            copy.write(sink.getvalue().to_pybytes())
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
+        return 0
+    options, rows = arrow_csv.WriteOptions(include_header=False), 0
+    with copy_into(conn, table, [*first.columns, *constant_values], csv=True) as copy:
+        for frame in itertools.chain([first], frames):
+            dictionaries = {
+                name: pa.array(frame[name].cat.categories.to_numpy(), from_pandas=True)
+                for name in frame.columns
+                if isinstance(frame[name].dtype, pd.CategoricalDtype)
+            }
+            for start in range(0, len(frame), COPY_SLICE_ROWS):
+                sink = pa.BufferOutputStream()
+                part = frame.iloc[start : start + COPY_SLICE_ROWS]
+                arrow_csv.write_csv(arrow_slice(frame, part), sink, options)
+                copy.write(sink.getvalue().to_pybytes())
+            rows += len(frame)
+    return rows
 
 
 @contextmanager
