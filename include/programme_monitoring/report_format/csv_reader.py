@@ -165,6 +165,15 @@ def _csv_keys(headings: list[str], out: Collector) -> list[str]:
     return keys
 
 
+def _int64(column: CsvColumn, counts: list[int | None], rows: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """The counts of ``rows`` (``parse_count`` of each distinct value: None when not reported, or
+    refused) as Int64, spread from the distinct values without a Python object per row."""
+    missing = np.fromiter((c is None for c in counts), dtype=bool, count=len(counts))
+    numbers = np.fromiter((c or 0 for c in counts), dtype=np.int64, count=len(counts))  # <= 18 digits: fit
+    held = column.codes[rows]
+    return pd.arrays.IntegerArray(numbers[held], missing[held])
+
+
 def _read_ahead(batches) -> Iterator[tuple[list, str]]:
     """The chunks of pyarrow's reader, each column dictionary-encoded, with the last value of the
     batch each comes from: the next batch is read and encoded in a thread, in C++ with Python's
@@ -354,8 +363,8 @@ class _CsvChunks:
             lambda at: ("the code is missing", "не указан код"),
             "code",
         )
-        values = found.parsed(indicator, cols["value"], parse_count, "value")
-        value = self._ceilings(found, indicator, code, code_text, values)
+        counts = found.parsed(indicator, cols["value"], parse_count, "value", everywhere=True)
+        value = self._ceilings(found, indicator, code, code_text, _int64(cols["value"], counts, indicator))
         disaggregations = found.parsed(
             indicator, cols["disaggregation"], parse_disaggregation, "disaggregation"
         )
@@ -388,10 +397,9 @@ class _CsvChunks:
 
     @staticmethod
     def _ceilings(
-        found: ChunkProblems, indicator: np.ndarray, code: CsvColumn, codes: list[str], values
+        found: ChunkProblems, indicator: np.ndarray, code: CsvColumn, codes: list[str], reported
     ) -> pd.api.extensions.ExtensionArray:
-        """Values over the ceiling of their unit (seed ``units``) refused; returns the values as Int64."""
-        reported = pd.array(values, dtype="Int64")  # at most 18 digits each: fits
+        """Values over the ceiling of their unit (seed ``units``) refused; returns ``reported``."""
         lists = code_lists()
         ceilings = code.spread([lists.value_ceilings.get(c, lists.max_value) for c in codes], indicator)
         over = (reported > ceilings.astype(np.int64)).fillna(False).to_numpy(dtype=bool)
@@ -402,7 +410,7 @@ class _CsvChunks:
         def message(at: int) -> Message:
             index = int(np.searchsorted(positions, at))
             try:
-                check_ceiling(codes[code.codes[at]], values[index])
+                check_ceiling(codes[code.codes[at]], int(reported[index]))
             except Refusal as exc:
                 return exc.en, exc.ru
             return "", ""  # not reached: the row is over its ceiling
