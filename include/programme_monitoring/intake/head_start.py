@@ -77,7 +77,12 @@ class HeadStart:
             self.rows = ledger.copy_values(self._conn, self.digest, self.path.name, self._received())
         except Exception as error:  # noqa: BLE001 - the load runs without a head start and meets it again
             self.failure = self.failure or error
-            log.debug("%s: no head start (%s)", self.path.name, type(error).__name__, exc_info=error)
+            # (the error's text is not logged: it may quote a value of the file)
+            log.info(
+                "%(file)s: its values were not copied while it was read (%(error)s); the load copies them / "
+                "%(file)s: значения не скопированы при чтении (%(error)s); их скопирует загрузка",
+                {"file": self.path.name, "error": type(error).__name__},
+            )
 
     def _received(self) -> Iterator[pd.DataFrame]:
         while (chunk := self._chunks.get()) is not None:

@@ -155,13 +155,20 @@ def own_server(tmp_path):
     server.stop(mode="immediate")
 
 
+# A report of 100,000 parts (10 MB): its values are COPYed while it is read (intake.head_start).
+ANNEX = [("THB01", "total", 100_000), *(("THB01", f"article=C{n:06d}", 1) for n in range(100_000))]
+
+
+@pytest.mark.parametrize("values", [BASE_VALUES, ANNEX], ids=["small", "with a head start"])
 def test_a_loader_killed_mid_load_leaves_nothing_and_the_rerun_equals_a_clean_run(
-    warehouse_url, run_dir, monkeypatch
+    warehouse_url, run_dir, monkeypatch, values
 ):
+    from programme_monitoring.intake.head_start import MIN_BYTES
     from programme_monitoring.report_format.file_safety import file_sha256 as _sha256
 
     url = new_database(warehouse_url)
-    report = write(paths().landing / "KZ_THB_2014_v1.csv")
+    report = write(paths().landing / "KZ_THB_2014_v1.csv", values=values)
+    assert (report.stat().st_size >= MIN_BYTES) == (values is ANNEX)
     digest = _sha256(report)
     proc = spawn(report, url, pause=120)
     try:
@@ -179,7 +186,7 @@ def test_a_loader_killed_mid_load_leaves_nothing_and_the_rerun_equals_a_clean_ru
     outcome = rerun(report, url, monkeypatch)
     assert outcome.status == "loaded", outcome.reasons
     assert snapshot(url) == clean_run_snapshot(
-        warehouse_url, write(run_dir / "KZ_THB_2014_v1.csv"), monkeypatch
+        warehouse_url, write(run_dir / "KZ_THB_2014_v1.csv", values=values), monkeypatch
     )
 
 
