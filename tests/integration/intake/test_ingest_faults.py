@@ -276,6 +276,36 @@ def test_concurrent_deliveries_of_one_report_serialise(warehouse_url, run_dir, m
     ]
 
 
+def test_the_same_large_file_in_two_runs_at_once_is_loaded_once(warehouse_url, run_dir, monkeypatch):
+    """The first run pauses before its commit; the second waits for it (on the file's ledger
+    row, or on its header if the first is still reading), then finds the file loaded: its
+    head start, if it began, fails on the header and is rolled back."""
+    url = new_database(warehouse_url)
+    first = write(paths().landing / "a" / "KZ_THB_2014_v1.csv", values=ANNEX)
+    second = paths().landing / "b" / "the same file.csv"
+    second.parent.mkdir(parents=True)
+    shutil.copyfile(first, second)
+    release = run_dir / "release-first"
+    proc_first = spawn(first, url, pause=f"until:{release}")
+    try:
+        wait_paused(proc_first)
+        proc_second = spawn(second, url)
+        waited, start = 0, time.monotonic()
+        while time.monotonic() < start + 180 and not waited:
+            waited = q(url, "select count(*) from pg_locks where not granted")[0][0]
+            time.sleep(0.2)
+        release.touch()
+        out_first, err_first = proc_first.communicate(timeout=180)
+        out_second, err_second = proc_second.communicate(timeout=180)
+    finally:
+        proc_first.kill()
+    assert waited, "the second run should have waited for the first one's transaction"
+    assert proc_first.returncode == 0 and proc_second.returncode == 0, (err_first[-2000:], err_second[-2000:])
+    assert out_first.split()[-2] == "loaded" and out_second.split()[-2] == "duplicate"
+    assert q(url, "select count(*) from raw.report_headers") == [(1,)]
+    assert q(url, "select count(*) from raw.indicator_values") == [(len(complete(ANNEX)),)]
+
+
 def _mount_small_tmpfs(target: Path, uid: int, gid: int) -> None:
     target.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0:
