@@ -213,3 +213,38 @@ def test_an_unknown_column_is_refused_with_its_name(tmp_path: Path) -> None:
     heading = ",".join(CSV_COLUMNS).replace("value", "valeu")
     error = refused(write(tmp_path / "r.csv", [heading, f"{HEAD},x"]))
     assert error.column == "valeu" and error.row == 1 and "valeu" in str(error) and "r.csv" in str(error)
+
+
+class RecordingSink:
+    """A ``collector.ValuesSink`` keeping what it is handed."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[object, pd.DataFrame]] = []
+        self.forgotten = 0
+
+    def add(self, header, values: pd.DataFrame) -> None:
+        self.chunks.append((header, values))
+
+    def forget(self) -> None:
+        self.forgotten += 1
+        self.chunks.clear()
+
+
+def test_a_values_sink_gets_every_chunk_of_values_as_read(tmp_path: Path, monkeypatch) -> None:
+    """What the head start COPYs while the file is read: the chunks, in order, make the
+    report's values; a file the fast reader gives up on is forgotten before it is read again."""
+    monkeypatch.setattr(csv_reader, "CSV_CHUNK_ROWS", 2)
+    sink = RecordingSink()
+    report = parse_report(write(tmp_path / "r.csv", GOOD), values_sink=sink)
+    assert len(sink.chunks) > 1 and sink.forgotten == 0
+    assert all(header == report.header for header, _ in sink.chunks)
+    sent = pd.concat([values for _, values in sink.chunks], ignore_index=True)
+    columns = ["source_row", "indicator_code", "disaggregation", "value", "is_reported", "comment"]
+    assert sent[columns].astype(str).equals(report.indicator_values[columns].astype(str))
+
+    lines = list(GOOD)
+    lines[6] += ",extra"  # the fast reader stops at it; the exact reader refuses the file
+    sink = RecordingSink()
+    with pytest.raises(ReportFormatError):
+        parse_report(write(tmp_path / "bad.csv", lines), values_sink=sink)
+    assert sink.forgotten == 1
