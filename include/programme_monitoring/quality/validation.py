@@ -352,13 +352,12 @@ def warning_frames(reports: list[ParsedReport], reference: Reference) -> dict[st
     rows: dict[str, list[dict]] = {table: [] for table in WARNING_SUITES.values()}
     for report in reports:
         source = str(report.source_file)
-        values = report.indicator_values.assign(
-            complete=lambda v: v["is_reported"].astype(bool) & v["value"].notna(),
-            prefix=lambda v: _row_prefixes(v["disaggregation"]),  # "sex=", "age_group=", ...
-        )
+        values = report.indicator_values
+        prefix = _row_prefixes(values["disaggregation"])  # "sex=", "age_group=", ...
+        complete = values["is_reported"].to_numpy(dtype=bool) & values["value"].notna().to_numpy()
         # "total" has no "=": its prefix is itself (compared among a few prefixes, not a million breakdowns)
-        is_total = (values["prefix"] == TOTAL).to_numpy()
-        totals = {r.indicator_code: r for r in values[is_total & values["complete"]].itertuples()}
+        is_total = np.asarray(prefix == TOTAL)
+        totals = {r.indicator_code: r for r in values[is_total & complete].itertuples()}
 
         def at(code: str, totals=totals, source=source, **extra: Any) -> dict:
             r = totals[code]
@@ -369,7 +368,13 @@ def warning_frames(reports: list[ParsedReport], reference: Reference) -> dict[st
                 **extra,
             }
 
-        sex_rows, age_rows = _parts_rows(values[~is_total], totals, at)
+        # Only the parts by sex and by age group are compared with their total: a large annex's
+        # other breakdowns (a million events) are left out before any column is copied.
+        is_part = np.asarray(prefix.isin(["sex=", "age_group="]))
+        parts = values.loc[is_part, ["indicator_code", "value"]].assign(
+            prefix=prefix[is_part], complete=complete[is_part]
+        )
+        sex_rows, age_rows = _parts_rows(parts, totals, at)
         rows["sex_parts"] += sex_rows
         rows["age_parts"] += age_rows
         if "THB04" in totals and "THB05" in totals:
