@@ -160,3 +160,45 @@ def test_a_dry_run_starts_no_head_start(fresh, copies):
     assert outcome.status == "loaded" and outcome.dry_run
     assert copies == []
     assert q(fresh, "select count(*) from audit.file_ledger") == [(0,)]
+
+
+def test_a_head_start_waiting_on_another_runs_header_goes_on_when_that_run_rolls_back(fresh, copies):
+    """Another run reading the same bytes holds their header in its open transaction: this run's
+    head start waits for it (the reader does not), and carries on once that run rolls back."""
+    from programme_monitoring.report_format.file_safety import file_sha256
+
+    path = write(landing() / "KZ_THB_2014_v1.csv", values=VALUES)
+    digest = file_sha256(path)
+    with psycopg.connect(fresh) as other:
+        from programme_monitoring.warehouse.schema import init
+
+        init(fresh)
+        other.execute(
+            "insert into audit.file_ledger (file_sha256, file_name, file_bytes, status) "
+            "values (%s, 'elsewhere.csv', 1, 'received')",
+            (digest,),
+        )
+        other.commit()
+        other.execute(
+            "insert into raw.report_headers (report_id, source_file, file_format, state_code, authority, "
+            "programme_code, reporting_year, submission_date, report_version) "
+            "values (%s, 'elsewhere.csv', 'csv', 'KZ', 'x', 'THB', 2014, '2015-02-01', 1)",
+            (digest,),
+        )  # not committed: the other run is still reading
+        result: list = []
+        run = threading.Thread(target=lambda: result.extend(ingest(path)))
+        run.start()
+        waited = False
+        for _ in range(600):
+            waited = q(fresh, "select count(*) from pg_locks where not granted") != [(0,)]
+            if waited or not run.is_alive():
+                break
+            threading.Event().wait(0.05)
+        other.rollback()
+    run.join(timeout=120)
+    assert waited and not run.is_alive()
+    (outcome,) = result
+    assert outcome.status == "loaded", outcome.reasons
+    assert copies == [("intake-head-start", len(complete(VALUES)))]
+    assert q(fresh, "select count(*) from raw.indicator_values") == [(len(complete(VALUES)),)]
+    assert no_transaction_left_open(fresh)
