@@ -27,12 +27,9 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
-
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.reference import Sender, load_reference, senders
-from programme_monitoring.report_format.labels import TOTAL
-from programme_monitoring.report_format.records import ParsedReport, ReportHeader, text_categorical
+from programme_monitoring.report_format.records import ParsedReport, ReportHeader, total_rows
 
 INT4_MAX = 2**31 - 1  # PostgreSQL integer: the ledger's and raw's year and version columns
 LISTED = 20  # missing or dropped rows named in one finding; the rest are counted
@@ -292,11 +289,7 @@ def completeness(report: ParsedReport) -> list[Finding]:
     h = report.header
     reference = load_reference()
     values = report.indicator_values
-    # By the breakdowns' codes: pandas' == on a categorical hashes every category (a large
-    # annex has a million).
-    breakdowns = text_categorical(values.disaggregation)
-    total = np.flatnonzero(breakdowns.categories.to_numpy(dtype=object) == TOTAL)
-    present = set(values.indicator_code[np.isin(breakdowns.codes, total)])
+    present = set(values.indicator_code[total_rows(values.disaggregation)])
     due_indicators = [
         code for code in reference.indicators.indicator_code
         if code in reference.reportable_indicators(h.programme_code, h.reporting_year)

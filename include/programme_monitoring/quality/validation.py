@@ -21,8 +21,8 @@ import pandas as pd
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.quality.suites import BLOCKING_SUITES, DATASOURCE, WARNING_SUITES, context, gx
 from programme_monitoring.reference import Reference, load_reference
-from programme_monitoring.report_format.labels import TOTAL, user_column
-from programme_monitoring.report_format.records import ParsedReport, text_categorical
+from programme_monitoring.report_format.labels import user_column
+from programme_monitoring.report_format.records import ParsedReport, text_categorical, total_rows
 from programme_monitoring.settings import DATA_DOCS_SITE
 
 
@@ -355,8 +355,7 @@ def warning_frames(reports: list[ParsedReport], reference: Reference) -> dict[st
         values = report.indicator_values
         prefix = _row_prefixes(values["disaggregation"])  # "sex=", "age_group=", ...
         complete = values["is_reported"].to_numpy(dtype=bool) & values["value"].notna().to_numpy()
-        # "total" has no "=": its prefix is itself (compared among a few prefixes, not a million breakdowns)
-        is_total = np.asarray(prefix == TOTAL)
+        is_total = total_rows(values["disaggregation"])
         totals = {r.indicator_code: r for r in values[is_total & complete].itertuples()}
 
         def at(code: str, totals=totals, source=source, **extra: Any) -> dict:

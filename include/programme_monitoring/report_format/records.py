@@ -11,7 +11,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+
+from programme_monitoring.report_format.labels import TOTAL
 
 TEMPLATE_VERSION = 1
 FORMATS = ("xlsx", "csv", "json")  # the file formats a report comes in, by file suffix
@@ -43,6 +46,15 @@ def text_categorical(column: pd.Series) -> pd.Categorical:
     # them all again (0.2 s per million breakdowns); pandas' own constructors take this path.
     dtype = pd.CategoricalDtype._from_fastpath(pd.Index(uniques, dtype=object), ordered=False)
     return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+
+
+def total_rows(disaggregation: pd.Series) -> np.ndarray:
+    """Per row, whether its breakdown is the total: found among the distinct breakdowns and
+    spread by their codes (``==`` on a categorical hashes every category, and a large annex has
+    a million)."""
+    breakdowns = text_categorical(disaggregation)
+    total = np.flatnonzero(breakdowns.categories.to_numpy(dtype=object) == TOTAL)
+    return np.isin(breakdowns.codes, total)
 
 
 @dataclass(frozen=True)
