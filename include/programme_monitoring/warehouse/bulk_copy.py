@@ -156,13 +156,10 @@ def copy_frames(
     from pyarrow import csv as arrow_csv
 
     constant_values = {name: pa.array([value], pa.string()) for name, value in (constants or {}).items()}
-    # Categories (a report's breakdowns, up to one per row) are converted to Arrow once per
-    # frame; the rows slice by slice, so one slice of Arrow data is held beside the frame.
-    dictionaries: dict[str, pa.Array] = {}
 
-    def arrow_slice(frame: pd.DataFrame, part: pd.DataFrame) -> pa.RecordBatch:
+    def arrow_slice(part: pd.DataFrame, dictionaries: dict[str, pa.Array]) -> pa.RecordBatch:
         columns = []
-        for name in frame.columns:
+        for name in part.columns:
             if name in dictionaries:
                 codes = part[name].cat.codes.to_numpy()
                 indices = pa.array(codes, mask=codes < 0)  # code -1: missing
@@ -171,7 +168,7 @@ def copy_frames(
                 columns.append(pa.array(part[name], from_pandas=True))
         zeros = pa.array(np.zeros(len(part), dtype=np.int8))
         columns += [pa.DictionaryArray.from_arrays(zeros, value) for value in constant_values.values()]
-        return pa.RecordBatch.from_arrays(columns, names=[*frame.columns, *constant_values])
+        return pa.RecordBatch.from_arrays(columns, names=[*part.columns, *constant_values])
 
     frames = iter(frames)
     first = next(frames, None)
@@ -180,6 +177,8 @@ def copy_frames(
     options, rows = arrow_csv.WriteOptions(include_header=False), 0
     with copy_into(conn, table, [*first.columns, *constant_values], csv=True) as copy:
         for frame in itertools.chain([first], frames):
+            # Categories (a report's breakdowns, up to one per row) are converted to Arrow once
+            # per frame; the rows slice by slice, so one slice of Arrow data is held beside it.
             dictionaries = {
                 name: pa.array(frame[name].cat.categories.to_numpy(), from_pandas=True)
                 for name in frame.columns
@@ -188,7 +187,7 @@ def copy_frames(
             for start in range(0, len(frame), COPY_SLICE_ROWS):
                 sink = pa.BufferOutputStream()
                 part = frame.iloc[start : start + COPY_SLICE_ROWS]
-                arrow_csv.write_csv(arrow_slice(frame, part), sink, options)
+                arrow_csv.write_csv(arrow_slice(part, dictionaries), sink, options)
                 copy.write(sink.getvalue().to_pybytes())
             rows += len(frame)
     return rows
