@@ -53,19 +53,21 @@ SUITE_TABLES = {**BLOCKING_SUITES, **WARNING_SUITES}
 
 def gx():
     import great_expectations  # heavy import (seconds): only when validating or writing suites
-    from great_expectations.execution_engine import pandas_execution_engine
 
-    # GX fingerprints every frame it validates below HASH_THRESHOLD bytes (an MD5 over pandas'
-    # hash of every cell: 0.2 s per million rows, a third of the suites' time on a large annex)
-    # and only shows it in the Data Docs; what was validated is the file of the SHA-256 in the ledger.
-    pandas_execution_engine.HASH_THRESHOLD = 0
     return great_expectations
 
 
 @cache
 def context(root: Path = EXPECTATIONS_DIR):
     """The file context of the committed suites (or of a copy of them, for tests)."""
-    return gx().get_context(mode="file", context_root_dir=str(root))
+    context = gx().get_context(mode="file", context_root_dir=str(root))
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    # GX fingerprints every frame it validates below HASH_THRESHOLD bytes (an MD5 over pandas'
+    # hash of every cell: 0.2 s per million rows, a third of the suites' time on a large annex)
+    # and only shows it in the Data Docs; what was validated is the file of the SHA-256 in the ledger.
+    pandas_execution_engine.HASH_THRESHOLD = 0
+    return context
 
 
 def _param(name: str) -> dict[str, str]:
