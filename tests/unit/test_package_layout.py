@@ -18,6 +18,7 @@ PACKAGE_DIR = PROJECT_ROOT / "include" / "programme_monitoring"
 LAYERS = {
     "settings": 0,
     "atomic_files": 0,
+    "process_memory": 0,
     "reference": 1,
     "report_format": 2,
     "quality": 3,

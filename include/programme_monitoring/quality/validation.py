@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from programme_monitoring.process_memory import give_back
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.quality.suites import BLOCKING_SUITES, DATASOURCE, WARNING_SUITES, context, gx
 from programme_monitoring.reference import Reference, load_reference
@@ -83,24 +84,32 @@ def _indicator_dimension(values: pd.DataFrame, reportable: set[str]) -> pd.Categ
 # The last breakdowns ``_prefixes`` was asked about (weakly held) and its answer: the suites'
 # frames and the review frames of a report ask about the same categories (an immutable Index).
 _last_prefixes: list = [lambda: None, None]
+PREFIX_SLICE = 1 << 18  # breakdowns split at once by ``_prefixes``
 
 
 def _prefixes(breakdowns: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     """The prefix of each breakdown up to its first "=" (included; "event=EVT-1" -> "event=",
     "total" -> "total"), factorised: (code per breakdown, distinct prefixes). A large annex has
-    a million distinct breakdowns: they are split and encoded by pyarrow, in C++."""
+    a million distinct breakdowns: they are split and encoded by pyarrow, in C++, a slice at a
+    time (a slice's arrow strings and lists, not the whole report's, are held at once)."""
     if _last_prefixes[0]() is breakdowns:
         return _last_prefixes[1]
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    parts = pc.split_pattern(pa.array(breakdowns.to_numpy(dtype=object), type=pa.string()), "=", max_splits=1)
-    heads = pc.list_element(parts, 0).dictionary_encode()  # what comes before the first "="
-    has_sign = pc.list_value_length(parts).to_numpy(zero_copy_only=False) > 1
-    codes, pairs = pd.factorize(heads.indices.to_numpy(zero_copy_only=False).astype(np.int64) * 2 + has_sign)
-    names = heads.dictionary.to_pylist()
-    uniques = np.asarray([names[pair // 2] + "=" * (pair % 2) for pair in pairs.tolist()], dtype=object)
-    _last_prefixes[:] = [weakref.ref(breakdowns), (codes, uniques)]
+    texts = breakdowns.to_numpy(dtype=object)
+    codes = np.empty(len(texts), dtype=np.intp)
+    prefix_codes: dict[str, int] = {}  # prefix -> its code, in order of first appearance
+    for at in range(0, len(texts), PREFIX_SLICE):
+        parts = pc.split_pattern(pa.array(texts[at : at + PREFIX_SLICE], type=pa.string()), "=", max_splits=1)
+        heads = pc.list_element(parts, 0).dictionary_encode()  # what comes before the first "="
+        has_sign = pc.list_value_length(parts).to_numpy(zero_copy_only=False) > 1
+        local, pairs = pd.factorize(heads.indices.to_numpy(zero_copy_only=False) * 2 + has_sign)
+        names = heads.dictionary.to_pylist()
+        seen = [prefix_codes.setdefault(names[p // 2] + "=" * (p % 2), len(prefix_codes)) for p in pairs]
+        codes[at : at + PREFIX_SLICE] = np.asarray(seen, dtype=np.intp)[local]
+    give_back()  # the slices' arrow buffers
+    _last_prefixes[:] = [weakref.ref(breakdowns), (codes, np.asarray(list(prefix_codes), dtype=object))]
     return _last_prefixes[1]
 
 

@@ -326,9 +326,10 @@ class Collector:
         return ParsedReport(self.path, file_format, header, values, measures)
 
     def _table(self, part: str, rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-        frames = self.frames[part] or [pd.DataFrame(rows, columns=columns)]
-        if rows and self.frames[part]:
-            frames = [pd.DataFrame(rows, columns=columns), *frames]
+        frames, self.frames[part] = self.frames[part], []  # the chunks go as the table takes their place
+        if rows or not frames:
+            frames.insert(0, pd.DataFrame(rows, columns=columns))
         table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        del frames
         table["source_row"] = table["source_row"].astype("int64")
         return table

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from programme_monitoring.process_memory import give_back
 from programme_monitoring.report_format.collector import Collector, ValuesSink
 from programme_monitoring.report_format.csv_reader import read_csv
 from programme_monitoring.report_format.file_safety import UnsafeFile, check_size
@@ -32,7 +33,13 @@ assert tuple(READERS) == FORMATS
 def parse_report(path: Path, values_sink: ValuesSink | None = None) -> ParsedReport:
     """Read one report file (.xlsx, .csv or .json) as template version 1; a CSV report's
     indicator values also go to ``values_sink`` chunk by chunk as they are read."""
-    path = Path(path)
+    try:
+        return _parse(Path(path), values_sink)
+    finally:
+        give_back()  # what reading took beyond the report itself: chunks, blocks, the reader's own
+
+
+def _parse(path: Path, values_sink: ValuesSink | None) -> ParsedReport:
     fmt = path.suffix.lower().lstrip(".")
     collector = Collector(path, values_sink)
     if fmt not in READERS:
