@@ -121,7 +121,8 @@ def write_annex(path: Path, rows: int, state: str, year: int, seed: int, authori
     reference = load_reference()
     rng = random.Random(seed)
     head = [state, authority, "IM", str(year), f"{year + 1}-02-20", "1"]
-    values = [rng.randint(0, 12) for _ in range(rows - 1)]  # the total stays under the ceiling of 10,000,000
+    # The total stays under the indicator's ceiling of 10,000,000 up to the intake's 2,000,000 rows.
+    values = [rng.randint(0, min(12, 18_000_000 // rows)) for _ in range(rows - 1)]
     others = sorted(reference.reportable_indicators("IM", year) - {"TRN01"})
     with path.open("w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream, lineterminator="\n")
