@@ -39,6 +39,7 @@ parses the previous one. Values must not contain NUL (PostgreSQL's text cannot h
 from __future__ import annotations
 
 import itertools
+import queue
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -54,6 +55,10 @@ NULL = b"\\N"
 # widest values are long is rendered in slices, so memory stays bounded whatever the data.
 SLICE_BYTES = 32 << 20
 COPY_SLICE_ROWS = 100_000  # rows rendered and sent at a time by copy_frame
+# psycopg's queued writer holds up to 1,024 buffers of 128 KB not yet sent, and each keeps
+# alive the whole slice it was cut from: when PostgreSQL parses slower than the slices are
+# rendered (long text), 128 MB and more pile up. 16 MB keeps both sides busy.
+QUEUED_BUFFERS = 128
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -165,7 +170,9 @@ def copy_frames(
                 indices = pa.array(codes, mask=codes < 0)  # code -1: missing
                 columns.append(pa.DictionaryArray.from_arrays(indices, dictionaries[name]))
             else:
-                columns.append(pa.array(part[name], from_pandas=True))
+                column = pa.array(part[name], from_pandas=True)
+                # pyarrow-backed text concatenated from chunks (a CSV report's comments) comes in pieces
+                columns.append(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
         zeros = pa.array(np.zeros(len(part), dtype=np.int8))
         columns += [pa.DictionaryArray.from_arrays(zeros, value) for value in constant_values.values()]
         return pa.RecordBatch.from_arrays(columns, names=[*part.columns, *constant_values])
@@ -188,7 +195,7 @@ def copy_frames(
                 sink = pa.BufferOutputStream()
                 part = frame.iloc[start : start + COPY_SLICE_ROWS]
                 arrow_csv.write_csv(arrow_slice(part, dictionaries), sink, options)
-                copy.write(sink.getvalue().to_pybytes())
+                copy.write(memoryview(sink.getvalue()))  # Arrow's buffer itself, not a copy
             rows += len(frame)
     return rows
 
@@ -209,5 +216,13 @@ def copy_into(
         sql.SQL(" (format csv)" if csv else ""),
     )
     cursor = conn.cursor()
-    with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+    with cursor.copy(statement, writer=_BoundedQueuedWriter(cursor)) as copy:
         yield copy
+
+
+class _BoundedQueuedWriter(QueuedLibpqWriter):
+    """psycopg's queued writer with a queue of ``QUEUED_BUFFERS``."""
+
+    def __init__(self, cursor: psycopg.Cursor) -> None:
+        super().__init__(cursor)
+        self._queue = queue.Queue(maxsize=QUEUED_BUFFERS)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import queue
 import random
 
 import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
 import pytest
 from programme_monitoring.warehouse import bulk_copy
 from programme_monitoring.warehouse.bulk_copy import (
@@ -113,6 +115,37 @@ def test_a_frame_copied_as_csv_comes_back_exactly_slice_by_slice(warehouse_url, 
         )
     ]
     assert rows[0][2] is None and rows[0][3] is None and rows[1][1] == ""  # NULL, not ""; "" not NULL
+
+
+def test_pyarrow_text_held_in_pieces_is_copied_exactly(warehouse_url, monkeypatch) -> None:
+    """A CSV report's comments are pyarrow strings, one piece per chunk read: slices that span
+    two pieces, and a missing value, load as given."""
+    monkeypatch.setattr(bulk_copy, "COPY_SLICE_ROWS", 3)
+    texts = [*TRICKY, None, *TRICKY]
+    pieces = [
+        pd.Series(pd.array(pa.array(texts[at : at + 4], pa.string()), dtype="str")) for at in range(0, 21, 4)
+    ]
+    frame = pd.DataFrame(
+        {"n": np.arange(len(texts), dtype=np.int64), "text": pd.concat(pieces, ignore_index=True)}
+    )
+    assert frame.text.array._pa_array.num_chunks == 6
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute("create temp table loaded (n int, text text)")
+        copy_frame(conn, "loaded", frame)
+        assert [t for _n, t in conn.execute("select * from loaded order by n")] == texts
+
+
+def test_a_copy_holds_at_most_its_queued_buffers_not_yet_sent(warehouse_url) -> None:
+    """psycopg's writer queues up to 1,024 buffers (128 MB, each keeping its whole slice alive);
+    ours holds QUEUED_BUFFERS: the guard fails if psycopg keeps its queue under another name."""
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute("create temp table loaded (a text)")
+        with copy_into(conn, "loaded", ["a"]) as copy:
+            queues = [v for v in vars(copy.writer).values() if isinstance(v, queue.Queue)]
+            assert [q.maxsize for q in queues] == [bulk_copy.QUEUED_BUFFERS]
+            for _ in range(bulk_copy.QUEUED_BUFFERS * 3):
+                copy.write(memoryview(b"x\n" * 1000))
+        assert conn.execute("select count(*) from loaded").fetchone() == (bulk_copy.QUEUED_BUFFERS * 3000,)
 
 
 def test_many_distinct_texts_are_rendered_as_one_by_one() -> None:
