@@ -33,6 +33,7 @@ import pandas as pd
 import psycopg
 
 from programme_monitoring.intake import ledger
+from programme_monitoring.process_memory import give_back
 from programme_monitoring.report_format.records import ParsedReport, ReportHeader
 from programme_monitoring.warehouse.connection import warehouse_url
 
@@ -83,6 +84,8 @@ class HeadStart:
                 "%(file)s: значения не скопированы при чтении (%(error)s); их скопирует загрузка",
                 {"file": self.path.name, "error": type(error).__name__},
             )
+        finally:
+            give_back()  # the chunks' arrow text, held by this thread's allocator otherwise
 
     def _received(self) -> Iterator[pd.DataFrame]:
         while (chunk := self._chunks.get()) is not None:

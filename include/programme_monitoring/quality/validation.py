@@ -44,7 +44,8 @@ def _frames(reports: list[ParsedReport], reportable: set[str]) -> dict[str, pd.D
             for r in reports
         ]
     )
-    values = pd.concat([r.indicator_values for r in reports], ignore_index=True)
+    # Comments are free text no suite reads: GX would turn a report's into Python strings.
+    values = pd.concat([r.indicator_values.drop(columns="comment") for r in reports], ignore_index=True)
     # A large report has a million rows: GX compares and de-duplicates categorical
     # columns (integer codes) far faster than text, and checks a float column in bulk.
     values["source_file"] = pd.Categorical.from_codes(
@@ -365,7 +366,8 @@ def warning_frames(reports: list[ParsedReport], reference: Reference) -> dict[st
         prefix = _row_prefixes(values["disaggregation"])  # "sex=", "age_group=", ...
         complete = values["is_reported"].to_numpy(dtype=bool) & values["value"].notna().to_numpy()
         is_total = total_rows(values["disaggregation"])
-        totals = {r.indicator_code: r for r in values[is_total & complete].itertuples()}
+        pointed = values.loc[is_total & complete, ["indicator_code", "value", "source_sheet", "source_row"]]
+        totals = {r.indicator_code: r for r in pointed.itertuples()}
 
         def at(code: str, totals=totals, source=source, **extra: Any) -> dict:
             r = totals[code]

@@ -182,8 +182,9 @@ class Collector:
 
     def add_frame(self, part: str, columns: dict[str, Any]) -> None:
         """Rows already parsed and checked in bulk (a CSV chunk): the INDICATOR_ or MEASURE_COLUMNS
-        but ``source_sheet``. Text stays Python strings (``object``): pandas 3 would convert each
-        text column to pyarrow strings, which the suites and the COPY would convert back."""
+        but ``source_sheet``. Codes stay Python strings (``object``): pandas 3 would convert them to
+        pyarrow strings, which the suites would convert back; free text comes as pyarrow strings
+        (``CsvColumn.spread_text``), which only the COPY reads."""
         rows = len(next(iter(columns.values())))
         table = {"source_sheet": np.full(rows, "", dtype=object), **columns}
         text = {key for key, c in table.items() if isinstance(c, np.ndarray) and c.dtype.kind == "O"}

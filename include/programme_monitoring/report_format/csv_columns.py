@@ -94,6 +94,15 @@ class CsvColumn:
     def spread(self, results: list, rows: np.ndarray) -> np.ndarray:
         return np.asarray(results, dtype=object)[self.codes[rows]]
 
+    def spread_text(self, results: list, rows: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        """``spread`` of free text as pandas' ``str`` (pyarrow strings, as the XLSX and JSON readers
+        give): the rows' text in one UTF-8 buffer, no Python string per row. Non-ASCII Python
+        strings handed to pyarrow later (by the COPY) would each keep a UTF-8 copy of themselves:
+        a report of long Russian comments held them twice."""
+        import pyarrow as pa
+
+        return pd.array(pa.array(results, type=pa.string()).take(self.codes[rows]), dtype="str")
+
 
 class ChunkProblems:
     """The problems found in a chunk, in file order (then rule order), one per cell; at most

@@ -385,7 +385,7 @@ class _CsvChunks:
                 "disaggregation": disaggregations,
                 "value": value,
                 "is_reported": ~value.isna(),
-                "comment": cols["comment"].spread(comments, indicator),
+                "comment": cols["comment"].spread_text(comments, indicator),
             }
             self.out.add_frame("indicator", table)
         if measure.any():
@@ -393,7 +393,7 @@ class _CsvChunks:
                 "source_row": lines[measure],
                 "measure_code": code.spread(codes, measure),
                 "status": statuses,
-                "narrative": cols["comment"].spread(comments, measure),
+                "narrative": cols["comment"].spread_text(comments, measure),
             }
             self.out.add_frame("measure", table)
 
