@@ -226,7 +226,7 @@ def section(r: dict, command: str) -> str:
 
     return "\n".join(
         [
-            SECTION,
+            f"### {time.strftime('%Y-%m-%d %H:%M')}, `{command}`",
             "",
             f"`{command}`: one synthetic CSV report of {rows:,} indicator rows ({r['file_mb']:.0f} MB), "
             f"Python {platform.python_version()}, {os.cpu_count()} CPUs, PostgreSQL on the same machine, "
@@ -265,21 +265,22 @@ def section(r: dict, command: str) -> str:
             f"- bare COPY with the statement-level key / without = {copy['seconds'] / no_fk['seconds']:.2f}; "
             f"with the former per-row key / without = {row_fk['seconds'] / no_fk['seconds']:.2f}; "
             f"staging / without = {staging['seconds'] / no_fk['seconds']:.2f}",
-            f"- intake peak memory {intake['peak_mb']:.0f} MB "
-            f"(target < 1 GB: {met(intake['peak_mb'] < 1024)})",
+            f"- intake peak memory {intake['peak_mb']:.0f} MB fresh, {in_worker['peak_mb']:.0f} MB in a "
+            f"worker's task (target < 1 GB: {met(max(intake['peak_mb'], in_worker['peak_mb']) < 1000)})",
             "",
         ]
     )
 
 
 def write_readme(text: str) -> None:
+    """Put the run's subsection first in the section of bench/README.md, above the earlier runs."""
     readme = ROOT / "bench" / "README.md"
     current = readme.read_text()
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        current = pattern.sub(lambda _: text + "\n", current)
+    heading = re.compile(rf"^{re.escape(SECTION)}\n\n?", re.M)
+    if heading.search(current):
+        current = heading.sub(lambda found: found.group(0) + text + "\n", current, count=1)
     else:
-        current = current.rstrip("\n") + "\n\n" + text
+        current = current.rstrip("\n") + "\n\n" + SECTION + "\n\n" + text
     readme.write_text(current)
 
 
@@ -290,7 +291,9 @@ def main() -> int:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs of the intake and the bare COPYs (best counts)"
     )
-    parser.add_argument("--write-readme", action="store_true", help="replace the section in bench/README.md")
+    parser.add_argument(
+        "--write-readme", action="store_true", help="add the run to its section of bench/README.md, first"
+    )
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
