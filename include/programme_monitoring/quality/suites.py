@@ -70,6 +70,18 @@ def context(root: Path = EXPECTATIONS_DIR):
     return context
 
 
+def forget_validated_frames() -> None:
+    """Drop what GX keeps of the frames it validated: its execution engine caches the last batch
+    of each table and the metrics computed on it (a row-long Series per rule), so a
+    million-row report's frame and columns, and its breakdowns with them, would stay held
+    while the intake reads its next batch of files (150 MB at 1,000,000 rows). GX 1.x has no
+    public call for the data or the metrics; a test fails if these caches move."""
+    engine = context().data_sources.get(DATASOURCE).get_execution_engine()
+    engine.batch_manager.reset_batch_cache()
+    engine.batch_manager._batch_data_cache.clear()
+    engine._metric_cache.clear()
+
+
 def _param(name: str) -> dict[str, str]:
     return {"$PARAMETER": name}
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from programme_monitoring.process_memory import give_back
+from programme_monitoring.quality import suites
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.quality.suites import BLOCKING_SUITES, DATASOURCE, WARNING_SUITES, context, gx
 from programme_monitoring.reference import Reference, load_reference
@@ -168,18 +169,12 @@ def validate_reports(reports: list[ParsedReport], current_year: int) -> dict[str
                 # An empty report still has to fail the row-count rule: validate it alone.
                 for report in group:
                     if report.indicator_values.empty:
-                        _run(
-                            definition,
-                            suite_name,
-                            table,
-                            frames[table].iloc[0:0],
-                            parameters,
-                            findings,
-                            str(report.source_file),
-                        )
+                        empty, file = frames[table].iloc[0:0], str(report.source_file)
+                        _run(definition, suite_name, table, empty, parameters, findings, file)
                 if frame.empty:  # (the empty reports have no rows in it: nothing to filter out)
                     continue
             _run(definition, suite_name, table, frame.reset_index(drop=True), parameters, findings)
+    suites.forget_validated_frames()
     return findings
 
 

@@ -9,10 +9,12 @@ fires exactly once on a report crafted to trip it, and on nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from programme_monitoring.quality import suites, validation
 from programme_monitoring.quality.findings import Finding
@@ -80,6 +82,19 @@ def test_gx_does_not_fingerprint_the_frames_it_validates(tmp_path, monkeypatch):
     parsed = report(tmp_path)
     assert blocking(parsed) == [] and warnings(parsed) == []
     assert hashed == []
+
+
+def test_gx_keeps_no_frame_of_a_report_once_it_is_validated(tmp_path):
+    """GX's engine caches the last batch of each table and the metrics computed on it (a Series
+    per rule): the intake would hold a million-row report's frame into its next batch of files."""
+    parsed = report(tmp_path, values=[*GOOD_VALUES, *[("THB01", f"article=A{n}", 0) for n in range(3000)]])
+    rows = len(parsed.indicator_values)
+    assert blocking(parsed) == []
+    del parsed
+    gc.collect()
+    # type(), not isinstance(): some objects of other tests' imports are proxies that import on inspection
+    held = [o for o in gc.get_objects() if type(o) in (pd.DataFrame, pd.Series) and len(o) == rows]
+    assert held == []
 
 
 def _not_participating() -> str:
