@@ -162,7 +162,8 @@ def ingest_files(
     dry_run: bool = False,
     landing: Path | None = None,
 ) -> list[FileOutcome]:
-    """Screen, parse, check, validate (one Great Expectations pass) and load or refuse each file.
+    """Screen, parse, check, validate (one Great Expectations pass per batch of files, in file
+    order: ``reading.batches``) and load or refuse each file.
 
     ``sender`` names who sent the files (a registered sender id; default: the landing
     sub-folder). ``landing`` is the landing area the files were listed in (None for a
@@ -173,8 +174,31 @@ def ingest_files(
     init_schema()
     today = today or dt.date.today()
     outcomes: dict[Path, FileOutcome] = {}
-    candidates: dict[Path, reading.Candidate] = {}
     failed: list[str] = []
+    for batch in reading.batches(files):  # reports held at once: a batch's, not the run's
+        _ingest_batch(batch, today, sender, dry_run, landing, outcomes, failed)
+    result = [outcomes[path] for path in files]
+    receipts.write_receipts(result)  # the senders hear back (outbox/<sender>/)
+    if failed:
+        raise IntakeLoadError("\n".join(failed), result)
+    return result
+
+
+# -- deciding ----------------------------------------------------------------
+
+
+def _ingest_batch(
+    files: list[Path],
+    today: dt.date,
+    sender: str | None,
+    dry_run: bool,
+    landing: Path | None,
+    outcomes: dict[Path, FileOutcome],
+    failed: list[str],
+) -> None:
+    """``ingest_files`` of one batch: its files read, then checked and validated together, then
+    decided in load order; each file's outcome goes to ``outcomes``."""
+    candidates: dict[Path, reading.Candidate] = {}
     with HeadStarts() as head_starts:  # large CSV reports: values COPYed while they are read
         for path in files:
             who = sender or sender_of(path, landing)
@@ -203,14 +227,6 @@ def ingest_files(
             for path, c in sorted(candidates.items(), key=_load_order):
                 begun = head_starts.take(c.digest, None if c.conflicts else c.report)
                 outcomes[path] = _decide(path, c, suites, begun, dry_run, failed)
-    result = [outcomes[path] for path in files]
-    receipts.write_receipts(result)  # the senders hear back (outbox/<sender>/)
-    if failed:
-        raise IntakeLoadError("\n".join(failed), result)
-    return result
-
-
-# -- deciding ----------------------------------------------------------------
 
 
 def _load_order(item: tuple[Path, reading.Candidate]) -> tuple[int, int]:

@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 import re
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from programme_monitoring.quality import validation as quality
 from programme_monitoring.quality.findings import Finding, reading_findings
 from programme_monitoring.reference import senders
 from programme_monitoring.report_format.collector import ValuesSink
+from programme_monitoring.report_format.file_safety import MB
 from programme_monitoring.report_format.json_reader import SECTIONS
 from programme_monitoring.report_format.labels import CSV_COLUMNS, JSON_INDICATOR_KEYS, JSON_MEASURE_KEYS
 from programme_monitoring.report_format.reader import parse_report
@@ -38,7 +40,32 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = {".xlsx", ".csv", ".json"}
 FOREIGN_PROBE_BYTES = 64 * 1024
+BATCH_BYTES = 128 * MB  # files read before a batch is decided: about one annex of 1,000,000 rows
 TEMPLATE_WORDS = {*CSV_COLUMNS, *SECTIONS, *JSON_INDICATOR_KEYS, *JSON_MEASURE_KEYS}
+
+
+def batches(files: list[Path]) -> Iterator[list[Path]]:
+    """The files in order, in batches of at most ``BATCH_BYTES`` together (a larger file alone).
+
+    A batch's reports are all held until it is validated and loaded (the suites run once per
+    programme and year of a batch, and the versions of one report load in version order), so
+    the batch, not the landing area, bounds the run's memory: ten annexes of 2,000,000 rows
+    would otherwise be held at once. Versions of one report in different batches load in file
+    order: a lower version after a higher one is refused as older."""
+    batch: list[Path] = []
+    size = 0
+    for path in files:
+        try:
+            size_of = path.lstat().st_size
+        except OSError:
+            size_of = 0  # the screening refuses it
+        if batch and size + size_of > BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+        batch.append(path)
+        size += size_of
+    if batch:
+        yield batch
 
 
 @dataclass
