@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import logging
 import re
 import sys
@@ -50,7 +51,8 @@ def batches(files: list[Path]) -> Iterator[list[Path]]:
     A batch's reports are all held until it is validated and loaded (the suites run once per
     programme and year of a batch, and the versions of one report load in version order), so
     the batch, not the landing area, bounds the run's memory: ten annexes of 2,000,000 rows
-    would otherwise be held at once. Versions of one report in different batches load in file
+    would otherwise be held at once (garbage is collected between batches: GX holds a report's
+    frames in reference cycles). Versions of one report in different batches load in file
     order: a lower version after a higher one is refused as older."""
     batch: list[Path] = []
     size = 0
@@ -62,6 +64,7 @@ def batches(files: list[Path]) -> Iterator[list[Path]]:
         if batch and size + size_of > BATCH_BYTES:
             yield batch
             batch, size = [], 0
+            gc.collect()  # the batch decided: its reports go now, also from GX's reference cycles
         batch.append(path)
         size += size_of
     if batch:

@@ -1,0 +1,80 @@
+"""Benchmark of one intake run over several large reports: peak memory by batch size.
+
+    .venv/bin/python bench/bench_intake_batches.py [--rows 1000000] [--files 3] [--budgets-mb 100000 300 128]
+
+Writes ``--files`` synthetic CSV annexes of ``--rows`` rows (Kazakhstan's IM reports for
+successive years) and, for each batch budget, runs ``intake.ingest_files`` on all of them
+in one call, in a child process that first imports what an Airflow worker preloads; on a
+scratch database ``intake_batches_bench``, emptied before each run. A budget of at least
+the files' total size reads them as one batch (how every run read before batches); the
+default budget is ``reading.BATCH_BYTES``. Prints each run's time and peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "include"))
+
+from bench_common import Stopwatch, emit, machine_load, run_phase, scratch_database, write_annex  # noqa: E402
+
+TODAY = dt.date(2026, 11, 23)
+
+
+def phase_run(folder: Path, budget_mb: int) -> None:
+    import programme_monitoring.orchestration.preload  # noqa: F401 - as an Airflow worker's task
+    from programme_monitoring.dev.samples import sender_folder
+    from programme_monitoring.intake import ingest, reading
+
+    reading.BATCH_BYTES = budget_mb * 1024 * 1024
+    landing = sender_folder(Path(os.environ["VAR_DIR"]) / "landing", "KZ")
+    files = [Path(shutil.copy(report, landing / report.name)) for report in sorted(folder.glob("*.csv"))]
+    with Stopwatch() as watch:
+        outcomes = ingest.ingest_files(files, TODAY)
+    if any(o.status != "loaded" for o in outcomes):
+        raise RuntimeError(f"not every report was loaded: {[o.reasons[:2] for o in outcomes]}")
+    emit(seconds=watch.seconds, rows=sum(o.indicator_rows for o in outcomes))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--files", type=int, default=3)
+    parser.add_argument("--budgets-mb", type=int, nargs="+", default=[100_000, 300, 128])
+    parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        phase_run(Path(args.phase[1]), int(args.phase[2]))
+        return 0
+    from programme_monitoring.warehouse.connection import warehouse_url
+    from programme_monitoring.warehouse.schema import init
+
+    print(f"before: `{machine_load()}`")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "reports"
+        folder.mkdir()
+        for n in range(args.files):
+            year = 2015 + n  # the IM programme runs 2015-2019
+            write_annex(folder / f"KZ_IM_{year}.csv", args.rows, "KZ", year, seed=year, authority="SYNTHETIC")
+        total_mb = sum(f.stat().st_size for f in folder.iterdir()) / 2**20
+        print(f"{args.files} reports of {args.rows:,} rows, {total_mb:.0f} MB in all")
+        print("| batch budget | time | peak memory |\n|---|---|---|")
+        for budget in args.budgets_mb:
+            with scratch_database(warehouse_url(), "intake_batches_bench") as scratch:
+                init(scratch)
+                env = dict(os.environ, WAREHOUSE_URL=scratch, VAR_DIR=str(Path(tmp) / f"var{budget}"))
+                result = run_phase(__file__, "run", str(folder), str(budget), env=env)
+            print(f"| {budget} MB | {result['seconds']:.1f} s | {result['peak_mb']:.0f} MB |")
+    print(f"after: `{machine_load()}`")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
