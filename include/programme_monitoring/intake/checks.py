@@ -24,7 +24,6 @@ import datetime as dt
 import os
 import stat
 import unicodedata
-from collections.abc import Iterable
 from pathlib import Path
 
 from programme_monitoring.quality.findings import Finding
@@ -326,27 +325,31 @@ def completeness(report: ParsedReport) -> list[Finding]:
 
 
 def dropped_rows(
-    replaced_version: int, old: Iterable[tuple[str, str]], new: Iterable[tuple[str, str]], kind: str
+    replaced_version: int, dropped: list[tuple[str, str]], count: int | None, kind: str
 ) -> Finding | None:
-    """A correction must carry every row of the version it replaces (``kind``: indicator or measure)."""
-    dropped = sorted(set(old) - set(new))
-    if not dropped:
+    """A correction must carry every row of the version it replaces (``kind``: indicator or measure).
+    ``dropped``: the rows it leaves out, (code, breakdown) in code order, or the first of them and
+    ``count`` (None: all of them)."""
+    count = len(dropped) if count is None else count
+    if not count:
         return None
     names = [code if dis in ("", None) else f"{code} [{dis}]" for code, dis in dropped]
     what_en, what_ru = ("indicator row(s)", "строк показателей") if kind == "indicator" else (
         "measure row(s)", "строк мероприятий")  # fmt: skip
     return _error(
-        f"this correction leaves out {len(dropped)} {what_en} of version {replaced_version} it replaces: "
-        f"{_named(names)}; send every row again (a figure no longer known is written 'not reported')",
-        f"в исправлении нет {len(dropped)} {what_ru} заменяемой версии {replaced_version}: {_named(names)}; "
+        f"this correction leaves out {count} {what_en} of version {replaced_version} it replaces: "
+        f"{_named(names, count)}; send every row again (a figure no longer known is written 'not reported')",
+        f"в исправлении нет {count} {what_ru} заменяемой версии {replaced_version}: {_named(names, count)}; "
         "направьте все строки повторно (неизвестное более значение отмечается «не представлено»)",
         "correction_drops_rows",
     )
 
 
-def _named(codes: list[str]) -> str:
-    shown = ", ".join(codes[:LISTED])
-    return shown if len(codes) <= LISTED else f"{shown} (+{len(codes) - LISTED})"
+def _named(codes: list[str], count: int | None = None) -> str:
+    """The first ``LISTED`` codes, and how many more of ``count`` (default: all of ``codes``)."""
+    shown = codes[:LISTED]
+    more = (len(codes) if count is None else count) - len(shown)
+    return ", ".join(shown) + (f" (+{more})" if more else "")
 
 
 def _measure_order(code: str) -> tuple:

@@ -74,7 +74,7 @@ from programme_monitoring.intake.reading import (
     SUPPORTED_SUFFIXES,  # noqa: F401 - part of this module's API
     Refused,
 )
-from programme_monitoring.intake.summary import ImportSummary, count_changes
+from programme_monitoring.intake.summary import LISTED_CHANGES, ImportSummary, count_changes
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.report_format.file_safety import file_sha256
 from programme_monitoring.report_format.records import ParsedReport
@@ -373,27 +373,32 @@ def _load(
             current = ledger.newest_version(conn, h)  # in force, or held by a period lock
             if current and current.version >= h.version:
                 raise Refused(checks.not_newer(h, current))
-            old = ledger.loaded_cells(conn, current.sha256) if current else None
-            if current:
-                if refusals := _correction_refusals(conn, report, current, old):
-                    raise Refused(*refusals)
-                summary.supersedes, summary.superseded_version = current.sha256, current.version
-            count_changes(summary, old, values)
-            outcome.supersedes = summary.supersedes
             if ledger.year_locked(conn, h.reporting_year):  # stored, but held until unlocked
                 outcome.status = summary.status = "pending"
                 outcome.reasons = [summary.held_text()]
+            # The rows go in first, a dry run's too (its transaction is rolled back): a correction
+            # is compared with the version it replaces in PostgreSQL.
+            replaced = current.sha256 if current else None
+            decided_at = ledger.record_loaded(
+                conn, path, digest, sender, report, replaced, outcome.status, begun is not None
+            )
+            comparison = replaced and ledger.compare_versions(conn, digest, replaced, LISTED_CHANGES)
+            if current:
+                if refusals := _correction_refusals(conn, report, current, comparison):
+                    raise Refused(*refusals)
+                summary.supersedes, summary.superseded_version = current.sha256, current.version
+            count_changes(summary, comparison)
+            outcome.supersedes = summary.supersedes
             if dry_run:
                 _warn(outcome, verdict())
                 return outcome
-            outcome.decided_at = ledger.record_loaded(
-                conn, path, digest, sender, report, summary.supersedes, outcome.status, begun is not None
-            )
+            outcome.decided_at = decided_at
             _pause_for_tests(path)
             findings = _warn(outcome, verdict())  # the suites refuse it: the COPY is rolled back
             if current and outcome.status == "loaded":
                 ledger.mark_superseded(conn, current.sha256, by=digest)
             ledger.record_summary(conn, summary)
+            ledger.record_changes(conn, summary)
             # Archive before commit: if anything fails nothing is committed. The landing copy
             # goes only after the commit, so a crash in between loses nothing (the rerun finds
             # the hash in the ledger and just clears the landing file).
@@ -454,20 +459,14 @@ def _warn(outcome: FileOutcome, findings: list[Finding]) -> list[Finding]:
     return findings
 
 
-def _correction_refusals(conn, report: ParsedReport, current: ledger.LoadedVersion, old) -> list[Finding]:
-    """A correction keeps the rows and the date order of the version it replaces."""
-    values, h = report.indicator_values, report.header
+def _correction_refusals(conn, report: ParsedReport, current: ledger.LoadedVersion, cells) -> list[Finding]:
+    """A correction keeps the rows and the date order of the version it replaces (``cells``: the
+    comparison of its values with that version's, ``ledger.compare_versions``)."""
+    measures = set(ledger.loaded_measures(conn, current.sha256)) - set(report.measures.measure_code)
     found = [
-        checks.correction_dated_earlier(h, current.submission_date, current.version),
-        checks.dropped_rows(
-            current.version, old, zip(values.indicator_code, values.disaggregation, strict=True), "indicator"
-        ),
-        checks.dropped_rows(
-            current.version,
-            [(code, "") for code in ledger.loaded_measures(conn, current.sha256)],
-            [(code, "") for code in report.measures.measure_code],
-            "measure",
-        ),
+        checks.correction_dated_earlier(report.header, current.submission_date, current.version),
+        checks.dropped_rows(current.version, cells.dropped, cells.counts.get("removed", 0), "indicator"),
+        checks.dropped_rows(current.version, [(code, "") for code in sorted(measures)], None, "measure"),
     ]
     return [f for f in found if f is not None]
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from programme_monitoring.atomic_files import write_atomically
-from programme_monitoring.intake.summary import Change, ImportSummary
+from programme_monitoring.intake.summary import LISTED_CHANGES, Change, ImportSummary
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.reference import Sender, senders
 from programme_monitoring.settings import paths
@@ -44,10 +44,10 @@ log = logging.getLogger(__name__)
 
 RECEIPT_SCHEMA = "programme_monitoring.receipt/1"
 DECISIONS = ("accepted", "accepted_with_warnings", "refused", "duplicate")
-# The readable receipt lists at most this many changes (the JSON at most CHANGES_IN_JSON);
+# The readable receipt lists at most this many changes (the JSON as many as the summary holds);
 # both say how many there are in all.
 CHANGES_IN_TEXT = 50
-CHANGES_IN_JSON = 1_000
+CHANGES_IN_JSON = LISTED_CHANGES
 
 HEADING = {
     "accepted": ("ПРИНЯТ: отчёт загружен", "ACCEPTED: the report is loaded"),
@@ -234,7 +234,7 @@ def receipt_document(summary: ImportSummary, sender: Sender, decided_at: dt.date
             }
             for w in summary.warnings
         ],
-        "changes_total": len(summary.changes),
+        "changes_total": summary.change_count,
         "changes": [_change_doc(c) for c in summary.changes[:CHANGES_IN_JSON]],
         "what_next_ru": WHAT_NEXT[decision][0],
         "what_next_en": WHAT_NEXT[decision][1],

@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.report_format.records import ParsedReport
+
+if TYPE_CHECKING:  # the ledger writes these summaries: it imports this module
+    from programme_monitoring.intake.ledger import Comparison
 
 STATUS_TEXT = {
     "loaded": ("LOADED", "ЗАГРУЖЕН"),
@@ -69,7 +70,8 @@ class ImportSummary:
     removed: int = 0
     ignored: int = 0
     conflicts: list[Finding] = field(default_factory=list)  # severity error: why the file was refused
-    changes: list[Change] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)  # the first LISTED_CHANGES of a correction's
+    change_count: int = 0  # all of them (every change is in audit.import_changes)
     warnings: list[Finding] = field(default_factory=list)  # severity warning: loaded, for review
 
     @classmethod
@@ -133,9 +135,9 @@ class ImportSummary:
         )
         lines.append(f"Conflicts: {len(self.conflicts)}")
         lines += [f"  - {_conflict_place(c)}: {c.reason_en}{_found(c.value)}" for c in self.conflicts]
-        if self.changes:
-            lines.append(f"Changes against the superseded version: {len(self.changes)}")
-            lines += _listed(self.changes, "  ... and {} more: every change is in audit.import_changes")
+        if self.change_count:
+            lines.append(f"Changes against the superseded version: {self.change_count}")
+            lines += self._listed("  ... and {} more: every change is in audit.import_changes")
         lines.append(f"Warnings for review (the file is loaded): {len(self.warnings)}")
         lines += [f"  - {_warning_place(w)}: {w.reason_en}" for w in self.warnings]
         return "\n".join(lines) + "\n"
@@ -166,12 +168,17 @@ class ImportSummary:
         )
         lines.append(f"Конфликты: {len(self.conflicts)}")
         lines += [f"  - {_conflict_place(c)}: {c.reason_ru}{_found(c.value)}" for c in self.conflicts]
-        if self.changes:
-            lines.append(f"Изменения по сравнению с заменённой версией: {len(self.changes)}")
-            lines += _listed(self.changes, "  ... и ещё {}: все изменения в audit.import_changes")
+        if self.change_count:
+            lines.append(f"Изменения по сравнению с заменённой версией: {self.change_count}")
+            lines += self._listed("  ... и ещё {}: все изменения в audit.import_changes")
         lines.append(f"Предупреждения для проверки (файл загружен): {len(self.warnings)}")
         lines += [f"  - {_warning_place(w)}: {w.reason_ru}" for w in self.warnings]
         return "\n".join(lines) + "\n"
+
+    def _listed(self, more: str) -> list[str]:
+        lines = [f"  - {_change(c)}" for c in self.changes[:LISTED_CHANGES]]
+        hidden = self.change_count - len(lines)
+        return lines + ([more.format(hidden)] if hidden > 0 else [])
 
     def held_text(self) -> str:
         """Why a version is held, in Russian and English (the outcome's reason)."""
@@ -229,14 +236,9 @@ def _value(value: int | None, reported: bool | None) -> str:
     return str(value) if reported and value is not None else "not reported/не представлено"
 
 
-# A corrected large annex can change a million cells: the text lists the first ones, the
+# A corrected large annex can change a million cells: the summary lists the first ones, the
 # table audit.import_changes holds them all.
 LISTED_CHANGES = 1_000
-
-
-def _listed(changes: list[Change], more: str) -> list[str]:
-    lines = [f"  - {_change(c)}" for c in changes[:LISTED_CHANGES]]
-    return lines + ([more.format(len(changes) - LISTED_CHANGES)] if len(changes) > LISTED_CHANGES else [])
 
 
 def _change(c: Change) -> str:
@@ -246,29 +248,15 @@ def _change(c: Change) -> str:
     )
 
 
-def count_changes(summary: ImportSummary, old: dict | None, values: pd.DataFrame) -> None:
-    """Fill the counts and, for a correction, the cell-by-cell changes against the loaded version."""
-    if old is None:
-        summary.imported = len(values)  # rows are unique per indicator and disaggregation (checked)
+def count_changes(summary: ImportSummary, comparison: Comparison | None) -> None:
+    """Fill the counts and, for a correction, its changes from the comparison with the version it
+    replaces (``ledger.compare_versions``: made in PostgreSQL, whatever the number of cells)."""
+    if comparison is None:
+        summary.imported = summary.values_read  # rows are unique per indicator and disaggregation (checked)
         return
-    new = {
-        (code, dis): (None if pd.isna(value) else int(value), bool(reported))
-        for code, dis, value, reported in zip(
-            values.indicator_code, values.disaggregation, values.value, values.is_reported, strict=True
-        )
-    }
-    for key, (value, reported) in new.items():
-        if key not in old:
-            summary.imported += 1
-            summary.changes.append(Change(*key, "added", None, value, None, reported))
-        elif old[key] != (value, reported):
-            summary.updated += 1
-            summary.changes.append(
-                Change(*key, "updated", old[key].value, value, old[key].reported, reported)
-            )
-        else:
-            summary.unchanged += 1
-    for key, (value, reported) in old.items():
-        if key not in new:
-            summary.removed += 1
-            summary.changes.append(Change(*key, "removed", value, None, reported, None))
+    summary.imported = comparison.counts.get("added", 0)
+    summary.updated = comparison.counts.get("updated", 0)
+    summary.removed = comparison.counts.get("removed", 0)
+    summary.unchanged = summary.values_read - summary.imported - summary.updated
+    summary.change_count = summary.imported + summary.updated + summary.removed
+    summary.changes = comparison.listed

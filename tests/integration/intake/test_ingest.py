@@ -398,3 +398,44 @@ def test_the_summary_text_lists_the_first_changes_and_the_table_holds_them_all(f
     assert text.count("updated") <= 2 * 2 + 1  # two listed per language, plus the counts line
     stored = q(fresh, "select count(*) from audit.import_changes where file_sha256 = %s", second.sha256)
     assert stored == [(len(BASE_VALUES),)]
+
+
+def test_a_correction_is_compared_in_the_warehouse_and_only_its_first_changes_are_held(fresh, monkeypatch):
+    """A corrected annex can change a million cells: PostgreSQL compares the two versions and
+    stores every change; the summary, its JSON and the receipt carry the first ones and the count."""
+    from programme_monitoring.intake import ingest as intake
+
+    monkeypatch.setattr(intake, "LISTED_CHANGES", 3)
+    ingest(write(landing() / "KZ_THB_2014_v1.csv"))
+    corrected = [(code, dis, 1 if value is None else value + 1) for code, dis, value in BASE_VALUES]
+    (second,) = ingest(write(landing() / "KZ_THB_2014_v2.csv", 2, corrected))
+    s = second.summary
+    assert (s.updated, s.imported, s.removed, s.unchanged, s.change_count) == (len(BASE_VALUES), 0, 0, 0, 9)
+    in_file_order = [(code, dis) for code, dis, _ in BASE_VALUES]
+    assert [(c.indicator_code, c.disaggregation) for c in s.changes] == in_file_order[:3]
+    beside = json.loads((paths().archive / f"{second.sha256}.summary.json").read_text(encoding="utf-8"))
+    assert beside["change_count"] == len(BASE_VALUES) and len(beside["changes"]) == 3
+    receipt = next((paths().outbox / "kz").glob(f"{second.sha256}.accepted*.json"))
+    document = json.loads(receipt.read_text(encoding="utf-8"))
+    assert document["changes_total"] == len(BASE_VALUES) and len(document["changes"]) == 3
+    stored = q(
+        fresh,
+        "select indicator_code, disaggregation from audit.import_changes where file_sha256 = %s "
+        "order by ctid",
+        second.sha256,
+    )
+    assert stored == in_file_order
+
+
+def test_a_dry_run_of_a_correction_counts_its_changes_and_keeps_nothing(fresh):
+    (first,) = ingest(write(landing() / "KZ_THB_2014_v1.csv"))
+    corrected = [("THB01", "total", 120), *BASE_VALUES[1:], ("THB02", "age_group=0-17", 9)]
+    tables = ("audit.file_ledger", "raw.report_headers", "raw.indicator_values", "audit.import_changes")
+    before = {table: q(fresh, f"select count(*) from {table}") for table in tables}
+    (dry,) = ingest(write(landing() / "KZ_THB_2014_v2.csv", 2, corrected), dry_run=True)
+    assert dry.status == "loaded" and dry.dry_run and dry.supersedes == first.sha256
+    s = dry.summary
+    assert (s.imported, s.updated, s.unchanged, s.removed) == (1, 1, len(BASE_VALUES) - 1, 0)
+    assert [(c.indicator_code, c.change) for c in s.changes] == [("THB01", "updated"), ("THB02", "added")]
+    assert {table: q(fresh, f"select count(*) from {table}") for table in before} == before
+    assert q(fresh, "select status from audit.file_ledger") == [("loaded",)]
