@@ -376,12 +376,13 @@ def _load(
             if ledger.year_locked(conn, h.reporting_year):  # stored, but held until unlocked
                 outcome.status = summary.status = "pending"
                 outcome.reasons = [summary.held_text()]
-            # The rows go in first, a dry run's too (its transaction is rolled back): a correction
-            # is compared with the version it replaces in PostgreSQL.
+            # The rows go in first: a correction is compared with the version it replaces in
+            # PostgreSQL (a dry run's too, in its transaction that is rolled back).
             replaced = current.sha256 if current else None
-            decided_at = ledger.record_loaded(
-                conn, path, digest, sender, report, replaced, outcome.status, begun is not None
-            )
+            if replaced or not dry_run:
+                decided_at = ledger.record_loaded(
+                    conn, path, digest, sender, report, replaced, outcome.status, begun is not None
+                )
             comparison = replaced and ledger.compare_versions(conn, digest, replaced, LISTED_CHANGES)
             if current:
                 if refusals := _correction_refusals(conn, report, current, comparison):
