@@ -20,7 +20,7 @@ def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: s
     from programme_monitoring.intake import ingest as intake
     from programme_monitoring.intake import remote_landing as landing
     from programme_monitoring.orchestration import storage
-    from programme_monitoring.quality import validation as quality
+    from programme_monitoring.quality import data_docs
 
     failure = None
     try:
@@ -34,7 +34,7 @@ def ingest_task(files: list[str] | None = None, dry_run: bool = False, sender: s
     except intake.IntakeLoadError as error:  # the others were decided: report them, then fail
         outcomes, failure = error.outcomes, error
     if not dry_run:
-        quality.build_data_docs()
+        data_docs.build_data_docs()
         storage.push_data_docs()
     summary = {
         "dry_run": dry_run,

@@ -1,11 +1,11 @@
-"""Running the Great Expectations suites (``suites``) on parsed reports, and their Data Docs.
+"""Running the Great Expectations suites (``suites``) on parsed reports (their Data Docs: ``data_docs``).
 
 Blocking suites run on the report's own tables (header, indicator values, measures),
 batched per programme and year because a suite run costs GX a fixed ~0.2 s whatever the
 row count. Warning suites run on frames derived from the reports that passed (one row per
 comparison, pointing at the row to review). Every failed expectation becomes a
 ``findings.Finding`` naming the file, sheet, row and column, with the reason from the
-expectation's ``meta``.
+expectation's ``meta``; a rule lists at most ``MAX_PROBLEMS`` rows of a file, then counts the rest.
 """
 
 from __future__ import annotations
@@ -19,13 +19,17 @@ import numpy as np
 import pandas as pd
 
 from programme_monitoring.process_memory import give_back
-from programme_monitoring.quality import suites
+from programme_monitoring.quality import data_docs, suites
 from programme_monitoring.quality.findings import Finding
-from programme_monitoring.quality.suites import BLOCKING_SUITES, DATASOURCE, WARNING_SUITES, context, gx
+from programme_monitoring.quality.suites import BLOCKING_SUITES, WARNING_SUITES, context
 from programme_monitoring.reference import Reference, load_reference
 from programme_monitoring.report_format.labels import user_column
-from programme_monitoring.report_format.records import ParsedReport, text_categorical, total_rows
-from programme_monitoring.settings import DATA_DOCS_SITE
+from programme_monitoring.report_format.records import (
+    MAX_PROBLEMS,
+    ParsedReport,
+    text_categorical,
+    total_rows,
+)
 
 
 def _frames(reports: list[ParsedReport], reportable: set[str]) -> dict[str, pd.DataFrame]:
@@ -178,6 +182,16 @@ def validate_reports(reports: list[ParsedReport], current_year: int) -> dict[str
     return findings
 
 
+# GX lists at most MAX_PROBLEMS failing rows of a rule (then "and N more"), as the reader
+# does, and not the values: a report of a million bad values is refused in seconds with a
+# reason one can read (listing every row took minutes and gigabytes, in GX's stored result too).
+RESULT_FORMAT = {
+    "result_format": "SUMMARY",
+    "partial_unexpected_count": MAX_PROBLEMS,
+    "exclude_unexpected_values": True,
+}
+
+
 def _run(
     definition,
     suite_name: str,
@@ -188,19 +202,30 @@ def _run(
     whole_file: str | None = None,
 ) -> None:
     result = definition.run(
-        batch_parameters={"dataframe": frame}, expectation_parameters=parameters, result_format="COMPLETE"
+        batch_parameters={"dataframe": frame}, expectation_parameters=parameters, result_format=RESULT_FORMAT
     )
-    _unrendered.append((suite_name, table, result.meta["run_id"]))
+    data_docs.unrendered.append((suite_name, table, result.meta["run_id"]))
+    failed = [outcome for outcome in result.results if not outcome.success]
+    # (pd.unique, in order of appearance: a million-row frame is not walked in Python)
+    files = [whole_file] if whole_file else [str(f) for f in pd.unique(frame["source_file"])]
+    if len(files) > 1 and any(_unlisted(outcome) for outcome in failed):
+        # The rows listed may all be one file's: each file is validated alone and gets its own.
+        for file in files:
+            alone = frame[frame["source_file"] == file].reset_index(drop=True)
+            _run(definition, suite_name, table, alone, parameters, findings, file)
+        return
     # A failure with no failing row (a table-level rule, or parameters GX cannot use, e.g. the
     # period of an unknown programme) belongs to every file of the batch.
-    # (pd.unique, in order of appearance: a million-row frame is not walked in Python)
-    every_file = [whole_file] if whole_file else [str(f) for f in pd.unique(frame["source_file"])]
-    for outcome in result.results:
-        if outcome.success:
-            continue
+    for outcome in failed:
         for source_file, finding in _findings(suite_name, table, outcome, frame):
-            for target in [source_file] if source_file else every_file:
+            for target in [source_file] if source_file else files:
                 findings[target].append(_named_for_sender(finding, target))
+
+
+def _unlisted(outcome) -> int:
+    """How many rows failing the rule GX counted and did not list."""
+    result = outcome.result
+    return (result.get("unexpected_count") or 0) - len(result.get("partial_unexpected_index_list") or [])
 
 
 # The columns the suites check, as the fields of the report format they come from: a finding
@@ -246,7 +271,7 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
         reason_ru=meta.get("reason_ru", config.type),
         rule=meta.get("rule", config.type),
     )
-    indexes = outcome.result.get("unexpected_index_list") or []
+    indexes = outcome.result.get("partial_unexpected_index_list") or []
     if not indexes:
         return [(None, Finding(**base))]
     found = []
@@ -272,6 +297,19 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
                     source_row=None if pd.isna(source_row) else int(source_row),
                     value=None if not column or "," in column else _plain(row.get(column)),
                     involved=involved,
+                ),
+            )
+        )
+    if more := _unlisted(outcome):  # all in the file of the rows listed (``_run``)
+        found.append(
+            (
+                found[-1][0],
+                Finding(
+                    **{
+                        **base,
+                        "reason_en": f"and {more} more rows with the same problem as those above",
+                        "reason_ru": f"и ещё {more} строк(и) с той же проблемой, что и выше",
+                    }
                 ),
             )
         )
@@ -437,58 +475,3 @@ def validate_warnings(reports: list[ParsedReport]) -> dict[str, list[Finding]]:
             continue
         _run(ctx.validation_definitions.get(suite_name), suite_name, table, frame, {}, findings)
     return findings
-
-
-# The validation results this process stored and has not yet rendered into the Data Docs:
-# (suite, table, run id), which name the result in GX's store.
-_unrendered: list[tuple[str, str, Any]] = []
-
-
-def build_data_docs() -> None:
-    """Render the validations this process ran into the Data Docs site, and its index.
-
-    Only the new results are rendered: rendering every stored one grew with the history of
-    loads (78 s per ingest run at 3,500 stored results). The index lists the latest
-    ``validation_results_limit`` (``expectations/great_expectations.yml``); older pages stay
-    in the site. A site not built yet is built whole (suite pages included).
-    """
-    site = DATA_DOCS_SITE / "index.html"
-    if site.exists() and not _unrendered:
-        return  # before the context: importing GX alone takes seconds
-    ctx = context()
-    identifiers = gx().data_context.types.resource_identifiers
-    keys = [
-        identifiers.ValidationResultIdentifier(
-            expectation_suite_identifier=identifiers.ExpectationSuiteIdentifier(name=suite_name),
-            run_id=run_id,
-            batch_identifier=f"{DATASOURCE}-{table}",  # GX's id of a whole-dataframe batch
-        )
-        for suite_name, table, run_id in _unrendered
-    ]
-    ctx.build_data_docs(resource_identifiers=keys if site.exists() else None)
-    _unrendered.clear()
-    index = ctx.variables.data_docs_sites["local_site"]["site_index_builder"]
-    store = Path(ctx.validation_results_store.store_backend.full_base_directory)
-    archive_rendered_results(store, keep=int(index["validation_results_limit"]))
-
-
-def archive_rendered_results(store: Path, keep: int) -> int:
-    """Move every stored validation result but the newest ``keep`` out of GX's store, into
-    ``<store>_archive/`` (same relative path); return how many were moved.
-
-    GX lists and parses every stored result each time it builds the Data Docs, whatever it
-    renders: at 8,000 results that was 8 s of every ingest run, growing with each load. It
-    renders and indexes only the newest ``validation_results_limit`` of them, so the store
-    now holds just those; the pages of older ones stay in the site, their findings are in
-    the warehouse, and the archive keeps their JSON.
-    """
-    results = sorted(store.rglob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
-    archive = store.with_name(store.name.rstrip("/") + "_archive")
-    for result in results[keep:]:
-        target = archive / result.relative_to(store)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        result.replace(target)
-    for folder in sorted((p for p in store.rglob("*") if p.is_dir()), reverse=True):
-        if not any(folder.iterdir()):
-            folder.rmdir()  # emptied run folders, deepest first
-    return max(len(results) - keep, 0)

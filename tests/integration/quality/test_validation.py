@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from programme_monitoring.quality import suites, validation
+from programme_monitoring.quality import data_docs, suites, validation
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.reference import load_reference
 from programme_monitoring.report_format.reader import parse_report
-from programme_monitoring.report_format.records import ParsedReport, ReportHeader
+from programme_monitoring.report_format.records import MAX_PROBLEMS, ParsedReport, ReportHeader
 from programme_monitoring.report_format.writer import write_report
 from programme_monitoring.settings import EXPECTATIONS_DIR
 
@@ -162,6 +162,33 @@ def test_reports_of_one_programme_and_year_are_judged_each_on_its_own_rows(tmp_p
     assert [f.rule for f in found[str(bad.source_file)]] == ["known_indicator"]
 
 
+def _negative_events(count: int) -> list[tuple]:
+    return [*GOOD_VALUES, *(("TRN01", f"event=EVT-2014-{n:05d}", -1) for n in range(count))]
+
+
+def test_a_rule_broken_on_many_rows_lists_the_first_and_counts_the_rest(tmp_path):
+    """A hostile report of a million bad values took minutes and gigabytes to refuse when every
+    row was listed: a rule lists at most MAX_PROBLEMS rows of a file, as the reader does."""
+    findings = blocking(report(tmp_path, values=_negative_events(MAX_PROBLEMS + 30)))
+    listed, more = findings[:-1], findings[-1]
+    assert {f.rule for f in findings} == {"value_not_negative"}
+    first_event_row = len(GOOD_VALUES) + 1
+    assert [f.source_row for f in listed] == list(range(first_event_row, first_event_row + MAX_PROBLEMS))
+    assert (more.source_row, more.column, more.severity) == (None, "value", "error")
+    assert more.reason_en == "and 30 more rows with the same problem as those above"
+    assert more.reason_ru == "и ещё 30 строк(и) с той же проблемой, что и выше"
+
+
+def test_each_report_of_a_batch_gets_its_own_rows_when_another_breaks_a_rule_on_many(tmp_path):
+    many = report(tmp_path, values=_negative_events(MAX_PROBLEMS + 5), name="many.json")
+    few = report(tmp_path, state="UZ", values=_negative_events(2), name="few.json")
+    good = report(tmp_path, state="KG", name="good.json")
+    found = validation.validate_reports([many, few, good], current_year=THIS_YEAR)
+    assert len(found[str(many.source_file)]) == MAX_PROBLEMS + 1
+    assert [f.source_row for f in found[str(few.source_file)]] == [len(GOOD_VALUES) + 1, len(GOOD_VALUES) + 2]
+    assert found[str(good.source_file)] == []
+
+
 def _replace(values, code, disaggregation, value):
     return [(c, d, value if (c, d) == (code, disaggregation) else v) for c, d, v in values]
 
@@ -251,9 +278,10 @@ def docs_site(tmp_path, monkeypatch):
     shutil.copytree(EXPECTATIONS_DIR, root, ignore=shutil.ignore_patterns("uncommitted"))
     ctx = suites.context(root)
     monkeypatch.setattr(validation, "context", lambda: ctx)
+    monkeypatch.setattr(data_docs, "context", lambda: ctx)
     site = root / "uncommitted" / "data_docs" / "local_site"
-    monkeypatch.setattr(validation, "DATA_DOCS_SITE", site)
-    monkeypatch.setattr(validation, "_unrendered", [])
+    monkeypatch.setattr(data_docs, "DATA_DOCS_SITE", site)
+    monkeypatch.setattr(data_docs, "unrendered", [])
     return site
 
 
@@ -269,7 +297,7 @@ def validate(tmp_path, name: str) -> None:
 
 def test_each_build_renders_only_the_new_validations(tmp_path, docs_site):
     validate(tmp_path, "first.json")
-    validation.build_data_docs()  # no site yet: built whole, suite pages included
+    data_docs.build_data_docs()  # no site yet: built whole, suite pages included
     first = validation_pages(docs_site)
     assert len(first) >= 3, first  # the three blocking suites at least
     assert list((docs_site / "expectations").rglob("*.html")), "suite pages are rendered on the first build"
@@ -277,7 +305,7 @@ def test_each_build_renders_only_the_new_validations(tmp_path, docs_site):
     removed = sorted(first)[0]
     (docs_site / removed).unlink()
     validate(tmp_path, "second.json")
-    validation.build_data_docs()
+    data_docs.build_data_docs()
     second = validation_pages(docs_site)
     new = second - first
     assert len(new) >= 3, second
@@ -286,7 +314,7 @@ def test_each_build_renders_only_the_new_validations(tmp_path, docs_site):
     assert all(Path(page).parts[-2] in index for page in new)  # linked by their run time
 
     stamp = (docs_site / "index.html").stat().st_mtime_ns
-    validation.build_data_docs()  # nothing validated since: nothing to render
+    data_docs.build_data_docs()  # nothing validated since: nothing to render
     assert (docs_site / "index.html").stat().st_mtime_ns == stamp
 
 
@@ -302,15 +330,16 @@ def test_the_store_keeps_what_the_index_lists_and_archives_the_rest(tmp_path, mo
     config.write_text(limited, encoding="utf-8")
     ctx = suites.context(root)
     monkeypatch.setattr(validation, "context", lambda: ctx)
+    monkeypatch.setattr(data_docs, "context", lambda: ctx)
     site = root / "uncommitted" / "data_docs" / "local_site"
-    monkeypatch.setattr(validation, "DATA_DOCS_SITE", site)
-    monkeypatch.setattr(validation, "_unrendered", [])
+    monkeypatch.setattr(data_docs, "DATA_DOCS_SITE", site)
+    monkeypatch.setattr(data_docs, "unrendered", [])
     store = root / "uncommitted" / "validations"
 
     validate(tmp_path, "first.json")
-    validation.build_data_docs()
+    data_docs.build_data_docs()
     validate(tmp_path, "second.json")
-    validation.build_data_docs()
+    data_docs.build_data_docs()
 
     kept = sorted(store.rglob("*.json"))
     archived = sorted((root / "uncommitted" / "validations_archive").rglob("*.json"))
