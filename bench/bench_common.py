@@ -26,7 +26,7 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -134,3 +134,25 @@ def write_annex(path: Path, rows: int, state: str, year: int, seed: int, authori
             writer.writerow([*head, "measure", code, "", "", "implemented", ""])
         for number, value in enumerate(values):
             writer.writerow([*head, "indicator", "TRN01", f"event=EVT-{year}-{number:08d}", value, "", ""])
+
+
+def rewrite_annex(source: Path, target: Path, edit: Callable[[int, dict[str, str]], None]) -> int:
+    """``source`` (a CSV report) copied to ``target`` with ``edit(number, row)`` applied to each
+    data row (a dict of its columns, changed in place; ``number`` counts from 0); returns how
+    many rows ``edit`` changed."""
+    import csv
+
+    changed = 0
+    with (
+        source.open(newline="", encoding="utf-8") as old,
+        target.open("w", newline="", encoding="utf-8") as new,
+    ):
+        rows = csv.DictReader(old)
+        writer = csv.DictWriter(new, rows.fieldnames, lineterminator="\n")
+        writer.writeheader()
+        for number, row in enumerate(rows):
+            before = dict(row)
+            edit(number, row)
+            changed += row != before
+            writer.writerow(row)
+    return changed

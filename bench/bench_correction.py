@@ -15,7 +15,6 @@ and peak memory (``VmHWM``); the fastest of ``--repeat`` runs counts.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import os
 import shutil
@@ -26,7 +25,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
-from bench_common import Stopwatch, best, emit, machine_load, run_phase, scratch_database, write_annex  # noqa: E402
+from bench_common import (  # noqa: E402
+    Stopwatch,
+    best,
+    emit,
+    machine_load,
+    rewrite_annex,
+    run_phase,
+    scratch_database,
+    write_annex,
+)
 
 TODAY = dt.date(2026, 11, 23)
 YEAR = 2016
@@ -51,22 +59,17 @@ def write_correction(first: Path, second: Path, share: float) -> int:
     """Version 2 of ``first``, submitted a week later, with every 1/share-th value one higher;
     returns how many values it changes."""
     step = max(round(1 / share), 1)
-    changed = 0
-    with (
-        first.open(newline="", encoding="utf-8") as old,
-        second.open("w", newline="", encoding="utf-8") as new,
-    ):
-        rows, writer = csv.reader(old), csv.writer(new, lineterminator="\n")
-        header = next(rows)
-        writer.writerow(header)
-        at = {name: header.index(name) for name in ("submission_date", "version", "value")}
-        for number, row in enumerate(rows):
-            row[at["submission_date"]], row[at["version"]] = f"{YEAR + 1}-02-27", "2"
-            if row[at["value"]] and number % step == 0:
-                row[at["value"]] = str(int(row[at["value"]]) + 1)
-                changed += 1
-            writer.writerow(row)
-    return changed
+    values_changed = 0
+
+    def correct(number: int, row: dict[str, str]) -> None:
+        nonlocal values_changed
+        row["submission_date"], row["version"] = f"{YEAR + 1}-02-27", "2"
+        if row["value"] and number % step == 0:
+            row["value"] = str(int(row["value"]) + 1)
+            values_changed += 1
+
+    rewrite_annex(first, second, correct)
+    return values_changed
 
 
 def main() -> int:
