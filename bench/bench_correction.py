@@ -1,6 +1,6 @@
 """Benchmark of a correction: a large report's second version against its first.
 
-    .venv/bin/python bench/bench_correction.py [--rows 1000000] [--shares 0.001 1] [--repeat 2]
+    .venv/bin/python bench/bench_correction.py [--rows 1000000] [--shares 0.0005 0.01 1] [--repeat 2]
 
 Writes a synthetic CSV annex of ``--rows`` rows (``bench_common.write_annex``) and, for each
 share of its cells, a version 2 in which that share of the values is one higher. On a
@@ -75,7 +75,7 @@ def write_correction(first: Path, second: Path, share: float) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--shares", type=float, nargs="+", default=[0.001, 1.0])
+    parser.add_argument("--shares", type=float, nargs="+", default=[0.0005, 0.01, 1.0])
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -399,7 +399,6 @@ def _load(
             if current and outcome.status == "loaded":
                 ledger.mark_superseded(conn, current.sha256, by=digest)
             ledger.record_summary(conn, summary)
-            ledger.record_changes(conn, summary)
             # Archive before commit: if anything fails nothing is committed. The landing copy
             # goes only after the commit, so a crash in between loses nothing (the rerun finds
             # the hash in the ledger and just clears the landing file).
