@@ -20,9 +20,11 @@ machine the absolute times move with the load, so a result should say what the l
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -156,3 +158,18 @@ def rewrite_annex(source: Path, target: Path, edit: Callable[[int, dict[str, str
             changed += row != before
             writer.writerow(row)
     return changed
+
+
+def ingest_as_worker(reports: Sequence[Path], today: dt.date) -> tuple[list, float]:
+    """Child side: ``intake.ingest_files`` on copies of ``reports`` delivered to Kazakhstan's
+    landing folder (under ``VAR_DIR``), after importing what an Airflow worker preloads before
+    it forks a task; returns the outcomes and the seconds the intake took."""
+    import programme_monitoring.orchestration.preload  # noqa: F401 - as an Airflow worker's task
+    from programme_monitoring.dev.samples import sender_folder
+    from programme_monitoring.intake import ingest
+
+    landing = sender_folder(Path(os.environ["VAR_DIR"]) / "landing", "KZ")
+    delivered = [Path(shutil.copy(report, landing / report.name)) for report in reports]
+    with Stopwatch() as watch:
+        outcomes = ingest.ingest_files(delivered, today)
+    return outcomes, watch.seconds

@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
 from bench_common import (  # noqa: E402
-    Stopwatch,
     best,
     emit,
+    ingest_as_worker,
     machine_load,
     rewrite_annex,
     run_phase,
@@ -41,18 +41,11 @@ YEAR = 2016
 
 
 def phase_load(report: Path) -> None:
-    import programme_monitoring.orchestration.preload  # noqa: F401 - as an Airflow worker's task
-    from programme_monitoring.dev.samples import sender_folder
-    from programme_monitoring.intake import ingest
-
-    landing = sender_folder(Path(os.environ["VAR_DIR"]) / "landing", "KZ")
-    delivered = Path(shutil.copy(report, landing / report.name))
-    with Stopwatch() as watch:
-        [outcome] = ingest.ingest_files([delivered], TODAY)
+    [outcome], seconds = ingest_as_worker([report], TODAY)
     if outcome.status != "loaded":
         raise RuntimeError(f"the benchmark report was not loaded: {outcome.reasons[:3]}")
     s = outcome.summary
-    emit(seconds=watch.seconds, rows=outcome.indicator_rows, changes=s.change_count, updated=s.updated)
+    emit(seconds=seconds, rows=outcome.indicator_rows, changes=s.change_count, updated=s.updated)
 
 
 def write_correction(first: Path, second: Path, share: float) -> int:

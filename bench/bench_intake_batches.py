@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -23,24 +22,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
-from bench_common import Stopwatch, emit, machine_load, run_phase, scratch_database, write_annex  # noqa: E402
+from bench_common import emit, ingest_as_worker, machine_load, run_phase, scratch_database, write_annex  # noqa: E402
 
 TODAY = dt.date(2026, 11, 23)
 
 
 def phase_run(folder: Path, budget_mb: int) -> None:
-    import programme_monitoring.orchestration.preload  # noqa: F401 - as an Airflow worker's task
-    from programme_monitoring.dev.samples import sender_folder
-    from programme_monitoring.intake import ingest, reading
+    from programme_monitoring.intake import reading
 
     reading.BATCH_BYTES = budget_mb * 1024 * 1024
-    landing = sender_folder(Path(os.environ["VAR_DIR"]) / "landing", "KZ")
-    files = [Path(shutil.copy(report, landing / report.name)) for report in sorted(folder.glob("*.csv"))]
-    with Stopwatch() as watch:
-        outcomes = ingest.ingest_files(files, TODAY)
+    outcomes, seconds = ingest_as_worker(sorted(folder.glob("*.csv")), TODAY)
     if any(o.status != "loaded" for o in outcomes):
         raise RuntimeError(f"not every report was loaded: {[o.reasons[:2] for o in outcomes]}")
-    emit(seconds=watch.seconds, rows=sum(o.indicator_rows for o in outcomes))
+    emit(seconds=seconds, rows=sum(o.indicator_rows for o in outcomes))
 
 
 def main() -> int:

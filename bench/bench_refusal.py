@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
 from bench_common import (  # noqa: E402
-    Stopwatch,
     best,
     emit,
+    ingest_as_worker,
     machine_load,
     rewrite_annex,
     run_phase,
@@ -64,17 +64,10 @@ HOSTILE = {
 
 
 def phase_ingest(report: Path, expected: str) -> None:
-    import programme_monitoring.orchestration.preload  # noqa: F401 - as an Airflow worker's task
-    from programme_monitoring.dev.samples import sender_folder
-    from programme_monitoring.intake import ingest
-
-    landing = sender_folder(Path(os.environ["VAR_DIR"]) / "landing", "KZ")
-    delivered = Path(shutil.copy(report, landing / report.name))
-    with Stopwatch() as watch:
-        [outcome] = ingest.ingest_files([delivered], TODAY)
+    [outcome], seconds = ingest_as_worker([report], TODAY)
     if outcome.status != expected:
         raise RuntimeError(f"the report was {outcome.status}, not {expected}: {outcome.reasons[:3]}")
-    emit(seconds=watch.seconds, reasons=len(outcome.reasons))
+    emit(seconds=seconds, reasons=len(outcome.reasons))
 
 
 def main() -> int:
