@@ -459,9 +459,10 @@ def _warn(outcome: FileOutcome, findings: list[Finding]) -> list[Finding]:
     return findings
 
 
-def _correction_refusals(conn, report: ParsedReport, current: ledger.LoadedVersion, cells) -> list[Finding]:
-    """A correction keeps the rows and the date order of the version it replaces (``cells``: the
-    comparison of its values with that version's, ``ledger.compare_versions``)."""
+def _correction_refusals(
+    conn, report: ParsedReport, current: ledger.LoadedVersion, cells: ledger.Comparison
+) -> list[Finding]:
+    """A correction keeps the rows and the date order of the version it replaces."""
     measures = set(ledger.loaded_measures(conn, current.sha256)) - set(report.measures.measure_code)
     found = [
         checks.correction_dated_earlier(report.header, current.submission_date, current.version),

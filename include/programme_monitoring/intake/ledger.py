@@ -424,5 +424,4 @@ def recorded_summary(digest: str) -> tuple[ImportSummary, dt.datetime]:
         for suite, severity, rule, sheet, row, involved, en, ru in warnings
     ]
     summary.changes = [Change(*row) for row in changes]
-    summary.change_count = summary.imported + summary.updated + summary.removed if supersedes else 0
     return summary, decided_at

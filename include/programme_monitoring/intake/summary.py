@@ -70,8 +70,7 @@ class ImportSummary:
     removed: int = 0
     ignored: int = 0
     conflicts: list[Finding] = field(default_factory=list)  # severity error: why the file was refused
-    changes: list[Change] = field(default_factory=list)  # the first LISTED_CHANGES of a correction's
-    change_count: int = 0  # all of them (every change is in audit.import_changes)
+    changes: list[Change] = field(default_factory=list)  # a correction's first LISTED_CHANGES
     warnings: list[Finding] = field(default_factory=list)  # severity warning: loaded, for review
 
     @classmethod
@@ -94,9 +93,15 @@ class ImportSummary:
             measures_read=len(report.measures) if report else 0,
         )
 
+    @property
+    def change_count(self) -> int:
+        """The cells a correction changed: ``changes`` lists the first, audit.import_changes all."""
+        return self.imported + self.updated + self.removed if self.supersedes else 0
+
     # -- output -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         doc = asdict(self)
+        doc["change_count"] = self.change_count
         doc["counts"] = {k: doc.pop(k) for k in ("imported", "updated", "unchanged", "removed", "ignored")}
         doc["text_en"], doc["text_ru"] = self.text_en(), self.text_ru()
         return doc
@@ -258,5 +263,4 @@ def count_changes(summary: ImportSummary, comparison: Comparison | None) -> None
     summary.updated = comparison.counts.get("updated", 0)
     summary.removed = comparison.counts.get("removed", 0)
     summary.unchanged = summary.values_read - summary.imported - summary.updated
-    summary.change_count = summary.imported + summary.updated + summary.removed
     summary.changes = comparison.listed

@@ -298,18 +298,9 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
             )
         )
     if more := _unlisted(outcome):  # all in the file of the rows listed (``_run``)
-        found.append(
-            (
-                found[-1][0],
-                Finding(
-                    **{
-                        **base,
-                        "reason_en": f"and {more} more rows with the same problem as those above",
-                        "reason_ru": f"и ещё {more} строк(и) с той же проблемой, что и выше",
-                    }
-                ),
-            )
-        )
+        en = f"and {more} more rows with the same problem as those above"
+        ru = f"и ещё {more} строк(и) с той же проблемой, что и выше"
+        found.append((found[-1][0], Finding(**{**base, "reason_en": en, "reason_ru": ru})))
     return found
 
 
