@@ -98,11 +98,7 @@ class HeadStart:
         for its load to continue; None if the head start failed or holds anything else (then
         everything it wrote is rolled back)."""
         self._stop()
-        if (
-            self.failure is None
-            and self.header == report.header
-            and self.rows == len(report.indicator_values)
-        ):
+        if self.failure is None and self.header == report.header and self.rows == report.value_count:
             conn, self._conn = self._conn, None
             return conn
         self.close()

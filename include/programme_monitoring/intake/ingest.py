@@ -50,7 +50,8 @@ This module holds the decisions, in the order a file meets them (screen, parse, 
 then refuse or load while the suites validate, see ``reading.Suites``: a load commits
 only on their verdict); the intake's own rules are in ``checks``; every SQL statement
 they need is in ``ledger``. A large CSV report's values go to PostgreSQL while it is read
-(``head_start``), in a transaction its load continues; nothing is decided any earlier.
+(``head_start``), in a transaction its load continues; nothing is decided any earlier. Past
+``reading.HOLD_BYTES`` the report is not held: its values are checked as read (``slices``).
 """
 
 from __future__ import annotations
@@ -214,9 +215,7 @@ def _ingest_batch(
                 if not dry_run:
                     ledger.mark_received(path, digest, who)
                 head_start = None if dry_run else head_starts.start(path, digest)
-                candidates[path] = reading.Candidate(
-                    digest, who, *reading.parse(path, head_start), received=reading.received(path, today)
-                )
+                candidates[path] = reading.candidate(path, digest, who, head_start, today)
             except (OSError, psycopg.Error) as error:
                 outcomes[path] = _failed(path, "", who, error, failed, dry_run)
 
@@ -352,15 +351,16 @@ def _load(
     begun: psycopg.Connection | None = None,
 ) -> FileOutcome:
     """``begun``: the open transaction of the file's head start (its header and values written)."""
+    if begun is None and report.streamed_rows is not None:
+        report = reading.values_again(report)  # its head start failed: they are copied from the report
     h = report.header
-    values, measures = report.indicator_values, report.measures
     summary = ImportSummary.of(path, digest, sender, "loaded", report, dry_run)
     outcome = FileOutcome(
         path.name,
         digest,
         "loaded",
-        indicator_rows=len(values),
-        measure_rows=len(measures),
+        indicator_rows=report.value_count,
+        measure_rows=len(report.measures),
         sender=sender,
         dry_run=dry_run,
         summary=summary,
@@ -442,8 +442,8 @@ def _load(
             "file": path.name,
             "what": "held (its year is locked), stored" if held else "loaded",
             "what_ru": "задержан (год закрыт), сохранён" if held else "загружен",
-            "values": len(values),
-            "measures": len(measures),
+            "values": report.value_count,
+            "measures": len(report.measures),
             "more": (f", supersedes version {summary.superseded_version}" if summary.supersedes else "")
             + (f", {len(findings)} warning(s) for review" if findings else ""),
             "more_ru": (f", заменяет версию {summary.superseded_version}" if summary.supersedes else "")

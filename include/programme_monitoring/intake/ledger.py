@@ -263,7 +263,7 @@ def record_loaded(
                decided_at = now()
            returning decided_at""",
         (digest, path.name, report.file_format, path.stat().st_size, status, sender, h.state_code,
-         h.programme_code, h.reporting_year, h.version, len(values), len(measures), supersedes),
+         h.programme_code, h.reporting_year, h.version, report.value_count, len(measures), supersedes),
     ).fetchone()[0]  # fmt: skip
     if not values_copied:
         insert_header(conn, digest, path.name, report.file_format, h)

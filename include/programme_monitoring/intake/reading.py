@@ -11,6 +11,12 @@ The suites run in a thread (``Suites``) while the first file loads: its COPY is
 PostgreSQL's and pyarrow's work, done with Python's lock released, the suites are
 Python's, so the two take one time instead of two. The load commits only on their
 verdict; a file they refuse is rolled back and refused as if they had run first.
+
+A CSV report larger than ``HOLD_BYTES`` is not held: while it is read, its values go to its
+head start and, slice by slice, through the suite of indicator values (``quality.slices``),
+and the report keeps only the rows the checks across rows compare. One the suite refuses is
+read again whole and validated as the others are, so that its reasons are theirs. Its load
+needs its values again only if its head start failed (``values_again``).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from programme_monitoring.intake import checks
+from programme_monitoring.quality import slices
 from programme_monitoring.quality import validation as quality
 from programme_monitoring.quality.findings import Finding, reading_findings
 from programme_monitoring.reference import senders
@@ -42,6 +49,9 @@ log = logging.getLogger(__name__)
 SUPPORTED_SUFFIXES = {".xlsx", ".csv", ".json"}
 FOREIGN_PROBE_BYTES = 64 * 1024
 BATCH_BYTES = 128 * MB  # files read before a batch is decided: about one annex of 1,000,000 rows
+# A larger report's values are checked as they are read, not held (``slices``): holding them
+# is faster (the suites run once, beside the load) and takes memory in proportion.
+HOLD_BYTES = BATCH_BYTES
 TEMPLATE_WORDS = {*CSV_COLUMNS, *SECTIONS, *JSON_INDICATOR_KEYS, *JSON_MEASURE_KEYS}
 
 
@@ -91,10 +101,21 @@ def received(path: Path, today: dt.date) -> dt.date:
         return today
 
 
-def parse(path: Path, values_sink: ValuesSink | None = None) -> tuple[ParsedReport | None, list[Finding]]:
+def candidate(
+    path: Path, digest: str, sender: str, values_sink: ValuesSink | None, today: dt.date
+) -> Candidate:
+    """The file read (``parse``) as a candidate for its decision."""
+    return Candidate(digest, sender, *parse(path, values_sink, today.year), received=received(path, today))
+
+
+def parse(
+    path: Path, values_sink: ValuesSink | None = None, current_year: int | None = None
+) -> tuple[ParsedReport | None, list[Finding]]:
     """The report, or why it cannot be read: any failure of the reader refuses the file (an
     ``OSError`` is the machine's, not the file's: it propagates and the file stays). A CSV
-    report's values also go to ``values_sink`` as they are read (``head_start``)."""
+    report's values also go to ``values_sink`` as they are read (``head_start``); past
+    ``HOLD_BYTES`` they are checked as they are read, not held (``slices``; ``current_year``
+    for the suite's parameters)."""
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         return None, [
             Finding(
@@ -105,7 +126,16 @@ def parse(path: Path, values_sink: ValuesSink | None = None) -> tuple[ParsedRepo
             )
         ]
     try:
-        return parse_report(path, values_sink), []
+        if values_sink is None or path.stat().st_size <= HOLD_BYTES:
+            return parse_report(path, values_sink), []
+        checks = slices.SliceChecks(path, current_year or dt.date.today().year)
+        report = parse_report(path, _Both(values_sink, checks), hold_values=False)
+        if checks.passed():
+            report.indicator_values, report.streamed_rows = checks.compared_values(), checks.rows
+            return report, []
+        # A rule broken or two rows alike: read whole, the suites name every row as for any report.
+        del report, checks
+        return parse_report(path), []
     except ReportFormatError as error:
         if foreign(path):
             return None, [_foreign(path)]
@@ -114,6 +144,32 @@ def parse(path: Path, values_sink: ValuesSink | None = None) -> tuple[ParsedRepo
         raise
     except Exception as error:  # noqa: BLE001 - whatever the reader meets, the file is refused
         return None, [unreadable(path, error, "read")]
+
+
+def values_again(report: ParsedReport) -> ParsedReport:
+    """``report`` with every value, read again (its values were checked as read, not held)."""
+    try:
+        again = parse_report(report.source_file)
+    except ReportFormatError as error:
+        raise OSError(f"{report.source_file.name}: changed while it was being decided") from error
+    if again.header != report.header or again.value_count != report.value_count:
+        raise OSError(f"{report.source_file.name}: changed while it was being decided")
+    return dataclasses.replace(report, indicator_values=again.indicator_values, streamed_rows=None)
+
+
+class _Both:
+    """Two ``ValuesSink``s as one."""
+
+    def __init__(self, first: ValuesSink, second: ValuesSink) -> None:
+        self.sinks = (first, second)
+
+    def add(self, header, values) -> None:
+        for sink in self.sinks:
+            sink.add(header, values)
+
+    def forget(self) -> None:
+        for sink in self.sinks:
+            sink.forget()
 
 
 def foreign(path: Path) -> bool:

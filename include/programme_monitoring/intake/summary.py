@@ -89,7 +89,7 @@ class ImportSummary:
             programme_code=h and h.programme_code,
             reporting_year=h and h.reporting_year,
             report_version=h and h.version,
-            values_read=len(report.indicator_values) if report else 0,
+            values_read=report.value_count if report else 0,
             measures_read=len(report.measures) if report else 0,
         )
 

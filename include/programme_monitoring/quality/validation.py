@@ -6,6 +6,8 @@ row count. Warning suites run on frames derived from the reports that passed (on
 comparison, pointing at the row to review). Every failed expectation becomes a
 ``findings.Finding`` naming the file, sheet, row and column, with the reason from the
 expectation's ``meta``; a rule lists at most ``MAX_PROBLEMS`` rows of a file, then counts the rest.
+A large report's values may have passed their suite already, slice by slice as they were read
+(``slices``): they are not checked again, and only the rows the warnings compare are held.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from programme_monitoring.quality.suites import BLOCKING_SUITES, WARNING_SUITES,
 from programme_monitoring.reference import Reference, load_reference
 from programme_monitoring.report_format.labels import user_column
 from programme_monitoring.report_format.records import (
+    INDICATOR_COLUMNS,
     MAX_PROBLEMS,
     ParsedReport,
     text_categorical,
@@ -49,24 +52,36 @@ def _frames(reports: list[ParsedReport], reportable: set[str]) -> dict[str, pd.D
             for r in reports
         ]
     )
-    # Comments are free text no suite reads: GX would turn a report's into Python strings.
-    values = pd.concat([r.indicator_values.drop(columns="comment") for r in reports], ignore_index=True)
-    # A large report has a million rows: GX compares and de-duplicates categorical
-    # columns (integer codes) far faster than text, and checks a float column in bulk.
-    values["source_file"] = pd.Categorical.from_codes(
-        np.repeat(np.arange(len(reports)), [len(r.indicator_values) for r in reports]),
-        categories=[str(r.source_file) for r in reports],
-    )
-    values["indicator_code"] = text_categorical(values["indicator_code"])
-    values["disaggregation"] = text_categorical(values["disaggregation"])
-    values["value"] = values["value"].astype("float64")  # NaN = not reported; counts stay exact below 2**53
-    # The disaggregation check only makes sense for indicators the programme carries;
-    # an unknown code is reported once, by the code check.
-    values["indicator_dimension"] = _indicator_dimension(values, reportable)
+    # (a report whose values were checked as they were read has passed this suite already)
+    held = [r for r in reports if r.streamed_rows is None]
+    values = values_frame([r.indicator_values for r in held], [str(r.source_file) for r in held], reportable)
     measures = pd.concat(
         [r.measures.assign(source_file=str(r.source_file)) for r in reports], ignore_index=True
     )
     return {"header": headers, "indicator_values": values, "measures": measures}
+
+
+def values_frame(values: list[pd.DataFrame], files: list[str], reportable: set[str]) -> pd.DataFrame:
+    """The indicator values the blocking suite checks: each frame of ``values`` from its source file."""
+    # Comments are free text no suite reads: GX would turn a report's into Python strings.
+    frame = (
+        pd.concat([v.drop(columns="comment") for v in values], ignore_index=True)
+        if values
+        else pd.DataFrame(columns=[c for c in INDICATOR_COLUMNS if c != "comment"])
+    )
+    # A large report has a million rows: GX compares and de-duplicates categorical
+    # columns (integer codes) far faster than text, and checks a float column in bulk.
+    file_codes, distinct_files = pd.factorize(pd.Series(files, dtype=object))
+    frame["source_file"] = pd.Categorical.from_codes(
+        np.repeat(file_codes, [len(v) for v in values]), categories=distinct_files
+    )
+    frame["indicator_code"] = text_categorical(frame["indicator_code"])
+    frame["disaggregation"] = text_categorical(frame["disaggregation"])
+    frame["value"] = frame["value"].astype("float64")  # NaN = not reported; counts stay exact below 2**53
+    # The disaggregation check only makes sense for indicators the programme carries;
+    # an unknown code is reported once, by the code check.
+    frame["indicator_dimension"] = _indicator_dimension(frame, reportable)
+    return frame
 
 
 def _indicator_dimension(values: pd.DataFrame, reportable: set[str]) -> pd.Categorical:
@@ -129,7 +144,19 @@ def _row_prefixes(disaggregation: pd.Series) -> pd.Categorical:
     )
 
 
-def _parameters(programme: str, year: int, reference: Reference, current_year: int) -> dict[str, Any]:
+# The parts ``warning_frames`` compares with their total.
+COMPARED_PARTS = ("sex=", "age_group=")
+
+
+def compared_rows(values: pd.DataFrame) -> np.ndarray:
+    """Per row of indicator values, whether a check across rows compares it: a total
+    (``warning_frames``, ``checks.completeness``) or one of the ``COMPARED_PARTS``."""
+    return total_rows(values["disaggregation"]) | np.asarray(
+        _row_prefixes(values["disaggregation"]).isin(COMPARED_PARTS)
+    )
+
+
+def parameters_for(programme: str, year: int, reference: Reference, current_year: int) -> dict[str, Any]:
     known = programme in reference.programme_codes
     first, last = reference.programme_period(programme) if known else (0, -1)
     reportable = reference.reportable_indicators(programme, year) if known else set()
@@ -162,7 +189,7 @@ def validate_reports(reports: list[ParsedReport], current_year: int) -> dict[str
     for report in reports:
         groups.setdefault((report.header.programme_code, report.header.reporting_year), []).append(report)
     for (programme, year), group in groups.items():
-        parameters = _parameters(programme, year, reference, current_year)
+        parameters = parameters_for(programme, year, reference, current_year)
         frames = _frames(group, set(parameters["reportable_indicators"]))
         for suite_name, table in BLOCKING_SUITES.items():
             frame = frames[table]
@@ -172,7 +199,7 @@ def validate_reports(reports: list[ParsedReport], current_year: int) -> dict[str
             if table == "indicator_values":
                 # An empty report still has to fail the row-count rule: validate it alone.
                 for report in group:
-                    if report.indicator_values.empty:
+                    if report.indicator_values.empty and report.streamed_rows is None:
                         empty, file = frames[table].iloc[0:0], str(report.source_file)
                         _run(definition, suite_name, table, empty, parameters, findings, file)
                 if frame.empty:  # (the empty reports have no rows in it: nothing to filter out)
@@ -198,10 +225,7 @@ def _run(
     findings: dict[str, list[Finding]],
     whole_file: str | None = None,
 ) -> None:
-    result = definition.run(
-        batch_parameters={"dataframe": frame}, expectation_parameters=parameters, result_format=RESULT_FORMAT
-    )
-    data_docs.unrendered.append((suite_name, table, result.meta["run_id"]))
+    result = validated(definition, suite_name, table, frame, parameters)
     failed = [outcome for outcome in result.results if not outcome.success]
     # (pd.unique, in order of appearance: a million-row frame is not walked in Python)
     files = [whole_file] if whole_file else [str(f) for f in pd.unique(frame["source_file"])]
@@ -217,6 +241,15 @@ def _run(
         for source_file, finding in _findings(suite_name, table, outcome, frame):
             for target in [source_file] if source_file else files:
                 findings[target].append(_named_for_sender(finding, target))
+
+
+def validated(definition, suite_name: str, table: str, frame: pd.DataFrame, parameters: dict):
+    """GX's result of one suite on ``frame``, kept for the Data Docs."""
+    result = definition.run(
+        batch_parameters={"dataframe": frame}, expectation_parameters=parameters, result_format=RESULT_FORMAT
+    )
+    data_docs.unrendered.append((suite_name, table, result.meta["run_id"]))
+    return result
 
 
 def _unlisted(outcome) -> int:
@@ -401,7 +434,7 @@ def warning_frames(reports: list[ParsedReport], reference: Reference) -> dict[st
 
         # Only the parts by sex and by age group are compared with their total: a large annex's
         # other breakdowns (a million events) are left out before any column is copied.
-        is_part = np.asarray(prefix.isin(["sex=", "age_group="]))
+        is_part = np.asarray(prefix.isin(COMPARED_PARTS))
         parts = values.loc[is_part, ["indicator_code", "value"]].assign(
             prefix=prefix[is_part], complete=complete[is_part]
         )

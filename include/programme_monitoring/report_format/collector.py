@@ -100,11 +100,13 @@ class ValuesSink(Protocol):
 
 class Collector:
     """Builds a ParsedReport from rows handed over by the format readers; one per file.
-    ``values_sink`` also gets each chunk of indicator values handed over whole (CSV)."""
+    ``values_sink`` also gets each chunk of indicator values handed over whole (CSV); with
+    ``hold_values`` false, the report does not hold them (the sink has them)."""
 
-    def __init__(self, path: Path, values_sink: ValuesSink | None = None) -> None:
+    def __init__(self, path: Path, values_sink: ValuesSink | None = None, hold_values: bool = True) -> None:
         self.path = path
         self.values_sink = values_sink
+        self.hold_values = hold_values or values_sink is None
         self.parsed_header: ReportHeader | None = None
         self.keep_sheet = path.suffix.lower() == ".xlsx"  # source_sheet is "" for CSV and JSON
         self.indicators: list[dict[str, Any]] = []
@@ -189,9 +191,12 @@ class Collector:
         table = {"source_sheet": np.full(rows, "", dtype=object), **columns}
         text = {key for key, c in table.items() if isinstance(c, np.ndarray) and c.dtype.kind == "O"}
         frame = pd.DataFrame({k: pd.Series(c, dtype=object) if k in text else c for k, c in table.items()})
-        self.frames[part].append(frame[INDICATOR_COLUMNS if part == "indicator" else MEASURE_COLUMNS])
+        frame = frame[INDICATOR_COLUMNS if part == "indicator" else MEASURE_COLUMNS]
         if part == "indicator" and self.values_sink is not None and self.parsed_header is not None:
-            self.values_sink.add(self.parsed_header, self.frames[part][-1])
+            self.values_sink.add(self.parsed_header, frame)
+            if not self.hold_values:
+                return
+        self.frames[part].append(frame)
 
     def forget_rows(self) -> None:
         """Drop every data row and problem collected so far (a reader starting the file over)."""
@@ -319,18 +324,29 @@ class Collector:
                 "the report has no data rows: fill in indicator values and/or measures",
                 "в отчёте нет строк данных: заполните значения показателей и/или мероприятия",
             )
-        values = self._table("indicator", self.indicators, INDICATOR_COLUMNS)
-        values["value"] = values["value"].astype("Int64")
-        values["is_reported"] = values["is_reported"].astype(bool)
-        values["disaggregation"] = text_categorical(values["disaggregation"])
-        measures = self._table("measure", self.measures, MEASURE_COLUMNS)
+        values = indicator_table(self._frames("indicator", self.indicators, INDICATOR_COLUMNS))
+        measures = _table(self._frames("measure", self.measures, MEASURE_COLUMNS))
         return ParsedReport(self.path, file_format, header, values, measures)
 
-    def _table(self, part: str, rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    def _frames(self, part: str, rows: list[dict[str, Any]], columns: list[str]) -> list[pd.DataFrame]:
         frames, self.frames[part] = self.frames[part], []  # the chunks go as the table takes their place
         if rows or not frames:
             frames.insert(0, pd.DataFrame(rows, columns=columns))
-        table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        del frames
-        table["source_row"] = table["source_row"].astype("int64")
-        return table
+        return frames
+
+
+def indicator_table(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The indicator values of a report (``ParsedReport.indicator_values``) from the frames of
+    its rows read (INDICATOR_COLUMNS; a list that is emptied, so that each goes as it is copied)."""
+    values = _table(frames)
+    values["value"] = values["value"].astype("Int64")
+    values["is_reported"] = values["is_reported"].astype(bool)
+    values["disaggregation"] = text_categorical(values["disaggregation"])
+    return values
+
+
+def _table(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    frames.clear()
+    table["source_row"] = table["source_row"].astype("int64")
+    return table

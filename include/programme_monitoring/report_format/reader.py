@@ -30,18 +30,19 @@ READERS: dict[str, Callable[[Path, Collector], ReportHeader]] = {
 assert tuple(READERS) == FORMATS
 
 
-def parse_report(path: Path, values_sink: ValuesSink | None = None) -> ParsedReport:
+def parse_report(path: Path, values_sink: ValuesSink | None = None, hold_values: bool = True) -> ParsedReport:
     """Read one report file (.xlsx, .csv or .json) as template version 1; a CSV report's
-    indicator values also go to ``values_sink`` chunk by chunk as they are read."""
+    indicator values also go to ``values_sink`` chunk by chunk as they are read, and only
+    there if not ``hold_values`` (the report then holds none)."""
     try:
-        return _parse(Path(path), values_sink)
+        return _parse(Path(path), values_sink, hold_values)
     finally:
         give_back()  # what reading took beyond the report itself: chunks, blocks, the reader's own
 
 
-def _parse(path: Path, values_sink: ValuesSink | None) -> ParsedReport:
+def _parse(path: Path, values_sink: ValuesSink | None, hold_values: bool) -> ParsedReport:
     fmt = path.suffix.lower().lstrip(".")
-    collector = Collector(path, values_sink)
+    collector = Collector(path, values_sink, hold_values)
     if fmt not in READERS:
         raise collector.error(
             f"unsupported file type {path.suffix[:20]!r}: send .xlsx, .csv or .json",

@@ -74,6 +74,15 @@ class ParsedReport:
     header: ReportHeader
     indicator_values: pd.DataFrame = field(repr=False)  # INDICATOR_COLUMNS
     measures: pd.DataFrame = field(repr=False)  # MEASURE_COLUMNS
+    # Set when the values were checked as they were read and not held (a large CSV report,
+    # ``quality.slices``): how many were read; ``indicator_values`` then holds only the rows
+    # the checks across rows compare (totals, parts by sex and by age group).
+    streamed_rows: int | None = None
+
+    @property
+    def value_count(self) -> int:
+        """How many indicator values the report has (held or not)."""
+        return len(self.indicator_values) if self.streamed_rows is None else self.streamed_rows
 
 
 def where(sheet: str = "", row: int | None = None, column: str = "", *, bilingual: bool = False) -> str:

@@ -18,10 +18,10 @@ def test_a_run_holds_the_reports_of_one_batch_at_a_time(fresh, monkeypatch):  # 
     held_while_reading: list[int] = []
     parse = reading.parse
 
-    def counted(path, values_sink=None):
+    def counted(path, *args):
         gc.collect()
         held_while_reading.append(sum(isinstance(r(), ParsedReport) for r in parsed))
-        report, findings = parse(path, values_sink)
+        report, findings = parse(path, *args)
         parsed.append(weakref.ref(report))
         return report, findings
 

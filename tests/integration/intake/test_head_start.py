@@ -124,7 +124,8 @@ def test_the_same_bytes_twice_in_one_run_get_one_head_start_and_one_load(fresh, 
     assert no_transaction_left_open(fresh)
 
 
-def test_a_head_start_that_fails_leaves_the_load_to_run_as_without_one(fresh, copies, monkeypatch):
+def server_gone_for_head_starts(monkeypatch) -> None:
+    """Every head start fails: PostgreSQL goes away as it writes the report's header."""
     insert_header = ledger.insert_header
 
     def server_gone_for_the_head_start(*args, **kwargs):
@@ -133,6 +134,10 @@ def test_a_head_start_that_fails_leaves_the_load_to_run_as_without_one(fresh, co
         return insert_header(*args, **kwargs)
 
     monkeypatch.setattr(ledger, "insert_header", server_gone_for_the_head_start)
+
+
+def test_a_head_start_that_fails_leaves_the_load_to_run_as_without_one(fresh, copies, monkeypatch):
+    server_gone_for_head_starts(monkeypatch)
     (outcome,) = ingest(write(landing() / "KZ_THB_2014_v1.csv", values=VALUES))
     assert outcome.status == "loaded", outcome.reasons
     assert copies == [("MainThread", len(complete(VALUES)))]
