@@ -224,7 +224,7 @@ def _ingest_batch(
         # back and refused, as if they had run first (see ``reading.Suites``).
         with reading.Suites(list(candidates.values()), today) as suites:
             for path, c in sorted(candidates.items(), key=_load_order):
-                begun = head_starts.take(c.digest, None if c.conflicts else c.report)
+                begun = head_starts.take(c.digest, None if c.refused else c.report)
                 outcomes[path] = _decide(path, c, suites, begun, dry_run, failed)
 
 
@@ -232,7 +232,7 @@ def _load_order(item: tuple[Path, reading.Candidate]) -> tuple[int, int]:
     """Reports of the same state x programme x year load in version order within a batch, as if
     delivered one after the other."""
     c = item[1]
-    return (0, 0) if c.conflicts or c.report is None else (1, c.report.header.version)
+    return (0, 0) if c.refused or c.report is None else (1, c.report.header.version)
 
 
 def _decide(
@@ -246,7 +246,7 @@ def _decide(
     """Refuse or load a file read and checked (``begun``: its head start's transaction)."""
     try:
         try:
-            if c.conflicts:
+            if c.refused:
                 suites.wait()  # the refusal lists the suites' findings too
                 return _reject(path, c.digest, c.sender, c.conflicts, c.report, dry_run)
             verdict = functools.partial(suites.verdict, c)

@@ -14,9 +14,8 @@ verdict; a file they refuse is rolled back and refused as if they had run first.
 
 A CSV report larger than ``HOLD_BYTES`` is not held: while it is read, its values go to its
 head start and, slice by slice, through the suite of indicator values (``quality.slices``),
-and the report keeps only the rows the checks across rows compare. One the suite refuses is
-read again whole and validated as the others are, so that its reasons are theirs. Its load
-needs its values again only if its head start failed (``values_again``).
+and the report keeps only the rows the checks across rows compare and what the suite found.
+Its load needs its values again only if its head start failed (``values_again``).
 """
 
 from __future__ import annotations
@@ -92,6 +91,12 @@ class Candidate:
     received: dt.date = dt.date.min
     validate: bool = True  # False: refused before the suites (they cannot take it)
 
+    @property
+    def refused(self) -> bool:
+        """Refused before the suites' verdict: by the reader, the intake's rules, or the suite
+        of indicator values run as the file was read (its findings join the suites' others)."""
+        return bool(self.conflicts or (self.report is not None and self.report.values_findings))
+
 
 def received(path: Path, today: dt.date) -> dt.date:
     """When the file arrived: its modification date, never after the run's date."""
@@ -130,12 +135,12 @@ def parse(
             return parse_report(path, values_sink), []
         checks = slices.SliceChecks(path, current_year or dt.date.today().year)
         report = parse_report(path, _Both(values_sink, checks), hold_values=False)
-        if checks.passed():
-            report.indicator_values, report.streamed_rows = checks.compared_values(), checks.rows
-            return report, []
-        # A rule broken or two rows alike: read whole, the suites name every row as for any report.
-        del report, checks
-        return parse_report(path), []
+        if (found := checks.finish()) is None:  # two rows alike in different slices: read whole
+            del report, checks
+            return parse_report(path), []
+        report.indicator_values, report.streamed_rows = checks.compared_values(), checks.rows
+        report.values_findings = found
+        return report, []
     except ReportFormatError as error:
         if foreign(path):
             return None, [_foreign(path)]

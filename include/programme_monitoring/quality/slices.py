@@ -8,13 +8,16 @@ the suite ``indicator_values.blocking`` on each slice of ``SLICE_ROWS`` rows. Th
 keeps only the rows the checks across rows compare (``validation.compared_rows``: totals,
 parts by sex and by age group), so reading it takes about the same memory at any size.
 
-The suite's rules are per row but two: the row count (a slice has rows) and that no two rows
-share an indicator and breakdown, which a slice sees only within itself. For that one, each
-row leaves a 64-bit key of its indicator and breakdown (8 bytes a row), compared once the
-file is read. Only a report that passes every slice and whose keys all differ is decided
-this way. Any other (a rule broken, two rows alike, or, very rarely, two different rows with
-the same key) is read again whole and validated as every smaller report is, so that its
-findings are exactly theirs, each row named.
+A rule a slice breaks lists its first rows and counts the others; the slices' lists are
+joined up to ``MAX_PROBLEMS`` rows a rule and their counts added, which is what the suite
+finds on the report held whole (its first rows, then "and N more"): a hostile report is
+refused as fast as a clean one loads, in the same memory. The rules are per row but two:
+the row count (a slice has rows) and that no two rows share an indicator and breakdown,
+which a slice sees only within itself. For that one, each row leaves a 64-bit key of its
+indicator and breakdown (8 bytes a row), and the keys of different slices are compared once
+the file is read. A report with two rows alike in different slices (or, very rarely, two
+different rows with the same key) is read again whole and validated as every smaller report
+is, so that its findings name each row exactly.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ import numpy as np
 import pandas as pd
 
 from programme_monitoring.quality import suites, validation
+from programme_monitoring.quality.findings import Finding
 from programme_monitoring.reference import load_reference
 from programme_monitoring.report_format.collector import indicator_table
-from programme_monitoring.report_format.records import INDICATOR_COLUMNS, ReportHeader
+from programme_monitoring.report_format.records import INDICATOR_COLUMNS, MAX_PROBLEMS, ReportHeader
 
 log = logging.getLogger(__name__)
 
@@ -47,32 +51,42 @@ class SliceChecks:
         """Start again (the reader read the file again from the start)."""
         self.header: ReportHeader | None = None
         self.rows = 0
-        self.failed = False
+        self.whole = False  # True: the report is to be validated whole (see ``finish``)
         self._parameters: dict | None = None
         self._pending: list[pd.DataFrame] = []
         self._pending_rows = 0
-        self._keys: list[np.ndarray] = []
+        self._keys: list[np.ndarray] = []  # each slice's distinct keys
         self._compared: list[pd.DataFrame] = []
+        self._broken: dict[int, tuple[list[Finding], int]] = {}  # rule's place -> (rows listed, rows)
 
     def add(self, header: ReportHeader, values: pd.DataFrame) -> None:
         self.header = header
         self.rows += len(values)
-        if self.failed:
+        if self.whole:
             return  # read again whole: nothing more to check
         self._pending.append(values)
         self._pending_rows += len(values)
         if self._pending_rows >= SLICE_ROWS:
             self._check()
 
-    def passed(self) -> bool:
-        """Whether every value passed the suite and no two rows share an indicator and breakdown."""
+    def finish(self) -> list[Finding] | None:
+        """The suite's findings on every value read, as on the report held whole; None if the
+        report is to be validated whole instead: two rows alike in different slices (or, very
+        rarely, two keys alike), or a slice the suite failed on."""
         self._check()
-        if not self.failed and self._keys:
+        if not self.whole and self._keys:
             keys, self._keys = np.concatenate(self._keys), []
             keys.sort()  # in place: 8 bytes a row, once
-            self.failed = bool((keys[1:] == keys[:-1]).any())
-        self._keys = []
-        return self.rows > 0 and not self.failed
+            self.whole = bool((keys[1:] == keys[:-1]).any())  # (each slice's own are distinct)
+        if self.whole or not self.rows:
+            return None
+        found: list[Finding] = []
+        for place in sorted(self._broken):  # the rules in the suite's order, as GX reports them
+            listed, rows = self._broken[place]
+            found += listed
+            if rows > len(listed):
+                found.append(validation.more_rows(listed[-1], rows - len(listed)))
+        return found
 
     def compared_values(self) -> pd.DataFrame:
         """The rows of the report's indicator values the checks across rows compare."""
@@ -80,13 +94,13 @@ class SliceChecks:
 
     def _check(self) -> None:
         values, self._pending, self._pending_rows = self._pending, [], 0
-        if not values or self.failed:
+        if not values or self.whole:
             return
         try:
             self._check_slice(values)
         except Exception:  # noqa: BLE001 - the report is validated whole instead, failures and all
             log.debug("%s: the suite failed on a slice", self.path.name, exc_info=True)
-            self.failed = True
+            self.whole = True
 
     def _check_slice(self, values: list[pd.DataFrame]) -> None:
         if self._parameters is None:  # the suite's, for the report's programme and year
@@ -94,8 +108,9 @@ class SliceChecks:
             self._parameters = validation.parameters_for(
                 h.programme_code, h.reporting_year, load_reference(), self.current_year
             )
+        file = str(self.path)
         reportable = set(self._parameters["reportable_indicators"])
-        frame = validation.values_frame(values, [str(self.path)] * len(values), reportable)
+        frame = validation.values_frame(values, [file] * len(values), reportable)
         compared = np.flatnonzero(validation.compared_rows(frame))
         starts = np.cumsum([0] + [len(v) for v in values])
         for chunk, start, end in zip(values, starts, starts[1:], strict=False):
@@ -104,9 +119,17 @@ class SliceChecks:
         del values  # (the chunks, with their comments: the frame has what the suite reads)
         definition = suites.context().validation_definitions.get(SUITE)
         result = validation.validated(definition, SUITE, "indicator_values", frame, self._parameters)
+        for place, outcome in enumerate(result.results):
+            if outcome.success:
+                continue
+            listed, rows = validation.file_findings(SUITE, "indicator_values", outcome, frame, file)
+            kept, counted = self._broken.get(place, ([], 0))
+            if not rows:  # a rule of the whole table: said once
+                self._broken[place] = (kept or listed, 0)
+                continue
+            self._broken[place] = (kept + listed[: MAX_PROBLEMS - len(kept)], counted + rows)
         suites.forget_validated_frames()
-        self.failed = not result.success
-        self._keys.append(_keys(frame["indicator_code"].array, frame["disaggregation"].array))
+        self._keys.append(np.unique(_keys(frame["indicator_code"].array, frame["disaggregation"].array)))
 
 
 def _keys(codes: pd.Categorical, breakdowns: pd.Categorical) -> np.ndarray:

@@ -197,9 +197,11 @@ def validate_reports(reports: list[ParsedReport], current_year: int) -> dict[str
                 continue
             definition = ctx.validation_definitions.get(suite_name)
             if table == "indicator_values":
-                # An empty report still has to fail the row-count rule: validate it alone.
                 for report in group:
-                    if report.indicator_values.empty and report.streamed_rows is None:
+                    if report.streamed_rows is not None:  # checked as read (``slices``)
+                        findings[str(report.source_file)] += report.values_findings
+                    # An empty report still has to fail the row-count rule: validate it alone.
+                    elif report.indicator_values.empty:
                         empty, file = frames[table].iloc[0:0], str(report.source_file)
                         _run(definition, suite_name, table, empty, parameters, findings, file)
                 if frame.empty:  # (the empty reports have no rows in it: nothing to filter out)
@@ -331,10 +333,32 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
             )
         )
     if more := _unlisted(outcome):  # all in the file of the rows listed (``_run``)
-        en = f"and {more} more rows with the same problem as those above"
-        ru = f"и ещё {more} строк(и) с той же проблемой, что и выше"
-        found.append((found[-1][0], Finding(**{**base, "reason_en": en, "reason_ru": ru})))
+        found.append((found[-1][0], more_rows(found[-1][1], more)))
     return found
+
+
+def more_rows(listed: Finding, count: int) -> Finding:
+    """The finding after the rows of a rule listed (``listed`` the last): how many more break it."""
+    return replace(
+        listed,
+        reason_en=f"and {count} more rows with the same problem as those above",
+        reason_ru=f"и ещё {count} строк(и) с той же проблемой, что и выше",
+        source_sheet="",
+        source_row=None,
+        value=None,
+        involved={},
+    )
+
+
+def file_findings(
+    suite_name: str, table: str, outcome, frame: pd.DataFrame, file: str
+) -> tuple[list[Finding], int]:
+    """A failed rule's findings on ``frame`` (rows of ``file`` alone) as ``_run`` makes them,
+    but for how many more rows it broke; and how many rows it broke (0: a rule of the table)."""
+    listed = [_named_for_sender(finding, file) for _, finding in _findings(suite_name, table, outcome, frame)]
+    if more := _unlisted(outcome):
+        listed.pop()  # the "and N more"
+    return listed, len(listed) + more if listed[0].source_row is not None else 0
 
 
 # What a measures-due comparison counted, as each language says it (the frame's ``basis``).

@@ -76,8 +76,10 @@ class ParsedReport:
     measures: pd.DataFrame = field(repr=False)  # MEASURE_COLUMNS
     # Set when the values were checked as they were read and not held (a large CSV report,
     # ``quality.slices``): how many were read; ``indicator_values`` then holds only the rows
-    # the checks across rows compare (totals, parts by sex and by age group).
+    # the checks across rows compare (totals, parts by sex and by age group), and
+    # ``values_findings`` what the suite of indicator values found on all of them.
     streamed_rows: int | None = None
+    values_findings: list = field(default_factory=list, repr=False)
 
     @property
     def value_count(self) -> int:
