@@ -5,7 +5,7 @@ until the suites ran, they would make the intake's memory grow with the file: 30
 its own at 1,000,000 rows, 550 MB at 2,000,000. Past ``intake.reading.HOLD_BYTES`` the
 report is not held: ``SliceChecks`` takes its values as the reader hands them over and runs
 the suite ``indicator_values.blocking`` on each slice of ``SLICE_ROWS`` rows. The report
-keeps only the rows the checks across rows compare (``validation.compared_rows``: totals,
+keeps only the rows the checks across rows compare (``breakdowns.compared_rows``: totals,
 parts by sex and by age group), so reading it takes about the same memory at any size.
 
 A rule a slice breaks lists its first rows and counts the others; the slices' lists are
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from programme_monitoring.quality import suites, validation
+from programme_monitoring.quality import breakdowns, suites, validation
 from programme_monitoring.quality.findings import Finding
 from programme_monitoring.reference import load_reference
 from programme_monitoring.report_format.collector import indicator_table
@@ -111,7 +111,7 @@ class SliceChecks:
         file = str(self.path)
         reportable = set(self._parameters["reportable_indicators"])
         frame = validation.values_frame(values, [file] * len(values), reportable)
-        compared = np.flatnonzero(validation.compared_rows(frame))
+        compared = np.flatnonzero(breakdowns.compared_rows(frame))
         starts = np.cumsum([0] + [len(v) for v in values])
         for chunk, start, end in zip(values, starts, starts[1:], strict=False):
             if len(rows := compared[(compared >= start) & (compared < end)]):

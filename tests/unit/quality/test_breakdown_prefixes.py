@@ -1,16 +1,16 @@
-"""validation: what the review frames and the suites' dimension read from many breakdowns at once."""
+"""breakdowns: what the review frames and the suites' dimension read from many breakdowns at once."""
 
 from __future__ import annotations
 
 import pandas as pd
-from programme_monitoring.quality import validation
+from programme_monitoring.quality import breakdowns
 
 BREAKDOWNS = ["total", "sex=female", "event=a=b", None, "age_group=0-17", "=x", "sex", "sex=", "Ёж=1"]
 
 
 def test_each_breakdowns_prefix_is_what_a_split_at_its_first_equals_sign_gives() -> None:
     column = pd.Series(pd.Categorical(BREAKDOWNS))
-    prefixes = validation._row_prefixes(column)
+    prefixes = breakdowns.row_prefixes(column)
     for breakdown, prefix in zip(BREAKDOWNS, prefixes, strict=True):
         if breakdown is None:
             assert pd.isna(prefix)
@@ -25,14 +25,14 @@ def test_each_breakdowns_prefix_is_what_a_split_at_its_first_equals_sign_gives()
 
 def test_a_text_column_too_gives_the_prefixes() -> None:
     column = pd.Series([b or "" for b in BREAKDOWNS], dtype="str")
-    assert list(validation._row_prefixes(column) == "sex=") == [b.startswith("sex=") for b in column]
+    assert list(breakdowns.row_prefixes(column) == "sex=") == [b.startswith("sex=") for b in column]
 
 
 def test_breakdowns_split_a_slice_at_a_time_give_the_prefixes_of_the_whole(monkeypatch) -> None:
     # A prefix first seen in a later slice, and one seen again there, get one code each.
     column = pd.Series(pd.Categorical([f"event=E{i}" for i in range(5)] + BREAKDOWNS * 3))
-    whole = validation._row_prefixes(column)
-    monkeypatch.setattr(validation, "PREFIX_SLICE", 2)
-    sliced = validation._row_prefixes(pd.Series(pd.Categorical(column)))  # new categories: not cached
+    whole = breakdowns.row_prefixes(column)
+    monkeypatch.setattr(breakdowns, "PREFIX_SLICE", 2)
+    sliced = breakdowns.row_prefixes(pd.Series(pd.Categorical(column)))  # new categories: not cached
     assert list(sliced.astype(object)) == list(whole.astype(object))
     assert len(sliced.categories) == len(set(whole.dropna())) == len(whole.categories)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from programme_monitoring.quality import slices, validation
+from programme_monitoring.quality import breakdowns, slices
 from programme_monitoring.report_format.records import text_categorical
 
 ROWS = [("THB01", "total"), ("THB01", "article=127.1"), ("THB02", "article=127.1"), ("THB02", "total")]
@@ -26,4 +26,4 @@ def test_the_rows_checks_across_rows_compare_are_the_totals_and_the_parts_by_sex
     values = pd.DataFrame(
         {"disaggregation": ["total", "sex=female", "age_group=0-17", "article=1", "form_of_exploitation=x"]}
     )
-    assert validation.compared_rows(values).tolist() == [True, True, True, False, False]
+    assert breakdowns.compared_rows(values).tolist() == [True, True, True, False, False]
