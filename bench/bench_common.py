@@ -15,7 +15,8 @@ Peak memory is the child's peak resident set (``VmHWM`` in /proc/self/status: re
 exec, unlike ``ru_maxrss``, which a child may inherit from a large parent on Linux).
 ``machine_load()`` returns ``uptime``'s line, to print before and after a run: on a shared
 machine the absolute times move with the load, so a result should say what the load was.
-``scratch_database()`` creates a throw-away database on the same PostgreSQL server.
+``scratch_database()`` creates a throw-away database on the same PostgreSQL server;
+``phases_on_fresh_warehouse()`` runs phases on one, with the warehouse's schema.
 """
 
 from __future__ import annotations
@@ -107,6 +108,24 @@ def scratch_database(server_url: str, name: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+def phases_on_fresh_warehouse(
+    script: str | Path, database: str, var: Path, *phases: Sequence[str]
+) -> list[dict]:
+    """``run_phase`` of each of ``phases`` (its arguments) in turn, on a new scratch database
+    ``database`` with the warehouse's schema and with ``VAR_DIR`` at ``var`` (both removed after):
+    an intake that starts from nothing; returns the phases' results."""
+    from programme_monitoring.warehouse.connection import warehouse_url
+    from programme_monitoring.warehouse.schema import init
+
+    try:
+        with scratch_database(warehouse_url(), database) as scratch:
+            init(scratch)
+            env = dict(os.environ, WAREHOUSE_URL=scratch, VAR_DIR=str(var))
+            return [run_phase(script, *phase, env=env) for phase in phases]
+    finally:
+        shutil.rmtree(var, ignore_errors=True)
 
 
 def write_annex(path: Path, rows: int, state: str, year: int, seed: int, authority: str) -> None:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -30,9 +28,8 @@ from bench_common import (  # noqa: E402
     emit,
     ingest_as_worker,
     machine_load,
+    phases_on_fresh_warehouse,
     rewrite_annex,
-    run_phase,
-    scratch_database,
     write_annex,
 )
 
@@ -75,8 +72,6 @@ def main() -> int:
     if args.phase:
         phase_load(Path(args.phase[1]))
         return 0
-    from programme_monitoring.warehouse.connection import warehouse_url
-    from programme_monitoring.warehouse.schema import init
 
     print(f"before: `{machine_load()}`")
     print("| values changed | version 1 (the floor) | version 2, the correction | peak, v1 / v2 |")
@@ -89,11 +84,13 @@ def main() -> int:
             changed = write_correction(first, second, share)
             runs = []
             for attempt in range(args.repeat):
-                with scratch_database(warehouse_url(), "correction_bench") as scratch:
-                    init(scratch)
-                    env = dict(os.environ, WAREHOUSE_URL=scratch, VAR_DIR=str(Path(tmp) / f"var{attempt}"))
-                    loads = [run_phase(__file__, "load", str(report), env=env) for report in (first, second)]
-                    shutil.rmtree(Path(tmp) / f"var{attempt}")
+                loads = phases_on_fresh_warehouse(
+                    __file__,
+                    "correction_bench",
+                    Path(tmp) / f"var{attempt}",
+                    ("load", str(first)),
+                    ("load", str(second)),
+                )
                 if loads[1]["changes"] != changed:
                     raise RuntimeError(f"{changed} values changed, the intake counted {loads[1]['changes']}")
                 runs.append(loads)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
-from bench_common import emit, ingest_as_worker, machine_load, run_phase, scratch_database, write_annex  # noqa: E402
+from bench_common import emit, ingest_as_worker, machine_load, phases_on_fresh_warehouse, write_annex  # noqa: E402
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -47,8 +46,6 @@ def main() -> int:
     if args.phase:
         phase_run(Path(args.phase[1]), int(args.phase[2]))
         return 0
-    from programme_monitoring.warehouse.connection import warehouse_url
-    from programme_monitoring.warehouse.schema import init
 
     print(f"before: `{machine_load()}`")
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,10 +58,10 @@ def main() -> int:
         print(f"{args.files} reports of {args.rows:,} rows, {total_mb:.0f} MB in all")
         print("| batch budget | time | peak memory |\n|---|---|---|")
         for budget in args.budgets_mb:
-            with scratch_database(warehouse_url(), "intake_batches_bench") as scratch:
-                init(scratch)
-                env = dict(os.environ, WAREHOUSE_URL=scratch, VAR_DIR=str(Path(tmp) / f"var{budget}"))
-                result = run_phase(__file__, "run", str(folder), str(budget), env=env)
+            var = Path(tmp) / f"var{budget}"
+            [result] = phases_on_fresh_warehouse(
+                __file__, "intake_batches_bench", var, ("run", str(folder), str(budget))
+            )
             print(f"| {budget} MB | {result['seconds']:.1f} s | {result['peak_mb']:.0f} MB |")
     print(f"after: `{machine_load()}`")
     return 0

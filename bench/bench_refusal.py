@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -30,9 +28,8 @@ from bench_common import (  # noqa: E402
     emit,
     ingest_as_worker,
     machine_load,
+    phases_on_fresh_warehouse,
     rewrite_annex,
-    run_phase,
-    scratch_database,
     write_annex,
 )
 
@@ -79,8 +76,6 @@ def main() -> int:
     if args.phase:
         phase_ingest(Path(args.phase[1]), args.phase[2])
         return 0
-    from programme_monitoring.warehouse.connection import warehouse_url
-    from programme_monitoring.warehouse.schema import init
 
     print(f"before: `{machine_load()}`")
     print("| report | decided | reasons | time | peak memory |\n|---|---|---|---|---|")
@@ -95,12 +90,10 @@ def main() -> int:
         for name, report, expected in cases:
             runs = []
             for attempt in range(args.repeat):
-                with scratch_database(warehouse_url(), "refusal_bench") as scratch:
-                    init(scratch)
-                    var = Path(tmp) / f"var{attempt}"
-                    env = dict(os.environ, WAREHOUSE_URL=scratch, VAR_DIR=str(var))
-                    runs.append(run_phase(__file__, "ingest", str(report), expected, env=env))
-                    shutil.rmtree(var)
+                var = Path(tmp) / f"var{attempt}"
+                runs += phases_on_fresh_warehouse(
+                    __file__, "refusal_bench", var, ("ingest", str(report), expected)
+                )
             r = best(runs)
             print(f"| {name} | {expected} | {r['reasons']} | {r['seconds']:.2f} s | {r['peak_mb']:.0f} MB |")
     print(f"after: `{machine_load()}`")
