@@ -103,11 +103,12 @@ class SliceChecks:
             self.whole = True
 
     def _check_slice(self, values: list[pd.DataFrame]) -> None:
-        if self._parameters is None:  # the suite's, for the report's programme and year
+        if self._parameters is None:  # the suite and its parameters, for the report's programme and year
             h = self.header
             self._parameters = validation.parameters_for(
                 h.programme_code, h.reporting_year, load_reference(), self.current_year
             )
+            self._definition = suites.context().validation_definitions.get(SUITE)
         file = str(self.path)
         reportable = set(self._parameters["reportable_indicators"])
         frame = validation.values_frame(values, [file] * len(values), reportable)
@@ -117,8 +118,7 @@ class SliceChecks:
             if len(rows := compared[(compared >= start) & (compared < end)]):
                 self._compared.append(chunk.iloc[rows - start])
         del values  # (the chunks, with their comments: the frame has what the suite reads)
-        definition = suites.context().validation_definitions.get(SUITE)
-        result = validation.validated(definition, SUITE, "indicator_values", frame, self._parameters)
+        result = validation.validated(self._definition, SUITE, "indicator_values", frame, self._parameters)
         for place, outcome in enumerate(result.results):
             if outcome.success:
                 continue

@@ -166,7 +166,10 @@ def _run(
     # A failure with no failing row (a table-level rule, or parameters GX cannot use, e.g. the
     # period of an unknown programme) belongs to every file of the batch.
     for outcome in failed:
-        for source_file, finding in _findings(suite_name, table, outcome, frame):
+        found = _findings(suite_name, table, outcome, frame)
+        if more := _unlisted(outcome):  # all in the file of the rows listed (see above)
+            found.append((found[-1][0], more_rows(found[-1][1], more)))
+        for source_file, finding in found:
             for target in [source_file] if source_file else files:
                 findings[target].append(_named_for_sender(finding, target))
 
@@ -258,8 +261,6 @@ def _findings(suite_name: str, table: str, outcome, frame: pd.DataFrame) -> list
                 ),
             )
         )
-    if more := _unlisted(outcome):  # all in the file of the rows listed (``_run``)
-        found.append((found[-1][0], more_rows(found[-1][1], more)))
     return found
 
 
@@ -282,9 +283,7 @@ def file_findings(
     """A failed rule's findings on ``frame`` (rows of ``file`` alone) as ``_run`` makes them,
     but for how many more rows it broke; and how many rows it broke (0: a rule of the table)."""
     listed = [_named_for_sender(finding, file) for _, finding in _findings(suite_name, table, outcome, frame)]
-    if more := _unlisted(outcome):
-        listed.pop()  # the "and N more"
-    return listed, len(listed) + more if listed[0].source_row is not None else 0
+    return listed, len(listed) + _unlisted(outcome) if listed[0].source_row is not None else 0
 
 
 # What a measures-due comparison counted, as each language says it (the frame's ``basis``).
