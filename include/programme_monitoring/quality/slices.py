@@ -53,6 +53,7 @@ class SliceChecks:
         self.rows = 0
         self.whole = False  # True: the report is to be validated whole (see ``finish``)
         self._parameters: dict | None = None
+        self._definition = None  # the suite (GX validation definition), with the parameters
         self._pending: list[pd.DataFrame] = []
         self._pending_rows = 0
         self._keys: list[np.ndarray] = []  # each slice's distinct keys
