@@ -14,10 +14,13 @@ being written. The rules are those the collector applies row by row to XLSX and 
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
+import logging
 import re
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -49,13 +52,17 @@ from programme_monitoring.report_format.values import (
     parse_text,
 )
 
+log = logging.getLogger(__name__)
+
 # A CSV report is read in chunks of this many rows, each parsed and checked column by column
 # (each distinct value once), so a million-row annex reads in seconds and memory stays flat.
 CSV_CHUNK_ROWS = 100_000
 # The fast reader parses the file in blocks of this many bytes, one block at a time (on two
-# CPUs, a thread pool was no faster). pyarrow reads up to some 30 blocks ahead of the parsing,
-# so the block sets the reader's memory: 4 MB holds it to 160 MB (8 MB: 250 MB) at a cost of 5%.
+# CPUs, a thread pool was no faster; 1 MB blocks cost 5-10% more time).
 ARROW_BLOCK_BYTES = 4 << 20
+# pyarrow's reader thread would read up to 32 blocks ahead of the parsing (a constant of its C++
+# code): 128 MB held while it waits, the whole of a smaller file. It reads ``_PacedFile``.
+AHEAD_BLOCKS = 4
 
 
 def read_csv(path: Path, out: Collector) -> ReportHeader:
@@ -176,7 +183,67 @@ def _int64(column: CsvColumn, counts: list[int | None], rows: np.ndarray) -> pd.
     return pd.arrays.IntegerArray(numbers[held], missing[held])
 
 
-def _read_ahead(batches) -> Iterator[tuple[list, str]]:
+class _PacedFile:
+    """The CSV file as pyarrow's reader thread reads it, in UTF-8 (a Windows-1251 file decoded
+    here): at most ``AHEAD_BLOCKS`` blocks ahead of the batches taken (``took_batch``), so that
+    the blocks read ahead hold 16 MB, not 128 MB.
+
+    A batch is one block of the text and needs at most the block after it to end its last row,
+    so the reader always gets the blocks of the batch the parser waits for. The wait is bounded
+    all the same: a reader left waiting longer than ``PACE_SECONDS`` reads on."""
+
+    PACE_SECONDS = 5.0
+
+    def __init__(self, path: Path, block_bytes: int, encoding: str) -> None:
+        self._file, self._name = path.open("rb"), path.name
+        # pyarrow would decode in Python too (``transcoding_input_stream``), a block ahead of the
+        # text it hands out: a block of text is fewer bytes of the file, which pacing by the
+        # file's bytes would let run ahead
+        self._decoder = None if encoding.startswith("utf-8") else codecs.getincrementaldecoder(encoding)()
+        self._text = b""  # decoded, not yet read
+        self._block = block_bytes
+        self._allowed = AHEAD_BLOCKS * block_bytes  # bytes of text the reader may have read
+        self._read = 0
+        self._turn = threading.Condition()
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def read(self, size: int = -1) -> bytes:
+        with self._turn:
+            if not self._turn.wait_for(self._may_read, self.PACE_SECONDS):
+                log.debug("%s: read on after %s s without its turn", self._name, self.PACE_SECONDS)
+        data = self._read_text(size)  # (closed meanwhile: ValueError, which ends pyarrow's reading)
+        self._read += len(data)
+        return data
+
+    def _read_text(self, size: int) -> bytes:
+        if self._decoder is None:
+            return self._file.read(size)
+        while size < 0 or len(self._text) < size:
+            raw = self._file.read(size)
+            self._text += self._decoder.decode(raw, final=not raw).encode("utf-8")
+            if not raw:
+                break
+        data, self._text = (self._text, b"") if size < 0 else (self._text[:size], self._text[size:])
+        return data
+
+    def _may_read(self) -> bool:
+        return self._read < self._allowed or self._file.closed
+
+    def took_batch(self) -> None:
+        with self._turn:
+            self._allowed += self._block
+            self._turn.notify_all()
+
+    def close(self) -> None:
+        with self._turn:
+            self._file.close()
+            self._turn.notify_all()
+
+
+def _read_ahead(batches, file: _PacedFile) -> Iterator[tuple[list, str]]:
     """The chunks of pyarrow's reader, each column dictionary-encoded, with the last value of the
     batch each comes from: the next batch is read and encoded in a thread, in C++ with Python's
     lock released, while the caller checks this one."""
@@ -187,6 +254,7 @@ def _read_ahead(batches) -> Iterator[tuple[list, str]]:
             batch = batches.read_next_batch()
         except StopIteration:
             return None
+        file.took_batch()
         last = batch.column(batch.num_columns - 1)[-1].as_py() if batch.num_rows else ""
         return [
             ([pc.dictionary_encode(c) for c in batch.slice(at, CSV_CHUNK_ROWS).columns], last)
@@ -223,11 +291,12 @@ class _CsvChunks:
         import pyarrow as pa
         from pyarrow import csv as arrow_csv
 
+        file = _PacedFile(path, ARROW_BLOCK_BYTES, encoding)
         try:
             batches = arrow_csv.open_csv(
-                path,
+                file,
                 read_options=arrow_csv.ReadOptions(
-                    encoding="utf8" if encoding.startswith("utf-8") else encoding,  # a BOM is skipped
+                    encoding="utf8",  # (decoded by ``file``); a byte order mark is skipped
                     block_size=ARROW_BLOCK_BYTES,
                     use_threads=False,
                 ),
@@ -238,7 +307,9 @@ class _CsvChunks:
                     quoted_strings_can_be_null=False,
                 ),
             )
-            with batches, contextlib.closing(_read_ahead(batches)) as chunks:
+            # (closed in this order: the read-ahead thread, the file, which wakes pyarrow's reader
+            # thread if it waits for its turn, then pyarrow's reader)
+            with batches, contextlib.closing(file), contextlib.closing(_read_ahead(batches, file)) as chunks:
                 if batches.schema.names != self.headings or any(
                     t != pa.string() for t in batches.schema.types
                 ):
@@ -256,6 +327,7 @@ class _CsvChunks:
             self.header, self.next_line = None, self.heading_lines + 1
             self.read_exact(path, encoding)
         finally:
+            file.close()  # (if pyarrow refused it at once)
             give_back()  # the blocks read, before the collector builds the report's table
 
     def read_exact(self, path: Path, encoding: str) -> None:
