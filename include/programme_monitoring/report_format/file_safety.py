@@ -38,6 +38,8 @@ from xml.etree.ElementTree import ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from programme_monitoring.report_format.cp1251 import plausible_cyrillic
+
 MB = 1024 * 1024
 
 # Limits, checked before reading. A year's report is well under 1 MB; a large annex (or a
@@ -95,28 +97,6 @@ def size_refusal(size: int, fmt: str) -> tuple[str, str] | None:
 
 # --- text encodings -----------------------------------------------------------------------
 
-# Letters of the Windows-1251 code page used in CIS member states' texts (Russian,
-# Ukrainian, Belarusian) and the punctuation that appears in such texts. Windows-1251 also
-# decodes as Serbian/Macedonian letters and symbols (Ђ Љ ‚ ¤ ¦ …): real texts here have
-# none, while other code pages read as Windows-1251 are full of them.
-_CP1251_LETTERS = "А-Яа-яЁёІіЇїЄєҐґЎў"
-_CP1251_PLAUSIBLE = re.compile(f"[\\t\\n\\r\\x20-\\x7e{_CP1251_LETTERS}№«»–—“”„‘’…\u00a0°]*")
-_CYRILLIC_WORD = re.compile(f"[{_CP1251_LETTERS}]{{3,}}")
-# A word of Latin and Cyrillic letters together: what a Latin code page read as Windows-1251 gives.
-_MIXED_WORD = re.compile(f"[A-Za-z][{_CP1251_LETTERS}]|[{_CP1251_LETTERS}][A-Za-z]")
-
-
-def _plausible_cyrillic(text: str) -> bool:
-    """Text decoded as Windows-1251 reads as Cyrillic: only expected characters, and words
-    written in one case or capitalised (KOI8-R read as Windows-1251 gives "рТЙЧЕФ")."""
-    if not _CP1251_PLAUSIBLE.fullmatch(text):
-        return False
-    if _MIXED_WORD.search(text):
-        return False  # "Ministиre", "Intйrieur": Windows-1252 (or another Latin code page) read as 1251
-    words = _CYRILLIC_WORD.findall(text)
-    odd = sum(1 for w in words if not (w.islower() or w.isupper() or (w[0].isupper() and w[1:].islower())))
-    return odd * 4 <= len(words)  # a few "КоАП" are fine, a mess is not
-
 
 def decode_text(data: bytes) -> tuple[str, str]:
     """(text, encoding) of a CSV file: a UTF-8 byte-order mark -> utf-8-sig; valid UTF-8 ->
@@ -124,12 +104,14 @@ def decode_text(data: bytes) -> tuple[str, str]:
     encoding, bad_byte = _check_encoding([data])
     if encoding != "cp1251":
         return data.decode(encoding), encoding
-    try:
-        text = data.decode("cp1251")
-    except UnicodeDecodeError:
-        text = ""
-    if text and _plausible_cyrillic(text):
-        return text, "cp1251"
+    _judge_cp1251([data], bad_byte)
+    return data.decode("cp1251"), "cp1251"
+
+
+def _judge_cp1251(blocks: Iterable[bytes], bad_byte: int | None) -> None:
+    """Refuses text that is not UTF-8 (from ``bad_byte``) unless it reads as Windows-1251 Cyrillic."""
+    if plausible_cyrillic(blocks):
+        return
     raise UnsafeFile(
         f"the file is not UTF-8 text (byte {bad_byte}) and does not read as Windows-1251 Cyrillic "
         "either (a Windows-1252 file, for one, would give words mixing Latin and Cyrillic letters): "
@@ -141,9 +123,10 @@ def csv_encoding(path: Path) -> str:
     """The encoding of a CSV file, decided as ``decode_text`` decides it but read in 1 MB
     blocks, so that a large file is checked without holding it in memory."""
     with Path(path).open("rb") as stream:
-        encoding, _ = _check_encoding(iter(lambda: stream.read(_CHUNK), b""))
-    if encoding == "cp1251":  # a legacy export, small: judged on its whole text
-        decode_text(Path(path).read_bytes())
+        encoding, bad_byte = _check_encoding(iter(lambda: stream.read(_CHUNK), b""))
+        if encoding == "cp1251":  # judged on its whole text, read again
+            stream.seek(0)
+            _judge_cp1251(iter(lambda: stream.read(_CHUNK), b""), bad_byte)
     return encoding
 
 
