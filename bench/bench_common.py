@@ -128,11 +128,14 @@ def phases_on_fresh_warehouse(
         shutil.rmtree(var, ignore_errors=True)
 
 
-def write_annex(path: Path, rows: int, state: str, year: int, seed: int, authority: str) -> None:
+def write_annex(
+    path: Path, rows: int, state: str, year: int, seed: int, authority: str, encoding: str = "utf-8"
+) -> None:
     """A synthetic IM report of ``state`` for ``year`` in CSV, the shape of a large annex:
     training participants per training event (TRN01, "event=..."), whose total row is the
     sum of the parts, plus what makes the report complete (a total of every other indicator
-    the programme carries that year, a status of every measure due), as the intake demands."""
+    the programme carries that year, a status of every measure due), as the intake demands;
+    ``encoding`` "cp1251" writes it as Excel's "CSV" does in a Russian locale."""
     import csv
     import random
 
@@ -145,7 +148,7 @@ def write_annex(path: Path, rows: int, state: str, year: int, seed: int, authori
     # The total stays under the indicator's ceiling of 10,000,000 up to the intake's 2,000,000 rows.
     values = [rng.randint(0, min(12, 18_000_000 // rows)) for _ in range(rows - 1)]
     others = sorted(reference.reportable_indicators("IM", year) - {"TRN01"})
-    with path.open("w", newline="", encoding="utf-8") as stream:
+    with path.open("w", newline="", encoding=encoding) as stream:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         writer.writerow([*head, "indicator", "TRN01", "total", sum(values), "", "synthetic benchmark annex"])

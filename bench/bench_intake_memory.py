@@ -1,13 +1,16 @@
 """Benchmark of the intake's peak memory as a CSV report grows: held whole, or checked as read.
 
     .venv/bin/python bench/bench_intake_memory.py [--rows 250000 500000 1000000 1999950] [--repeat 1]
+        [--encoding cp1251]
 
 For each size it writes a synthetic CSV annex (``bench_common.write_annex``) and loads it
 with ``intake.ingest_files`` in a child process that first imports what an Airflow worker
 preloads, on a scratch database ``memory_bench``, three ways: as the intake decides
 (``reading.HOLD_BYTES``: a report up to 128 MB is held, a larger one checked as it is read),
 held whole, and checked as read (``quality.slices``; a file under ``head_start.MIN_BYTES``, 8 MB,
-has no head start and is held whatever the setting). Prints each run's time and peak
+has no head start and is held whatever the setting). ``--encoding cp1251`` writes the annex in
+Windows-1251 with the authority's name in Cyrillic on every row (Excel's "CSV" in a Russian
+locale); UTF-8 annexes name it in Latin letters. Prints each run's time and peak
 resident memory (``VmHWM``, the worker's imports included); the fastest of ``--repeat``
 runs counts.
 """
@@ -53,6 +56,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[250_000, 500_000, 1_000_000, 1_999_950])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--encoding", choices=["utf-8", "cp1251"], default="utf-8")
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
@@ -66,7 +70,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for rows in args.rows:
             annex = Path(tmp) / f"KZ_IM_{YEAR}.csv"
-            write_annex(annex, rows, "KZ", YEAR, seed=YEAR, authority="SYNTHETIC")
+            authority = "SYNTHETIC" if args.encoding == "utf-8" else "МВД Республики Казахстан (SYNTHETIC)"
+            write_annex(annex, rows, "KZ", YEAR, seed=YEAR, authority=authority, encoding=args.encoding)
             size = annex.stat().st_size
             cells = []
             for hold_bytes in MODES.values():
