@@ -4,7 +4,8 @@ Every check here runs in bounded time and memory, whatever the file holds:
 
 * ``check_size``: the file size against a fixed limit per format, from ``stat`` alone.
 * ``decode_text``: CSV bytes as UTF-8 (with or without a byte-order mark) or, only when
-  the result is plausible Cyrillic, Windows-1251; anything else is refused.
+  the result is plausible Cyrillic (``cp1251``), Windows-1251; anything else is refused.
+  ``csv_encoding`` decides the same for a file, a 1 MB block at a time.
 * ``mojibake_reason``: text that was decoded with the wrong code page and saved again
   ("РњР’Р”", "Ð¡Ð»Ð¾Ð²Ð¾", "�") is named, so it is refused instead of loaded.
 * ``inspect_xlsx``: the zip container of a workbook, read from its central directory
