@@ -15,7 +15,6 @@ appears twice in any object is refused, naming its path: the parser would keep t
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,7 @@ from programme_monitoring.report_format.values import MAX_COUNT_DIGITS
 
 SECTIONS = ("template_version", "header", "indicator_values", "measures")
 MAX_JSON_DEPTH = 8  # levels of nested arrays and objects; a report has 3
-_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_DEPTH_BLOCK = 1 << 20
 
 
 class _Object(dict):
@@ -59,12 +58,32 @@ def _constant(name: str) -> object:
 
 
 def _depth(data: bytes) -> int:
-    """The deepest nesting of arrays and objects, strings left out (C speed: regex, numpy)."""
-    skeleton = np.frombuffer(_STRINGS.sub(b'""', data), dtype=np.uint8)
-    steps = np.zeros(len(skeleton), dtype=np.int32)
-    steps[(skeleton == ord("[")) | (skeleton == ord("{"))] = 1
-    steps[(skeleton == ord("]")) | (skeleton == ord("}"))] = -1
-    return int(np.cumsum(steps).max(initial=0))
+    """The deepest nesting of arrays and objects, brackets inside strings left out, measured a
+    block of ``_DEPTH_BLOCK`` bytes at a time with numpy: a quote ends or begins a string unless
+    an odd number of backslashes stands before it. (A regular expression taking the strings out
+    of a 50 MB document held 0.7 GB while it ran.)"""
+    depth = deepest = backslashes = 0
+    in_string = False  # (these three are carried from one block to the next)
+    document = np.frombuffer(data, dtype=np.uint8)
+    for start in range(0, len(document), _DEPTH_BLOCK):
+        block = document[start : start + _DEPTH_BLOCK]
+        at = np.arange(len(block))
+        last_other = np.maximum.accumulate(np.where(block == ord("\\"), -1, at))  # last non-backslash
+        before = np.empty(len(block), dtype=np.int64)  # backslashes just before each byte
+        before[0] = backslashes
+        before[1:] = np.where(last_other[:-1] >= 0, at[:-1] - last_other[:-1], at[1:] + backslashes)
+        quotes = (block == ord('"')) & (before % 2 == 0)
+        inside = (np.cumsum(quotes) + in_string) % 2 == 1  # (a bracket is no quote: inside it or not)
+        opens = ((block == ord("[")) | (block == ord("{"))) & ~inside
+        closes = ((block == ord("]")) | (block == ord("}"))) & ~inside
+        steps = opens.astype(np.int8) - closes.astype(np.int8)
+        levels = depth + np.cumsum(steps[steps != 0])
+        if len(levels):
+            deepest, depth = max(deepest, int(levels.max())), int(levels[-1])
+        in_string = bool(inside[-1])
+        last = int(last_other[-1])
+        backslashes = len(block) - 1 - last if last >= 0 else backslashes + len(block)
+    return deepest
 
 
 def _repeated_keys(node: object, path: tuple = ()) -> list[tuple]:
