@@ -278,6 +278,21 @@ class AirflowStack:
     def runs(self, dag_id: str) -> list[dict]:
         return self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns?order_by=run_after&limit=100")["dag_runs"]
 
+    def finished_after(self, dag_id: str, since: str, run_type: str | None = None) -> dict | None:
+        """The first run of ``dag_id`` (of ``run_type``, e.g. "asset_triggered") queued after
+        ``since`` (ISO time) once it has succeeded; None while it runs; AssertionError if it failed.
+        (A DAG with a time schedule also gets its latest missed run once it is unpaused, queued
+        whenever the scheduler gets to it: name the run type to wait for the other.)"""
+        for run in self.runs(dag_id):
+            if (run.get("queued_at") or run["run_after"]) < since:
+                continue
+            if run_type and run["run_type"] != run_type:
+                continue
+            if run["state"] == "failed":
+                raise AssertionError(f"{dag_id} run {run['dag_run_id']} failed; see the task log")
+            return run if run["state"] == "success" else None
+        return None
+
     def task_logs(self, dag_id: str, run_id: str) -> str:
         """The logs of every task instance of a run (latest try of each), as JSON text."""
         base = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances"

@@ -41,19 +41,6 @@ CHAIN_TIMEOUT = 900  # seconds, for a busy 2-CPU machine; a failed run ends the 
 YEARS = (2014, 2015)  # the samples of these years only: the chain as at demo scale, in less time
 
 
-def _finished_after(stack, dag_id: str, since: str, run_type: str | None = None):
-    """The first run of ``dag_id`` queued after ``since`` (ISO time) once it has finished."""
-    for run in stack.runs(dag_id):
-        if (run.get("queued_at") or run["run_after"]) < since:
-            continue
-        if run_type and run["run_type"] != run_type:
-            continue
-        if run["state"] == "failed":
-            raise AssertionError(f"{dag_id} run {run['dag_run_id']} failed; see the task log")
-        return run if run["state"] == "success" else None
-    return None
-
-
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
@@ -63,7 +50,7 @@ def _chain_after(stack, since: str) -> dict:
     runs = {}
     for dag_id in (TRANSFORM_DAG, PUBLISH_DAG, COUNCIL_REPORT_DAG):
         runs[dag_id] = stack.wait_for(
-            lambda d=dag_id: _finished_after(stack, d, since, "asset_triggered"),
+            lambda d=dag_id: stack.finished_after(d, since, "asset_triggered"),
             CHAIN_TIMEOUT,
             f"{dag_id} after {since}",
         )
@@ -87,7 +74,7 @@ def stack(tmp_path_factory):
         stack.wait_for_dags(ALL_DAGS)
         since = _now()
         first = stack.trigger(INGEST_DAG)
-        stack.wait_for(lambda: _finished_after(stack, INGEST_DAG, since), CHAIN_TIMEOUT, "the first ingest")
+        stack.wait_for(lambda: stack.finished_after(INGEST_DAG, since), CHAIN_TIMEOUT, "the first ingest")
         stack.initial = {"ingest": first, **_chain_after(stack, since)}
         stack.manifest = manifest
         yield stack
@@ -138,7 +125,7 @@ def test_a_dropped_correction_reaches_the_marts_and_the_published_reports(stack)
 
     run_id = stack.trigger(INGEST_DAG)
     ingest = stack.wait_for(
-        lambda: _finished_after(stack, INGEST_DAG, since), CHAIN_TIMEOUT, "the correction's ingest"
+        lambda: stack.finished_after(INGEST_DAG, since), CHAIN_TIMEOUT, "the correction's ingest"
     )
     assert ingest["dag_run_id"] == run_id
     # forked from a worker that had imported it (orchestration/preload.py): seconds less per run
@@ -171,7 +158,7 @@ def test_urs_without_a_key_skips_naming_the_variable(stack):
     since = _now()
     run_id = stack.trigger("ingest_urs_extracts")
     run = stack.wait_for(
-        lambda: _finished_after(stack, "ingest_urs_extracts", since), CHAIN_TIMEOUT, "the URS run"
+        lambda: stack.finished_after("ingest_urs_extracts", since), CHAIN_TIMEOUT, "the URS run"
     )
     assert run["dag_run_id"] == run_id
     (ti,) = stack.api("GET", f"/api/v2/dags/ingest_urs_extracts/dagRuns/{run_id}/taskInstances")[
