@@ -120,9 +120,12 @@ class SliceChecks:
                 self._compared.append(chunk.iloc[rows - start])
         del values  # (the chunks, with their comments: the frame has what the suite reads)
         result = validation.validated(self._definition, SUITE, "indicator_values", frame, self._parameters)
+        keys = _keys(frame["indicator_code"].array, frame["disaggregation"].array)
         for place, outcome in enumerate(result.results):
             if outcome.success:
                 continue
+            if outcome.expectation_config.meta["rule"] == "indicator_unique":
+                keys = np.unique(keys)  # the slice's rows alike are listed: compared once only
             listed, rows = validation.file_findings(SUITE, "indicator_values", outcome, frame, file)
             kept, counted = self._broken.get(place, ([], 0))
             if not rows:  # a rule of the whole table: said once
@@ -130,7 +133,7 @@ class SliceChecks:
                 continue
             self._broken[place] = (kept + listed[: MAX_PROBLEMS - len(kept)], counted + rows)
         suites.forget_validated_frames()
-        self._keys.append(np.unique(_keys(frame["indicator_code"].array, frame["disaggregation"].array)))
+        self._keys.append(keys)
 
 
 def _keys(codes: pd.Categorical, breakdowns: pd.Categorical) -> np.ndarray:
