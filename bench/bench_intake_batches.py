@@ -1,6 +1,6 @@
 """Benchmark of one intake run over several large reports: peak memory by batch size.
 
-    .venv/bin/python bench/bench_intake_batches.py [--rows 1000000] [--files 3] [--budgets-mb 100000 300 128]
+    .venv/bin/python bench/bench_intake_batches.py [--rows 1000000] [--files 3] [--budgets-mb 100000 128 32]
 
 Writes ``--files`` synthetic CSV annexes of ``--rows`` rows (Kazakhstan's IM reports for
 successive years) and, for each batch budget, runs ``intake.ingest_files`` on all of them
@@ -40,7 +40,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--files", type=int, default=3)
-    parser.add_argument("--budgets-mb", type=int, nargs="+", default=[100_000, 300, 128])
+    parser.add_argument("--budgets-mb", type=int, nargs="+", default=[100_000, 128, 32])
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:

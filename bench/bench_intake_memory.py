@@ -6,7 +6,7 @@
 For each size it writes a synthetic CSV annex (``bench_common.write_annex``) and loads it
 with ``intake.ingest_files`` in a child process that first imports what an Airflow worker
 preloads, on a scratch database ``memory_bench``, three ways: as the intake decides
-(``reading.HOLD_BYTES``: a report up to 128 MB is held, a larger one checked as it is read),
+(``reading.HOLD_BYTES``: a report up to 32 MB is held, a larger one checked as it is read),
 held whole, and checked as read (``quality.slices``; a file under ``head_start.MIN_BYTES``, 8 MB,
 has no head start and is held whatever the setting). ``--encoding cp1251`` writes the annex in
 Windows-1251 with the authority's name in Cyrillic on every row (Excel's "CSV" in a Russian
