@@ -139,9 +139,10 @@ class SliceChecks:
 def _keys(codes: pd.Categorical, breakdowns: pd.Categorical) -> np.ndarray:
     """A 64-bit key per row of its indicator and breakdown, from Python's hash of each distinct
     text (computed once already, when they were factorised; the same within one process)."""
-    code_hash = np.fromiter(map(hash, codes.categories), dtype=np.int64, count=len(codes.categories))
-    text_hash = np.fromiter(
-        map(hash, breakdowns.categories), dtype=np.int64, count=len(breakdowns.categories)
+    # (over the categories' array, not their Index: an Index iterates at half the speed)
+    code_hash, text_hash = (
+        np.fromiter(map(hash, c.categories.to_numpy()), dtype=np.int64, count=len(c.categories))
+        for c in (codes, breakdowns)
     )
     code_hash, text_hash = np.append(code_hash, 0), np.append(text_hash, 0)  # a missing one, code -1: 0
     with np.errstate(over="ignore"):
